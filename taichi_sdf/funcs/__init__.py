@@ -1,0 +1,20 @@
+"""Taichi functions (``@ti.func``) that other Taichi programs can call.
+
+Everything here works in pixel units (pixel ``(row i, column j)`` has its centre at
+``x = j + 0.5, y = i + 0.5``) and is plain arithmetic on scalars and ``ti.math`` vectors, so
+it can be used inside any kernel, differentiated or not, on any backend.
+"""
+
+from taichi_sdf.funcs.blend import blend_mean
+from taichi_sdf.funcs.coverage import circle_coverage, coverage, smooth_step
+from taichi_sdf.funcs.sdf import sdf_circle
+from taichi_sdf.funcs.shading import linear_fill
+
+__all__ = [
+    "blend_mean",
+    "circle_coverage",
+    "coverage",
+    "linear_fill",
+    "sdf_circle",
+    "smooth_step",
+]

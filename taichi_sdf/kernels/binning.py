@@ -1,0 +1,152 @@
+"""Tile binning: for every screen tile, the exact list of primitives whose anti-aliased
+footprint touches it, in depth (index) order.
+
+Sizes come from a counting pass, so no tile has a fixed capacity and nothing is dropped:
+
+1. ``count_entries``: per primitive, the number of tiles its footprint touches;
+2. ``exclusive_scan``: offsets of each primitive's entries in one flat array;
+3. ``emit_entries``: each primitive writes its (tile, primitive) entries and counts tiles;
+4. ``exclusive_scan`` again over tiles, then ``scatter_entries`` into per-tile slices and
+   ``sort_tiles`` to restore depth order inside each slice (atomics scramble it).
+
+A tile "touches" a circle when the rectangle spanned by the tile's pixel centres comes
+closer to the centre than the circle's reach (where its coverage falls to exactly zero).
+"""
+
+import functools
+
+import taichi as ti
+
+from taichi_sdf.kernels.circle import circle_geometry, circle_reach
+
+
+@ti.func
+def tile_pixel_rect(tx, ty, tile_size: ti.template(), width, height):
+    """Extent (x0, y0, x1, y1) of the pixel centres of tile (tx, ty)."""
+    x0 = tx * tile_size + 0.5
+    y0 = ty * tile_size + 0.5
+    x1 = ti.min((tx + 1) * tile_size, width) - 0.5
+    y1 = ti.min((ty + 1) * tile_size, height) - 0.5
+    return x0, y0, x1, y1
+
+
+@functools.cache
+def binning_kernels(tile_size: int, aa_width: float, culling: bool):
+    """Kernels binning circles into ``tile_size`` tiles.
+
+    With ``culling=False`` every circle is listed in every tile: the dense baseline that
+    benchmarks compare against.
+    """
+
+    @ti.func
+    def tiles_across(extent):
+        return (extent + tile_size - 1) // tile_size
+
+    @ti.func
+    def tile_index(x, last):
+        """Tile column (or row) holding coordinate ``x``, clamped to [0, last]."""
+        return ti.cast(ti.floor(ti.math.clamp(x / tile_size, 0.0, last * 1.0)), ti.i32)
+
+    @ti.func
+    def candidate_tiles(params: ti.template(), i, width, height):
+        """Inclusive tile range (tx0, ty0, tx1, ty1) of circle ``i``'s bounding box."""
+        tx1 = tiles_across(width) - 1
+        ty1 = tiles_across(height) - 1
+        tx0, ty0 = 0, 0
+        if ti.static(culling):
+            centre, radius = circle_geometry(params, i)
+            reach = circle_reach(radius, aa_width)
+            # Pixel column j has its centre at j + 0.5. Clamping in float before the cast
+            # keeps far off-screen circles from overflowing; `touches` then rejects them.
+            tx0 = tile_index(centre[0] - reach - 0.5, tx1)
+            ty0 = tile_index(centre[1] - reach - 0.5, ty1)
+            tx1 = tile_index(centre[0] + reach - 0.5, tx1)
+            ty1 = tile_index(centre[1] + reach - 0.5, ty1)
+        return tx0, ty0, tx1, ty1
+
+    @ti.func
+    def touches(params: ti.template(), i, tx, ty, width, height):
+        result = True
+        if ti.static(culling):
+            centre, radius = circle_geometry(params, i)
+            reach = circle_reach(radius, aa_width)
+            x0, y0, x1, y1 = tile_pixel_rect(tx, ty, tile_size, width, height)
+            nearest = ti.Vector([ti.math.clamp(centre[0], x0, x1), ti.math.clamp(centre[1], y0, y1)])
+            result = (nearest - centre).norm_sqr() < reach * reach
+        return result
+
+    @ti.kernel
+    def count_entries(params: ti.template(), width: ti.i32, height: ti.i32, counts: ti.types.ndarray()):
+        for i in range(params.shape[0]):
+            tx0, ty0, tx1, ty1 = candidate_tiles(params, i, width, height)
+            n = 0
+            for ty, tx in ti.ndrange((ty0, ty1 + 1), (tx0, tx1 + 1)):
+                if touches(params, i, tx, ty, width, height):
+                    n += 1
+            counts[i] = n
+
+    @ti.kernel
+    def emit_entries(
+        params: ti.template(),
+        width: ti.i32,
+        height: ti.i32,
+        offsets: ti.types.ndarray(),
+        entry_tile: ti.types.ndarray(),
+        entry_prim: ti.types.ndarray(),
+        tile_counts: ti.types.ndarray(),
+    ):
+        tiles_x = tiles_across(width)
+        for i in range(params.shape[0]):
+            tx0, ty0, tx1, ty1 = candidate_tiles(params, i, width, height)
+            k = offsets[i]
+            for ty, tx in ti.ndrange((ty0, ty1 + 1), (tx0, tx1 + 1)):
+                if touches(params, i, tx, ty, width, height):
+                    tile = ty * tiles_x + tx
+                    entry_tile[k] = tile
+                    entry_prim[k] = i
+                    ti.atomic_add(tile_counts[tile], 1)
+                    k += 1
+
+    return count_entries, emit_entries
+
+
+@ti.kernel
+def exclusive_scan(counts: ti.types.ndarray(), offsets: ti.types.ndarray()) -> ti.i32:
+    """offsets[k] = sum(counts[:k]) for k in 0..n; returns the total. Serial: n is small."""
+    total = 0
+    ti.loop_config(serialize=True)
+    for k in range(counts.shape[0]):
+        offsets[k] = total
+        total += counts[k]
+    offsets[counts.shape[0]] = total
+    return total
+
+
+@ti.kernel
+def scatter_entries(
+    n_entries: ti.i32,
+    entry_tile: ti.types.ndarray(),
+    entry_prim: ti.types.ndarray(),
+    tile_offsets: ti.types.ndarray(),
+    tile_fill: ti.types.ndarray(),
+    tile_lists: ti.types.ndarray(),
+):
+    """Move each (tile, primitive) entry into its tile's slice of ``tile_lists``."""
+    for k in range(n_entries):
+        tile = entry_tile[k]
+        slot = ti.atomic_add(tile_fill[tile], 1)
+        tile_lists[tile_offsets[tile] + slot] = entry_prim[k]
+
+
+@ti.kernel
+def sort_tiles(tile_offsets: ti.types.ndarray(), tile_lists: ti.types.ndarray()):
+    """Insertion-sort each tile's slice by primitive index (depth order)."""
+    for tile in range(tile_offsets.shape[0] - 1):
+        start = tile_offsets[tile]
+        for a in range(start + 1, tile_offsets[tile + 1]):
+            value = tile_lists[a]
+            b = a
+            while b > start and tile_lists[b - 1] > value:
+                tile_lists[b] = tile_lists[b - 1]
+                b -= 1
+            tile_lists[b] = value
