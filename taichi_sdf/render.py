@@ -49,7 +49,8 @@ class _FieldGroup:
         builder = ti.FieldsBuilder()
         for name, make in makers.items():
             field = make()
-            builder.dense(ti.axes(*range(len(shape))), shape).place(field, field.grad)
+            node = builder.dense(ti.axes(*range(len(shape))), shape) if shape else builder
+            node.place(field, field.grad)
             setattr(self, name, field)
         self.shape = shape
         self._tree = builder.finalize()
@@ -61,7 +62,8 @@ class _FieldGroup:
 class _TileBins:
     """Integer ndarrays of the binning pass, grown (never shrunk) as lists get longer."""
 
-    def __init__(self, n_prims: int, n_tiles: int):
+    def __init__(self, n_prims: int, n_tiles: int, dtype):
+        self.footprints = ti.ndarray(dtype, (n_prims, 3))
         self.prim_counts = ti.ndarray(ti.i32, n_prims)
         self.prim_offsets = ti.ndarray(ti.i32, n_prims + 1)
         self.tile_counts = ti.ndarray(ti.i32, n_tiles)
@@ -123,8 +125,10 @@ class Renderer:
                 self._params.destroy()
                 self._scalars.destroy()
             self._params = _FieldGroup(packed.shape, values=lambda: ti.field(dtype, needs_grad=True))
+            # 0-D fields: Taichi reduces into them thread-locally, an (1,)-shaped field
+            # would take one contended atomic add per pixel.
             self._scalars = _FieldGroup(
-                (1,),
+                (),
                 background=lambda: ti.Vector.field(3, dtype, needs_grad=True),
                 loss=lambda: ti.field(dtype, needs_grad=True),
             )
@@ -133,9 +137,9 @@ class Renderer:
         if self._bins is None or self._bins.prim_counts.shape[0] != len(packed) or (
             self._bins.tile_counts.shape[0] != n_tiles
         ):
-            self._bins = _TileBins(len(packed), n_tiles)
+            self._bins = _TileBins(len(packed), n_tiles, dtype)
         self._params.values.from_numpy(packed.astype(self._numpy_dtype))
-        self._scalars.background.from_numpy(scene.background[None].astype(self._numpy_dtype))
+        self._scalars.background.from_numpy(scene.background.astype(self._numpy_dtype))
         self._scene = scene
 
     @property
@@ -150,13 +154,19 @@ class Renderer:
     # ------------------------------------------------------------------ passes
     def _bin(self) -> None:
         scene, bins, params = self._scene, self._bins, self._params.values
-        self._count(params, scene.width, scene.height, bins.prim_counts)
+        self._count(params, scene.width, scene.height, bins.footprints, bins.prim_counts)
         total = exclusive_scan(bins.prim_counts, bins.prim_offsets)
         bins.reserve(total)
         bins.n_entries = total
         bins.tile_counts.fill(0)
         self._emit(
-            params, scene.width, scene.height, bins.prim_offsets, bins.entry_tile, bins.entry_prim, bins.tile_counts
+            scene.width,
+            scene.height,
+            bins.footprints,
+            bins.prim_offsets,
+            bins.entry_tile,
+            bins.entry_prim,
+            bins.tile_counts,
         )
         exclusive_scan(bins.tile_counts, bins.tile_offsets)
         bins.tile_counts.fill(0)  # reused as each tile's fill cursor
@@ -190,10 +200,12 @@ class Renderer:
         scalars.background.grad.fill(0)
         self._blend.grad(px.coverage_sum, px.colour_sum, scalars.background, px.image)
         bins = self._bins
-        self._splat.grad(bins.n_entries, bins.entry_tile, bins.entry_prim, params, px.coverage_sum, px.colour_sum)
+        self._splat.grad(
+            bins.n_entries, bins.entry_tile, bins.entry_prim, bins.footprints, params, px.coverage_sum, px.colour_sum
+        )
         scene = self._scene
         grads = Circles.unpack(params.grad.to_numpy().astype(np.float64), scene.fill)
-        return scene.replace(background=scalars.background.grad.to_numpy()[0].astype(np.float64), circles=grads)
+        return scene.replace(background=scalars.background.grad.to_numpy().astype(np.float64), circles=grads)
 
     def backward(self, image_grad: np.ndarray) -> Scene:
         """Gradients of ``sum(image_grad * image)`` for the scene last passed to :meth:`render`.
@@ -221,7 +233,7 @@ class Renderer:
         px, scalars = self._pixels, self._scalars
         scalars.loss.fill(0)
         self._mse(px.image, px.target, scalars.loss)
-        loss = float(scalars.loss[0])
+        loss = float(scalars.loss[None])
         px.image.grad.fill(0)
         scalars.loss.grad.fill(1)
         self._mse.grad(px.image, px.target, scalars.loss)

@@ -48,14 +48,12 @@ def binning_kernels(tile_size: int, aa_width: float, culling: bool):
         return ti.cast(ti.floor(ti.math.clamp(x / tile_size, 0.0, last * 1.0)), ti.i32)
 
     @ti.func
-    def candidate_tiles(params: ti.template(), i, width, height):
-        """Inclusive tile range (tx0, ty0, tx1, ty1) of circle ``i``'s bounding box."""
+    def candidate_tiles(centre, reach, width, height):
+        """Inclusive tile range (tx0, ty0, tx1, ty1) of a footprint's bounding box."""
         tx1 = tiles_across(width) - 1
         ty1 = tiles_across(height) - 1
         tx0, ty0 = 0, 0
         if ti.static(culling):
-            centre, radius = circle_geometry(params, i)
-            reach = circle_reach(radius, aa_width)
             # Pixel column j has its centre at j + 0.5. Clamping in float before the cast
             # keeps far off-screen circles from overflowing; `touches` then rejects them.
             tx0 = tile_index(centre[0] - reach - 0.5, tx1)
@@ -65,42 +63,54 @@ def binning_kernels(tile_size: int, aa_width: float, culling: bool):
         return tx0, ty0, tx1, ty1
 
     @ti.func
-    def touches(params: ti.template(), i, tx, ty, width, height):
+    def touches(centre, reach, tx, ty, width, height):
         result = True
         if ti.static(culling):
-            centre, radius = circle_geometry(params, i)
-            reach = circle_reach(radius, aa_width)
             x0, y0, x1, y1 = tile_pixel_rect(tx, ty, tile_size, width, height)
             nearest = ti.Vector([ti.math.clamp(centre[0], x0, x1), ti.math.clamp(centre[1], y0, y1)])
             result = (nearest - centre).norm_sqr() < reach * reach
         return result
 
     @ti.kernel
-    def count_entries(params: ti.template(), width: ti.i32, height: ti.i32, counts: ti.types.ndarray()):
+    def count_entries(
+        params: ti.template(),
+        width: ti.i32,
+        height: ti.i32,
+        footprints: ti.types.ndarray(),
+        counts: ti.types.ndarray(),
+    ):
+        """Per circle: its footprint (cx, cy, reach) and the number of tiles it touches."""
         for i in range(params.shape[0]):
-            tx0, ty0, tx1, ty1 = candidate_tiles(params, i, width, height)
+            centre, radius = circle_geometry(params, i)
+            reach = circle_reach(radius, aa_width)
+            footprints[i, 0] = centre[0]
+            footprints[i, 1] = centre[1]
+            footprints[i, 2] = reach
+            tx0, ty0, tx1, ty1 = candidate_tiles(centre, reach, width, height)
             n = 0
             for ty, tx in ti.ndrange((ty0, ty1 + 1), (tx0, tx1 + 1)):
-                if touches(params, i, tx, ty, width, height):
+                if touches(centre, reach, tx, ty, width, height):
                     n += 1
             counts[i] = n
 
     @ti.kernel
     def emit_entries(
-        params: ti.template(),
         width: ti.i32,
         height: ti.i32,
+        footprints: ti.types.ndarray(),
         offsets: ti.types.ndarray(),
         entry_tile: ti.types.ndarray(),
         entry_prim: ti.types.ndarray(),
         tile_counts: ti.types.ndarray(),
     ):
         tiles_x = tiles_across(width)
-        for i in range(params.shape[0]):
-            tx0, ty0, tx1, ty1 = candidate_tiles(params, i, width, height)
+        for i in range(footprints.shape[0]):
+            centre = ti.Vector([footprints[i, 0], footprints[i, 1]])
+            reach = footprints[i, 2]
+            tx0, ty0, tx1, ty1 = candidate_tiles(centre, reach, width, height)
             k = offsets[i]
             for ty, tx in ti.ndrange((ty0, ty1 + 1), (tx0, tx1 + 1)):
-                if touches(params, i, tx, ty, width, height):
+                if touches(centre, reach, tx, ty, width, height):
                     tile = ty * tiles_x + tx
                     entry_tile[k] = tile
                     entry_prim[k] = i

@@ -18,7 +18,7 @@ import functools
 import taichi as ti
 
 from taichi_sdf.funcs import blend_mean
-from taichi_sdf.kernels.circle import circle_colour_at, circle_coverage_at
+from taichi_sdf.kernels.circle import circle_sample, load_circle
 
 
 @functools.cache
@@ -56,41 +56,44 @@ def raster_kernels(tile_size: int, aa_width: float, fill: str):
                 total = ti.cast(0.0, params.dtype)
                 weighted = ti.Vector.zero(params.dtype, 3)
                 for k in range(tile_offsets[tile], tile_offsets[tile + 1]):
-                    prim = tile_lists[k]
-                    cov = circle_coverage_at(params, prim, p, aa_width)
-                    if cov > 0.0:
-                        total += cov
-                        weighted += cov * circle_colour_at(params, prim, p, linear)
+                    centre, radius, base, slope = load_circle(params, tile_lists[k], linear)
+                    cov, colour = circle_sample(centre, radius, base, slope, p, aa_width, linear)
+                    total += cov
+                    weighted += cov * colour
                 coverage_sum[row, col] = total
                 colour_sum[row, col] = weighted
-                image[row, col] = blend_mean(total, weighted, background[0])
+                image[row, col] = blend_mean(total, weighted, background[None])
 
     @ti.kernel
     def blend(coverage_sum: ti.template(), colour_sum: ti.template(), background: ti.template(), image: ti.template()):
         for row, col in image:
-            image[row, col] = blend_mean(coverage_sum[row, col], colour_sum[row, col], background[0])
+            image[row, col] = blend_mean(coverage_sum[row, col], colour_sum[row, col], background[None])
 
     @ti.kernel
     def splat(
         n_entries: ti.i32,
         entry_tile: ti.types.ndarray(),
         entry_prim: ti.types.ndarray(),
+        footprints: ti.types.ndarray(),
         params: ti.template(),
         coverage_sum: ti.template(),
         colour_sum: ti.template(),
     ):
-        # Autodiff wants nothing outside the loop, so the shape is read inside it.
         for k, q in ti.ndrange(n_entries, tile_pixels):
+            # Autodiff wants nothing outside the top-level loop, so the shape is read here.
             height, width = coverage_sum.shape
             tiles_x = (width + tile_size - 1) // tile_size
             row, col = tile_pixel(entry_tile[k], q, tiles_x)
-            if row < height and col < width:
-                prim = entry_prim[k]
-                p = pixel_centre(row, col, params.dtype)
-                cov = circle_coverage_at(params, prim, p, aa_width)
-                if cov > 0.0:
-                    coverage_sum[row, col] += cov
-                    colour_sum[row, col] += cov * circle_colour_at(params, prim, p, linear)
+            prim = entry_prim[k]
+            p = pixel_centre(row, col, params.dtype)
+            # Test the footprint on the binning's non-differentiated copy first: reading
+            # `params` costs an atomic add per parameter in the reverse pass.
+            offset = p - ti.Vector([footprints[prim, 0], footprints[prim, 1]])
+            if row < height and col < width and offset.norm_sqr() < footprints[prim, 2] ** 2:
+                centre, radius, base, slope = load_circle(params, prim, linear)
+                cov, colour = circle_sample(centre, radius, base, slope, p, aa_width, linear)
+                coverage_sum[row, col] += cov
+                colour_sum[row, col] += cov * colour
 
     @ti.kernel
     def mean_squared_error(image: ti.template(), target: ti.template(), loss: ti.template()):
@@ -98,6 +101,6 @@ def raster_kernels(tile_size: int, aa_width: float, fill: str):
             height, width = image.shape
             scale = 1.0 / (height * width * 3)
             diff = image[row, col] - target[row, col]
-            loss[0] += scale * diff.dot(diff)
+            loss[None] += scale * diff.dot(diff)
 
     return forward, blend, splat, mean_squared_error

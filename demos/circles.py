@@ -1,0 +1,12 @@
+"""Fit N anti-aliased circles to an image: ``python demos/circles.py chelsea.png --n 256``.
+
+Writes OUT/render.png, OUT/compare.png (target | fit) and OUT/params.npz (``Scene.load``).
+Run with ``--help`` for the options.
+"""
+
+import sys
+
+from taichi_sdf.cli import main_circles
+
+if __name__ == "__main__":
+    sys.exit(main_circles())

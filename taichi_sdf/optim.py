@@ -1,0 +1,165 @@
+"""Fitting a scene to a target image: initialisation, Adam, and the fit loop."""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+from scipy import ndimage
+
+from taichi_sdf.render import RenderConfig, Renderer
+from taichi_sdf.scene import Circles, Scene
+
+# Adam step sizes in natural units per step: pixels for centres and radii, [0, 1] colour
+# units for colours, slopes and the background.
+DEFAULT_LEARNING_RATES = {
+    "centres": 2.0,
+    "radii": 1.0,
+    "colours": 0.02,
+    "slopes": 0.02,
+    "background": 0.01,
+}
+MIN_RADIUS = 0.5  # pixels; radii are projected back above this after every step
+
+
+class Adam:
+    """Adam (Kingma & Ba) on a numpy array, with a learning rate per element (broadcast)."""
+
+    def __init__(self, shape: tuple, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
+        self.m = np.zeros(shape)
+        self.v = np.zeros(shape)
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
+        self.t = 0
+
+    def step(self, params: np.ndarray, grad: np.ndarray, lr) -> np.ndarray:
+        """Updated parameters; ``lr`` is the largest step per element, in its units."""
+        self.t += 1
+        self.m = self.beta1 * self.m + (1 - self.beta1) * grad
+        self.v = self.beta2 * self.v + (1 - self.beta2) * grad * grad
+        m_hat = self.m / (1 - self.beta1**self.t)
+        v_hat = self.v / (1 - self.beta2**self.t)
+        return params - lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+
+def detail_map(target: np.ndarray, sigma: float = 2.0) -> np.ndarray:
+    """Smoothed gradient magnitude of the target's luminance, (height, width)."""
+    grey = target @ np.array([0.299, 0.587, 0.114])
+    magnitude = ndimage.gaussian_gradient_magnitude(grey, sigma)
+    return ndimage.gaussian_filter(magnitude, 2 * sigma)
+
+
+def init_circles(target: np.ndarray, n: int, fill: str = "linear", seed: int = 0, detail: float = 0.7) -> Scene:
+    """A starting scene of ``n`` circles for ``target`` (height, width, 3).
+
+    Centres are drawn with probability ``(1 - detail) * uniform + detail * (image detail)``,
+    radii so that each circle covers about twice its share of the area around it (smaller
+    where circles are dense), colours are the target's mean under each circle, slopes start
+    at zero and the background at the target's mean colour.
+    """
+    if n <= 0:
+        raise ValueError(f"the number of circles must be positive, got {n}")
+    height, width = target.shape[:2]
+    rng = np.random.default_rng(seed)
+    weights = detail_map(target)
+    total = weights.sum()
+    density = (1 - detail) / weights.size + (detail * weights / total if total > 0 else detail / weights.size)
+    density = density.ravel() / density.sum()
+    pixels = rng.choice(density.size, size=n, p=density)
+    rows, cols = np.divmod(pixels, width)
+    centres = np.stack([cols, rows], axis=1) + rng.uniform(0, 1, (n, 2))
+    radii = np.sqrt(2.0 / (math.pi * n * density[pixels]))
+    radii = np.clip(radii, 2.0, 0.5 * max(width, height))
+    colours = np.array([_mean_in_disk(target, c, r) for c, r in zip(centres, radii)])
+    slopes = np.zeros((n, 3, 2)) if fill == "linear" else None
+    return Scene(width, height, target.reshape(-1, 3).mean(axis=0), Circles(centres, radii, colours, slopes))
+
+
+def _mean_in_disk(image: np.ndarray, centre: np.ndarray, radius: float) -> np.ndarray:
+    height, width = image.shape[:2]
+    x0, x1 = int(max(0, centre[0] - radius)), int(min(width, centre[0] + radius + 1))
+    y0, y1 = int(max(0, centre[1] - radius)), int(min(height, centre[1] + radius + 1))
+    ys, xs = np.mgrid[y0:y1, x0:x1] + 0.5
+    inside = (xs - centre[0]) ** 2 + (ys - centre[1]) ** 2 <= radius * radius
+    patch = image[y0:y1, x0:x1][inside]
+    return patch.mean(axis=0) if len(patch) else image[min(int(centre[1]), height - 1), min(int(centre[0]), width - 1)]
+
+
+@dataclass
+class FitResult:
+    """Outcome of :func:`fit`: the best scene seen, its loss, and per-step history."""
+
+    scene: Scene
+    loss: float
+    losses: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def psnr(self) -> float:
+        """PSNR (dB) of the best scene's unclipped render against the target."""
+        return mse_to_psnr(self.loss)
+
+    @property
+    def psnrs(self) -> list[float]:
+        return [mse_to_psnr(loss) for loss in self.losses]
+
+
+def mse_to_psnr(mse: float) -> float:
+    return float("inf") if mse <= 0 else -10.0 * math.log10(mse)
+
+
+def fit(
+    target: np.ndarray,
+    scene: Scene,
+    steps: int,
+    renderer: Renderer | None = None,
+    learning_rates: dict[str, float] | None = None,
+    final_lr_fraction: float = 0.1,
+    callback: Callable[[int, float], None] | None = None,
+) -> FitResult:
+    """Fit ``scene`` to ``target`` (height, width, 3 in [0, 1]) by Adam on the mean squared error.
+
+    Learning rates (see :data:`DEFAULT_LEARNING_RATES`) decay along a cosine to
+    ``final_lr_fraction`` of their start. ``callback(step, loss)`` runs after every step.
+    Ctrl-C stops the loop early: the result then has ``interrupted=True`` and still holds
+    the best scene seen. Returns the best scene, not the last.
+    """
+    if steps <= 0:
+        raise ValueError(f"steps must be positive, got {steps}")
+    if target.shape != (scene.height, scene.width, 3):
+        raise ValueError(f"target shape {target.shape} does not match the scene's {scene.height}x{scene.width}")
+    renderer = renderer or Renderer(RenderConfig(fill=scene.fill))
+    rates = {**DEFAULT_LEARNING_RATES, **(learning_rates or {})}
+    groups = Circles.param_groups(scene.fill)
+    packed = scene.circles.pack()
+    lr_columns = np.zeros(packed.shape[1])
+    for name, columns in groups.items():
+        lr_columns[columns] = rates[name]
+    circle_adam, background_adam = Adam(packed.shape), Adam((3,))
+    background = scene.background.copy()
+
+    renderer.render(scene)
+    renderer.set_target(target)
+    result = FitResult(scene, math.inf)
+    start = time.perf_counter()
+    try:
+        for step in range(steps):
+            current = scene.replace(background=background, circles=Circles.unpack(packed, scene.fill))
+            loss, grad = renderer.loss_and_grad(current)
+            result.losses.append(loss)
+            if loss < result.loss:
+                result.scene, result.loss = current, loss
+            decay = final_lr_fraction + (1 - final_lr_fraction) * 0.5 * (1 + math.cos(math.pi * step / steps))
+            packed = circle_adam.step(packed, grad.circles.pack(), decay * lr_columns)
+            packed[:, groups["radii"]] = np.maximum(packed[:, groups["radii"]], MIN_RADIUS)
+            packed[:, groups["colours"]] = np.clip(packed[:, groups["colours"]], 0.0, 1.0)
+            background = np.clip(background_adam.step(background, grad.background, decay * rates["background"]), 0, 1)
+            if callback is not None:
+                callback(step, loss)
+    except KeyboardInterrupt:
+        result.interrupted = True
+    result.seconds = time.perf_counter() - start
+    return result
