@@ -1,0 +1,56 @@
+"""The optimiser and the fit loop."""
+
+import numpy as np
+import pytest
+
+from taichi_sdf import Circles, RenderConfig, Renderer, Scene
+from taichi_sdf.optim import Adam, fit, init_circles
+from taichi_sdf.reference import render_reference
+
+
+def small_target() -> np.ndarray:
+    """Two soft-edged blobs on grey, 24x32: something circles can fit."""
+    scene = Scene(
+        32, 24, [0.5, 0.5, 0.5], Circles([[10.0, 12.0], [22.0, 9.0]], [6.0, 4.0], [[0.9, 0.1, 0.1], [0.1, 0.2, 0.9]])
+    )
+    return render_reference(scene)
+
+
+def test_adam_minimises_a_quadratic():
+    adam = Adam((2,))
+    x = np.array([3.0, -2.0])
+    for _ in range(500):
+        x = adam.step(x, 2 * x, lr=0.05)
+    assert np.all(np.abs(x) < 0.05)
+
+
+@pytest.mark.parametrize("fill", ["flat", "linear"])
+def test_fit_lowers_the_loss(fill):
+    target = small_target()
+    scene = init_circles(target, 6, fill=fill, seed=1)
+    result = fit(target, scene, 60, renderer=Renderer(RenderConfig(dtype="f64", fill=fill)))
+    assert len(result.losses) == 60
+    assert result.loss < 0.5 * result.losses[0]
+    assert result.loss == min(result.losses)
+    assert np.mean((render_reference(result.scene) - target) ** 2) == pytest.approx(result.loss, rel=1e-9)
+
+
+def test_init_circles_places_circles_on_the_image_with_target_colours():
+    target = small_target()
+    scene = init_circles(target, 50, seed=0)
+    assert len(scene.circles) == 50 and scene.fill == "linear"
+    assert np.all((scene.circles.centres >= 0) & (scene.circles.centres <= [32, 24]))
+    assert np.all(scene.circles.radii >= 2.0)
+    assert np.all((scene.circles.colours >= 0) & (scene.circles.colours <= 1))
+    np.testing.assert_allclose(scene.background, target.reshape(-1, 3).mean(axis=0))
+
+
+def test_fit_rejects_bad_arguments():
+    target = small_target()
+    scene = init_circles(target, 3, seed=0)
+    with pytest.raises(ValueError, match="steps"):
+        fit(target, scene, 0)
+    with pytest.raises(ValueError, match="shape"):
+        fit(target[:10], scene, 5)
+    with pytest.raises(ValueError, match="positive"):
+        init_circles(target, 0)
