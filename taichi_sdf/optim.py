@@ -141,11 +141,10 @@ def fit(
     circle_adam, background_adam = Adam(packed.shape), Adam((3,))
     background = scene.background.copy()
 
-    renderer.render(scene)
-    renderer.set_target(target)
     result = FitResult(scene, math.inf)
     start = time.perf_counter()
     try:
+        renderer.set_target(target)
         for step in range(steps):
             current = scene.replace(background=background, circles=Circles.unpack(packed, scene.fill))
             loss, grad = renderer.loss_and_grad(current)

@@ -96,8 +96,10 @@ class Renderer:
         )
         self._pixels: _FieldGroup | None = None
         self._params: _FieldGroup | None = None
+        self._scalars: _FieldGroup | None = None
         self._bins: _TileBins | None = None
         self._scene: Scene | None = None
+        self._target_shape: tuple | None = None
 
     # ------------------------------------------------------------------ buffers
     def _prepare(self, scene: Scene) -> None:
@@ -107,24 +109,14 @@ class Renderer:
                 f"the scene has {scene.fill} fills but the renderer was configured with "
                 f"fill={self.config.fill!r}; use RenderConfig(fill={scene.fill!r})"
             )
+        self._ensure_pixels(scene.height, scene.width)
         dtype = self._dtype
-        size = (scene.height, scene.width)
-        if self._pixels is None or self._pixels.shape != size:
-            if self._pixels is not None:
-                self._pixels.destroy()
-            self._pixels = _FieldGroup(
-                size,
-                coverage_sum=lambda: ti.field(dtype, needs_grad=True),
-                colour_sum=lambda: ti.Vector.field(3, dtype, needs_grad=True),
-                image=lambda: ti.Vector.field(3, dtype, needs_grad=True),
-                target=lambda: ti.Vector.field(3, dtype, needs_grad=True),
-            )
         packed = scene.circles.pack()
         if self._params is None or self._params.shape != packed.shape:
             if self._params is not None:
                 self._params.destroy()
-                self._scalars.destroy()
             self._params = _FieldGroup(packed.shape, values=lambda: ti.field(dtype, needs_grad=True))
+        if self._scalars is None:
             # 0-D fields: Taichi reduces into them thread-locally, an (1,)-shaped field
             # would take one contended atomic add per pixel.
             self._scalars = _FieldGroup(
@@ -141,6 +133,21 @@ class Renderer:
         self._params.values.from_numpy(packed.astype(self._numpy_dtype))
         self._scalars.background.from_numpy(scene.background.astype(self._numpy_dtype))
         self._scene = scene
+
+    def _ensure_pixels(self, height: int, width: int) -> None:
+        if self._pixels is not None and self._pixels.shape == (height, width):
+            return
+        if self._pixels is not None:
+            self._pixels.destroy()
+            self._target_shape = None
+        dtype = self._dtype
+        self._pixels = _FieldGroup(
+            (height, width),
+            coverage_sum=lambda: ti.field(dtype, needs_grad=True),
+            colour_sum=lambda: ti.Vector.field(3, dtype, needs_grad=True),
+            image=lambda: ti.Vector.field(3, dtype, needs_grad=True),
+            target=lambda: ti.Vector.field(3, dtype, needs_grad=True),
+        )
 
     @property
     def _numpy_dtype(self):
@@ -223,13 +230,17 @@ class Renderer:
 
     def set_target(self, target: np.ndarray) -> None:
         """Target image for :meth:`loss_and_grad`, (height, width, 3) in [0, 1]."""
-        if self._pixels is None or self._pixels.shape != target.shape[:2]:
-            raise ValueError("render a scene of the target's size before set_target()")
+        if np.ndim(target) != 3 or np.shape(target)[2] != 3:
+            raise ValueError(f"target must have shape (height, width, 3), got {np.shape(target)}")
+        self._ensure_pixels(*np.shape(target)[:2])
         self._pixels.target.from_numpy(np.asarray(target, dtype=self._numpy_dtype))
+        self._target_shape = self._pixels.shape
 
     def loss_and_grad(self, scene: Scene) -> tuple[float, Scene]:
         """Mean squared error against the target, and its gradient as a Scene."""
         self._render(scene)
+        if self._pixels.shape != self._target_shape:
+            raise ValueError("call set_target() with an image of the scene's size first")
         px, scalars = self._pixels, self._scalars
         scalars.loss.fill(0)
         self._mse(px.image, px.target, scalars.loss)

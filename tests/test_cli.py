@@ -1,0 +1,93 @@
+"""The circles demo end to end, in subprocesses, on small images."""
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from taichi_sdf import Scene
+
+ROOT = Path(__file__).resolve().parents[1]
+DEMO = ROOT / "demos" / "circles.py"
+
+
+def run_demo(*args, **kwargs) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(DEMO), *map(str, args)], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def small_png(tmp_path) -> Path:
+    rng = np.random.default_rng(0)
+    ys, xs = np.mgrid[0:20, 0:28]
+    image = np.stack([xs / 28, ys / 20, 0.5 + 0.5 * ((xs - 14) ** 2 + (ys - 10) ** 2 < 36)], axis=-1)
+    image = (255 * np.clip(image + rng.normal(0, 0.02, image.shape), 0, 1)).astype(np.uint8)
+    path = tmp_path / "small.png"
+    iio.imwrite(path, image)
+    return path
+
+
+def test_demo_writes_render_compare_and_params(small_png, tmp_path):
+    out = tmp_path / "out"
+    result = run_demo(small_png, "--n", 12, "--steps", 20, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert iio.imread(out / "render.png").shape == (20, 28, 3)
+    assert iio.imread(out / "compare.png").shape == (20, 56, 3)
+    scene = Scene.load(out / "params.npz")
+    assert len(scene.circles) == 12 and (scene.width, scene.height) == (28, 20)
+    lines = result.stdout.strip().splitlines()
+    assert lines[-1].startswith("PSNR") and " dB" in lines[-1] and " s total" in lines[-1]
+    assert any(line.startswith("taichi arch: x64") for line in lines)
+
+
+def test_demo_on_image_smaller_than_a_tile_in_16_bit_grey(tmp_path):
+    path = tmp_path / "tiny.png"
+    iio.imwrite(path, (np.arange(15).reshape(3, 5) * 4000).astype(np.uint16))
+    result = run_demo(path, "--n", 3, "--steps", 5, "--out", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert iio.imread(tmp_path / "out" / "render.png").shape == (3, 5, 3)
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["missing_file.png"], "no such file"),
+        (["{notimage}"], "not a readable image"),
+        (["{small}", "--n", "0"], "argument --n: must be a positive integer, got 0"),
+        (["{small}", "--n", "-3"], "argument --n: must be a positive integer, got -3"),
+        (["{small}", "--steps", "0"], "argument --steps: must be a positive integer, got 0"),
+    ],
+)
+def test_bad_input_gives_one_line_and_exit_2(args, message, small_png, tmp_path):
+    not_image = tmp_path / "fake.png"
+    not_image.write_text("hello")
+    args = [a.format(small=small_png, notimage=not_image) for a in args]
+    result = run_demo(*args, "--out", tmp_path / "out")
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_ctrl_c_writes_best_result_and_exits_130(small_png, tmp_path):
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        [sys.executable, str(DEMO), str(small_png), "--n", "8", "--steps", "1000000", "--out", str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    for line in process.stdout:  # wait until Taichi is up and the fit is about to start
+        if line.startswith("taichi arch"):
+            break
+    time.sleep(3.0)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+    assert process.returncode == 130, stderr
+    assert "interrupted" in stderr
+    assert (out / "render.png").exists() and (out / "compare.png").exists()
+    assert len(Scene.load(out / "params.npz").circles) == 8
