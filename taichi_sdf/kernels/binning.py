@@ -50,20 +50,19 @@ def binning_kernels(tile_size: int, aa_width: float, culling: bool):
     @ti.func
     def candidate_tiles(centre, reach, width, height):
         """Inclusive tile range (tx0, ty0, tx1, ty1) of a footprint's bounding box."""
-        tx1 = tiles_across(width) - 1
-        ty1 = tiles_across(height) - 1
-        tx0, ty0 = 0, 0
-        if ti.static(culling):
-            # Pixel column j has its centre at j + 0.5. Clamping in float before the cast
-            # keeps far off-screen circles from overflowing; `touches` then rejects them.
-            tx0 = tile_index(centre[0] - reach - 0.5, tx1)
-            ty0 = tile_index(centre[1] - reach - 0.5, ty1)
-            tx1 = tile_index(centre[0] + reach - 0.5, tx1)
-            ty1 = tile_index(centre[1] + reach - 0.5, ty1)
-        return tx0, ty0, tx1, ty1
+        last_x = tiles_across(width) - 1
+        last_y = tiles_across(height) - 1
+        # Pixel column j has its centre at j + 0.5. Clamping in float before the cast
+        # keeps far off-screen circles from overflowing; `touches` then rejects them.
+        lo = centre - reach - 0.5
+        hi = centre + reach - 0.5
+        if ti.static(not culling):
+            lo, hi = ti.Vector([0.0, 0.0]), ti.Vector([width, height])
+        return tile_index(lo[0], last_x), tile_index(lo[1], last_y), tile_index(hi[0], last_x), tile_index(hi[1], last_y)
 
     @ti.func
     def touches(centre, reach, tx, ty, width, height):
+        """Whether the footprint reaches the pixel centres of tile (tx, ty)."""
         result = True
         if ti.static(culling):
             x0, y0, x1, y1 = tile_pixel_rect(tx, ty, tile_size, width, height)
@@ -88,9 +87,10 @@ def binning_kernels(tile_size: int, aa_width: float, culling: bool):
             footprints[i, 2] = reach
             tx0, ty0, tx1, ty1 = candidate_tiles(centre, reach, width, height)
             n = 0
-            for ty, tx in ti.ndrange((ty0, ty1 + 1), (tx0, tx1 + 1)):
-                if touches(centre, reach, tx, ty, width, height):
-                    n += 1
+            for ty in range(ty0, ty1 + 1):
+                for tx in range(tx0, tx1 + 1):
+                    if touches(centre, reach, tx, ty, width, height):
+                        n += 1
             counts[i] = n
 
     @ti.kernel
@@ -108,14 +108,15 @@ def binning_kernels(tile_size: int, aa_width: float, culling: bool):
             centre = ti.Vector([footprints[i, 0], footprints[i, 1]])
             reach = footprints[i, 2]
             tx0, ty0, tx1, ty1 = candidate_tiles(centre, reach, width, height)
-            k = offsets[i]
-            for ty, tx in ti.ndrange((ty0, ty1 + 1), (tx0, tx1 + 1)):
-                if touches(centre, reach, tx, ty, width, height):
-                    tile = ty * tiles_x + tx
-                    entry_tile[k] = tile
-                    entry_prim[k] = i
-                    ti.atomic_add(tile_counts[tile], 1)
-                    k += 1
+            n = 0
+            for ty in range(ty0, ty1 + 1):
+                for tx in range(tx0, tx1 + 1):
+                    if touches(centre, reach, tx, ty, width, height):
+                        tile = ty * tiles_x + tx
+                        entry_tile[offsets[i] + n] = tile
+                        entry_prim[offsets[i] + n] = i
+                        ti.atomic_add(tile_counts[tile], 1)
+                        n += 1
 
     return count_entries, emit_entries
 
