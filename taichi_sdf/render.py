@@ -7,7 +7,13 @@ from dataclasses import dataclass
 import numpy as np
 import taichi as ti
 
-from taichi_sdf.kernels.binning import binning_kernels, exclusive_scan, scatter_entries, sort_tiles
+from taichi_sdf.kernels.binning import (
+    binning_kernels,
+    count_tile_entries,
+    exclusive_scan,
+    scatter_entries,
+    sort_tiles,
+)
 from taichi_sdf.kernels.raster import raster_kernels
 from taichi_sdf.scene import FILLS, Circles, Scene
 
@@ -165,16 +171,9 @@ class Renderer:
         total = exclusive_scan(bins.prim_counts, bins.prim_offsets)
         bins.reserve(total)
         bins.n_entries = total
+        self._emit(scene.width, scene.height, bins.footprints, bins.prim_offsets, bins.entry_tile, bins.entry_prim)
         bins.tile_counts.fill(0)
-        self._emit(
-            scene.width,
-            scene.height,
-            bins.footprints,
-            bins.prim_offsets,
-            bins.entry_tile,
-            bins.entry_prim,
-            bins.tile_counts,
-        )
+        count_tile_entries(total, bins.entry_tile, bins.tile_counts)
         exclusive_scan(bins.tile_counts, bins.tile_offsets)
         bins.tile_counts.fill(0)  # reused as each tile's fill cursor
         scatter_entries(total, bins.entry_tile, bins.entry_prim, bins.tile_offsets, bins.tile_counts, bins.tile_lists)

@@ -5,8 +5,8 @@ Sizes come from a counting pass, so no tile has a fixed capacity and nothing is 
 
 1. ``count_entries``: per primitive, the number of tiles its footprint touches;
 2. ``exclusive_scan``: offsets of each primitive's entries in one flat array;
-3. ``emit_entries``: each primitive writes its (tile, primitive) entries and counts tiles;
-4. ``exclusive_scan`` again over tiles, then ``scatter_entries`` into per-tile slices and
+3. ``emit_entries``: each primitive writes its (tile, primitive) entries;
+4. ``count_tile_entries``, ``exclusive_scan`` over tiles, ``scatter_entries`` into per-tile slices and
    ``sort_tiles`` to restore depth order inside each slice (atomics scramble it).
 
 A tile "touches" a circle when the rectangle spanned by the tile's pixel centres comes
@@ -101,7 +101,6 @@ def binning_kernels(tile_size: int, aa_width: float, culling: bool):
         offsets: ti.types.ndarray(),
         entry_tile: ti.types.ndarray(),
         entry_prim: ti.types.ndarray(),
-        tile_counts: ti.types.ndarray(),
     ):
         tiles_x = tiles_across(width)
         for i in range(footprints.shape[0]):
@@ -115,7 +114,6 @@ def binning_kernels(tile_size: int, aa_width: float, culling: bool):
                         tile = ty * tiles_x + tx
                         entry_tile[offsets[i] + n] = tile
                         entry_prim[offsets[i] + n] = i
-                        ti.atomic_add(tile_counts[tile], 1)
                         n += 1
 
     return count_entries, emit_entries
@@ -131,6 +129,17 @@ def exclusive_scan(counts: ti.types.ndarray(), offsets: ti.types.ndarray()) -> t
         total += counts[k]
     offsets[counts.shape[0]] = total
     return total
+
+
+@ti.kernel
+def count_tile_entries(n_entries: ti.i32, entry_tile: ti.types.ndarray(), tile_counts: ti.types.ndarray()):
+    """tile_counts[t] += number of entries in tile t.
+
+    A kernel of its own: the atomic add inside ``emit_entries``' loop miscompiled on
+    Vulkan (Mesa lavapipe), dropping iterations.
+    """
+    for k in range(n_entries):
+        ti.atomic_add(tile_counts[entry_tile[k]], 1)
 
 
 @ti.kernel
