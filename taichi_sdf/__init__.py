@@ -4,6 +4,6 @@ Call ``ti.init(...)`` yourself (any arch) before rendering; importing this packa
 """
 
 from taichi_sdf.render import RenderConfig, Renderer
-from taichi_sdf.scene import Circles, Scene
+from taichi_sdf.scene import Circles, Scene, Strokes, Triangles
 
-__all__ = ["Circles", "RenderConfig", "Renderer", "Scene"]
+__all__ = ["Circles", "RenderConfig", "Renderer", "Scene", "Strokes", "Triangles"]

@@ -13,16 +13,27 @@ from scipy import ndimage
 from taichi_sdf.render import RenderConfig, Renderer
 from taichi_sdf.scene import Circles, Scene
 
-# Adam step sizes in natural units per step: pixels for centres and radii, [0, 1] colour
-# units for colours, slopes and the background.
+# Adam step sizes in natural units per step, by parameter name: pixels for positions, radii
+# and widths, [0, 1] units for colours, slopes, opacities and the background.
 DEFAULT_LEARNING_RATES = {
     "centres": 2.0,
     "radii": 1.0,
+    "vertices": 1.0,
+    "points": 1.0,
+    "widths": 0.2,
     "colours": 0.02,
     "slopes": 0.02,
+    "opacities": 0.02,
     "background": 0.01,
 }
-MIN_RADIUS = 0.5  # pixels; radii are projected back above this after every step
+# After every step values are projected back into these ranges.
+BOUNDS = {
+    "radii": (0.5, np.inf),
+    "widths": (0.5, np.inf),
+    "colours": (0.0, 1.0),
+    "opacities": (0.0, 1.0),
+    "background": (0.0, 1.0),
+}
 
 
 class Adam:
@@ -74,7 +85,7 @@ def init_circles(target: np.ndarray, n: int, fill: str = "linear", seed: int = 0
     radii = np.clip(radii, 2.0, 0.5 * max(width, height))
     colours = np.array([_mean_in_disk(target, c, r) for c, r in zip(centres, radii)])
     slopes = np.zeros((n, 3, 2)) if fill == "linear" else None
-    return Scene(width, height, target.reshape(-1, 3).mean(axis=0), Circles(centres, radii, colours, slopes))
+    return Scene(width, height, target.reshape(-1, 3).mean(axis=0), (Circles(centres, radii, colours, slopes),))
 
 
 def _mean_in_disk(image: np.ndarray, centre: np.ndarray, radius: float) -> np.ndarray:
@@ -133,29 +144,26 @@ def fit(
         raise ValueError(f"target shape {target.shape} does not match the scene's {scene.height}x{scene.width}")
     renderer = renderer or Renderer(RenderConfig(fill=scene.fill))
     rates = {**DEFAULT_LEARNING_RATES, **(learning_rates or {})}
-    groups = Circles.param_groups(scene.fill)
-    packed = scene.circles.pack()
-    lr_columns = np.zeros(packed.shape[1])
-    for name, columns in groups.items():
-        lr_columns[columns] = rates[name]
-    circle_adam, background_adam = Adam(packed.shape), Adam((3,))
-    background = scene.background.copy()
+    values = {key: array.copy() for key, array in scene.parameters().items()}
+    names = {key: key.split(".")[-1] for key in values}
+    optimisers = {key: Adam(array.shape) for key, array in values.items()}
 
     result = FitResult(scene, math.inf)
     start = time.perf_counter()
     try:
         renderer.set_target(target)
         for step in range(steps):
-            current = scene.replace(background=background, circles=Circles.unpack(packed, scene.fill))
+            current = scene.with_parameters(values)
             loss, grad = renderer.loss_and_grad(current)
             result.losses.append(loss)
             if loss < result.loss:
                 result.scene, result.loss = current, loss
             decay = final_lr_fraction + (1 - final_lr_fraction) * 0.5 * (1 + math.cos(math.pi * step / steps))
-            packed = circle_adam.step(packed, grad.circles.pack(), decay * lr_columns)
-            packed[:, groups["radii"]] = np.maximum(packed[:, groups["radii"]], MIN_RADIUS)
-            packed[:, groups["colours"]] = np.clip(packed[:, groups["colours"]], 0.0, 1.0)
-            background = np.clip(background_adam.step(background, grad.background, decay * rates["background"]), 0, 1)
+            grads = grad.parameters()
+            for key, optimiser in optimisers.items():
+                updated = optimiser.step(values[key], grads[key], decay * rates[names[key]])
+                low, high = BOUNDS.get(names[key], (-np.inf, np.inf))
+                values[key] = np.clip(updated, low, high)
             if callback is not None:
                 callback(step, loss)
     except KeyboardInterrupt:

@@ -6,7 +6,7 @@ tests (tiled renderer == reference) and as a readable statement of the model.
 
 import numpy as np
 
-from taichi_sdf.scene import Scene
+from taichi_sdf.scene import Circles, Scene, Strokes, Triangles
 
 
 def smooth_step(t: np.ndarray) -> np.ndarray:
@@ -14,11 +14,31 @@ def smooth_step(t: np.ndarray) -> np.ndarray:
     return t * t * (3.0 - 2.0 * t)
 
 
+def coverage(signed_distance: np.ndarray, aa_width: float) -> np.ndarray:
+    return smooth_step(0.5 - 0.5 * signed_distance / aa_width)
+
+
 def circle_coverage(points: np.ndarray, centre: np.ndarray, radius: float, aa_width: float) -> np.ndarray:
     """Coverage of one circle at (..., 2) pixel positions (area-exact corrected distance)."""
     offset = points - centre
-    distance = (np.sum(offset * offset, axis=-1) - radius * radius) / (2.0 * radius)
-    return smooth_step(0.5 - 0.5 * distance / aa_width)
+    return coverage((np.sum(offset * offset, axis=-1) - radius * radius) / (2.0 * radius), aa_width)
+
+
+def segment_distance(points: np.ndarray, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    ab = b - a
+    t = np.clip(np.sum((points - a) * ab, axis=-1) / max(np.dot(ab, ab), 1e-300), 0.0, 1.0)
+    return np.linalg.norm(points - a - t[..., None] * ab, axis=-1)
+
+
+def triangle_sdf(points: np.ndarray, corners: np.ndarray) -> np.ndarray:
+    """Exact signed distance to a triangle: distance to the nearest edge, negative inside."""
+    distance = np.min([segment_distance(points, corners[k], corners[(k + 1) % 3]) for k in range(3)], axis=0)
+    signs = []
+    for k in range(3):
+        a, b = corners[k], corners[(k + 1) % 3]
+        signs.append(np.sign((b[0] - a[0]) * (points[..., 1] - a[1]) - (b[1] - a[1]) * (points[..., 0] - a[0])))
+    inside = np.all(np.array(signs) >= 0, axis=0) | np.all(np.array(signs) <= 0, axis=0)
+    return np.where(inside, -distance, distance)
 
 
 def pixel_centres(width: int, height: int) -> np.ndarray:
@@ -27,18 +47,49 @@ def pixel_centres(width: int, height: int) -> np.ndarray:
     return np.stack([xs, ys], axis=-1)
 
 
-def render_reference(scene: Scene, aa_width: float = 1.0) -> np.ndarray:
-    """(height, width, 3) float64 image of ``scene`` with the order-free blend."""
+def primitive_layers(scene: Scene, aa_width: float = 1.0):
+    """Yield (coverage (H, W), colour (H, W, 3), opacity) for every primitive, bottom first."""
     points = pixel_centres(scene.width, scene.height)
-    total = np.zeros(points.shape[:2])
-    weighted = np.zeros(points.shape[:2] + (3,))
-    circles = scene.circles
-    for i in range(len(circles)):
-        centre, radius = circles.centres[i], circles.radii[i]
-        cov = circle_coverage(points, centre, radius, aa_width)
-        colour = np.broadcast_to(circles.colours[i], weighted.shape)
-        if circles.slopes is not None:
-            colour = colour + (points - centre) @ circles.slopes[i].T / radius
-        total += cov
-        weighted += cov[..., None] * colour
-    return weighted / np.maximum(1.0, total)[..., None] + scene.background * np.maximum(0.0, 1.0 - total)[..., None]
+    for group in scene.shapes:
+        opacities = group.opacity_array()
+        for i in range(len(group)):
+            slope = None if group.fill == "flat" else group.slopes[i]
+            if isinstance(group, Circles):
+                anchor, scale = group.centres[i], group.radii[i]
+                cov = circle_coverage(points, anchor, scale, aa_width)
+            elif isinstance(group, Triangles):
+                corners = group.vertices[group.faces[i]]
+                anchor = corners.mean(axis=0)
+                scale = np.sqrt(np.mean(np.sum((corners - anchor) ** 2, axis=1)))
+                cov = coverage(triangle_sdf(points, corners), aa_width)
+            elif isinstance(group, Strokes):
+                a, b = group.points[group.segments[i]]
+                cov = coverage(segment_distance(points, a, b) - 0.5 * group.widths[i], aa_width)
+            colour = np.broadcast_to(group.colours[i], points.shape[:2] + (3,))
+            if slope is not None:
+                colour = colour + (points - anchor) @ slope.T / scale
+            yield cov, colour, opacities[i]
+
+
+def render_reference(scene: Scene, aa_width: float = 1.0, mode: str = "mean") -> np.ndarray:
+    """(height, width, 3) float64 image of ``scene`` with the given compositing mode."""
+    layers = list(primitive_layers(scene, aa_width))
+    shape = (scene.height, scene.width)
+    weighted = np.zeros(shape + (3,))
+    if mode == "mean":
+        total = np.zeros(shape)
+        for cov, colour, opacity in layers:
+            total += opacity * cov
+            weighted += (opacity * cov)[..., None] * colour
+        return weighted / np.maximum(1.0, total)[..., None] + scene.background * np.maximum(0.0, 1.0 - total)[..., None]
+    remaining = np.ones(shape)
+    for cov, colour, opacity in reversed(layers):  # front to back
+        if mode == "over":
+            weight = opacity * np.minimum(cov, remaining)
+        elif mode == "alpha":
+            weight = remaining * opacity * cov
+        else:
+            raise ValueError(f"unknown mode {mode!r}")
+        weighted += weight[..., None] * colour
+        remaining = remaining - weight
+    return weighted + remaining[..., None] * scene.background

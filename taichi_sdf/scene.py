@@ -1,7 +1,12 @@
 """The scene: plain numpy arrays describing primitives, with save/load to ``.npz``.
 
-Units: positions and radii in pixels of the target image (x to the right, y down, pixel
-``(row i, column j)`` centred at ``(j + 0.5, i + 0.5)``); colours linear in [0, 1].
+Units: positions, radii and widths in pixels of the target image (x to the right, y down,
+pixel ``(row i, column j)`` centred at ``(j + 0.5, i + 0.5)``); colours in [0, 1].
+
+A scene is a background colour and a sequence of shape groups (:class:`Circles`,
+:class:`Triangles`, :class:`Strokes`) drawn in order: later groups, and later primitives
+inside a group, are on top. Every group stores its differentiable values as named arrays
+(:meth:`parameters`) so that optimisers and gradients treat all groups alike.
 """
 
 from __future__ import annotations
@@ -9,84 +14,199 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
-FILLS = ("flat", "linear")
 
-
-def _as_array(value, shape: tuple, name: str) -> np.ndarray:
-    array = np.array(value, dtype=np.float64)
+def _as_array(value, shape: tuple, name: str, dtype=np.float64) -> np.ndarray:
+    array = np.array(value, dtype=dtype)
     if array.shape != shape:
         raise ValueError(f"{name} must have shape {shape}, got {array.shape}")
     return array
 
 
-@dataclass(frozen=True)
-class Circles:
-    """N disks with a flat or linear-gradient fill.
+class ShapeGroup:
+    """Shared behaviour of the shape groups (frozen dataclasses of numpy arrays).
 
-    centres: (N, 2) pixels.  radii: (N,) pixels.  colours: (N, 3), the colour at the centre.
-    slopes: (N, 3, 2) or None. With slopes the fill is linear,
-    ``colour(p) = colours + slopes @ (p - centre) / radius``; without, it is flat.
+    Subclasses list their differentiable arrays in ``PARAMETERS`` and their integer index
+    arrays in ``INDICES``; ``slopes`` (linear fills) and ``opacities`` may be None.
+    """
+
+    PARAMETERS: ClassVar[tuple[str, ...]]
+    INDICES: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def fill(self) -> str:
+        """'linear' when the group carries colour slopes, else 'flat'."""
+        return "flat" if getattr(self, "slopes", None) is None else "linear"
+
+    def parameters(self) -> dict[str, np.ndarray]:
+        """The differentiable arrays present in this group, by name."""
+        return {name: getattr(self, name) for name in self.PARAMETERS if getattr(self, name) is not None}
+
+    def with_parameters(self, values: dict[str, np.ndarray]) -> ShapeGroup:
+        """A copy with some parameter arrays replaced (same shapes)."""
+        return dataclasses.replace(self, **values)
+
+    def opacity_array(self) -> np.ndarray:
+        """Per-primitive opacity; ones when the group has none."""
+        opacities = getattr(self, "opacities", None)
+        return np.ones(len(self)) if opacities is None else opacities
+
+    def check_values(self, name: str) -> None:
+        for key, array in self.parameters().items():
+            if not np.all(np.isfinite(array)):
+                raise ValueError(f"{name}.{key} contains NaN or infinite values")
+        if len(self) == 0:
+            raise ValueError(f"{name} has no primitives")
+
+
+def doubled_signed_areas(corners: np.ndarray) -> np.ndarray:
+    """Twice the signed area of triangles given as (F, 3, 2) corner arrays."""
+    ab, ac = corners[:, 1] - corners[:, 0], corners[:, 2] - corners[:, 0]
+    return ab[:, 0] * ac[:, 1] - ab[:, 1] * ac[:, 0]
+
+
+def _optional(group, name: str, shape: tuple) -> None:
+    value = getattr(group, name)
+    if value is not None:
+        object.__setattr__(group, name, _as_array(value, shape, name))
+
+
+@dataclass(frozen=True)
+class Circles(ShapeGroup):
+    """N disks. centres (N, 2), radii (N,), colours (N, 3) at the centre; optional slopes
+    (N, 3, 2) for a linear fill ``colour + slopes @ (p - centre) / radius`` and opacities (N,).
     """
 
     centres: np.ndarray
     radii: np.ndarray
     colours: np.ndarray
     slopes: np.ndarray | None = None
+    opacities: np.ndarray | None = None
+
+    PARAMETERS: ClassVar = ("centres", "radii", "colours", "slopes", "opacities")
 
     def __post_init__(self):
         n = len(np.atleast_1d(self.radii))
         object.__setattr__(self, "centres", _as_array(self.centres, (n, 2), "centres"))
         object.__setattr__(self, "radii", _as_array(self.radii, (n,), "radii"))
         object.__setattr__(self, "colours", _as_array(self.colours, (n, 3), "colours"))
-        if self.slopes is not None:
-            object.__setattr__(self, "slopes", _as_array(self.slopes, (n, 3, 2), "slopes"))
+        _optional(self, "slopes", (n, 3, 2))
+        _optional(self, "opacities", (n,))
 
     def __len__(self) -> int:
         return len(self.radii)
 
-    @property
-    def fill(self) -> str:
-        """'linear' when the circles carry colour slopes, else 'flat'."""
-        return "flat" if self.slopes is None else "linear"
+    def check_values(self, name: str) -> None:
+        super().check_values(name)
+        if np.any(self.radii <= 0):
+            raise ValueError(f"{name}: circle radii must be positive")
 
-    @staticmethod
-    def param_groups(fill: str) -> dict[str, slice]:
-        """Columns of :meth:`pack`'s (N, P) matrix, by parameter group."""
-        groups = {"centres": slice(0, 2), "radii": slice(2, 3), "colours": slice(3, 6)}
-        if fill == "linear":
-            groups["slopes"] = slice(6, 12)
-        return groups
 
-    def pack(self) -> np.ndarray:
-        """All parameters as one (N, P) float64 matrix, P = 6 (flat) or 12 (linear)."""
-        columns = [self.centres, self.radii[:, None], self.colours]
-        if self.slopes is not None:
-            columns.append(self.slopes.reshape(len(self), 6))
-        return np.concatenate(columns, axis=1)
+@dataclass(frozen=True)
+class Triangles(ShapeGroup):
+    """A triangle mesh: vertices (V, 2) shared by faces (F, 3) of vertex indices.
 
-    @classmethod
-    def unpack(cls, packed: np.ndarray, fill: str) -> Circles:
-        """Inverse of :meth:`pack`."""
-        groups = cls.param_groups(fill)
-        slopes = packed[:, groups["slopes"]].reshape(-1, 3, 2) if fill == "linear" else None
-        return cls(packed[:, groups["centres"]], packed[:, 2], packed[:, groups["colours"]], slopes)
+    colours (F, 3) per face at its centroid; optional slopes (F, 3, 2) for a linear fill
+    ``colour + slopes @ (p - centroid) / size`` (size: RMS distance of the vertices from the
+    centroid) and opacities (F,). Free triangles are a mesh whose faces share no vertices.
+    Either winding is fine.
+    """
+
+    vertices: np.ndarray
+    faces: np.ndarray
+    colours: np.ndarray
+    slopes: np.ndarray | None = None
+    opacities: np.ndarray | None = None
+
+    PARAMETERS: ClassVar = ("vertices", "colours", "slopes", "opacities")
+    INDICES: ClassVar = ("faces",)
+
+    def __post_init__(self):
+        vertices = np.array(self.vertices, dtype=np.float64)
+        faces = np.array(self.faces)
+        if vertices.ndim != 2 or vertices.shape[1] != 2:
+            raise ValueError(f"vertices must have shape (V, 2), got {vertices.shape}")
+        if faces.ndim != 2 or faces.shape[1] != 3 or not np.issubdtype(faces.dtype, np.integer):
+            raise ValueError(f"faces must be an integer array of shape (F, 3), got {faces.dtype} {faces.shape}")
+        if faces.size and (faces.min() < 0 or faces.max() >= len(vertices)):
+            raise ValueError("faces refer to vertices that do not exist")
+        object.__setattr__(self, "vertices", vertices)
+        object.__setattr__(self, "faces", faces.astype(np.int32))
+        n = len(faces)
+        object.__setattr__(self, "colours", _as_array(self.colours, (n, 3), "colours"))
+        _optional(self, "slopes", (n, 3, 2))
+        _optional(self, "opacities", (n,))
+
+    def __len__(self) -> int:
+        return len(self.faces)
+
+    def check_values(self, name: str) -> None:
+        super().check_values(name)
+        doubled_area = np.abs(doubled_signed_areas(self.vertices[self.faces]))
+        if np.any(doubled_area <= 1e-9):
+            raise ValueError(f"{name}: degenerate triangle (zero area) at face {int(np.argmin(doubled_area))}")
+
+
+@dataclass(frozen=True)
+class Strokes(ShapeGroup):
+    """Line segments with round caps (capsules): points (Q, 2) shared by segments (S, 2) of
+    point indices, so a polyline is a chain of segments sharing its points. widths (S,) is
+    the full stroke width in pixels; colours (S, 3) flat; optional opacities (S,).
+    """
+
+    points: np.ndarray
+    segments: np.ndarray
+    widths: np.ndarray
+    colours: np.ndarray
+    opacities: np.ndarray | None = None
+
+    PARAMETERS: ClassVar = ("points", "widths", "colours", "opacities")
+    INDICES: ClassVar = ("segments",)
+
+    def __post_init__(self):
+        points = np.array(self.points, dtype=np.float64)
+        segments = np.array(self.segments)
+        if points.ndim != 2 or points.shape[1] != 2:
+            raise ValueError(f"points must have shape (Q, 2), got {points.shape}")
+        if segments.ndim != 2 or segments.shape[1] != 2 or not np.issubdtype(segments.dtype, np.integer):
+            raise ValueError(f"segments must be an integer array of shape (S, 2), got {segments.dtype} {segments.shape}")
+        if segments.size and (segments.min() < 0 or segments.max() >= len(points)):
+            raise ValueError("segments refer to points that do not exist")
+        object.__setattr__(self, "points", points)
+        object.__setattr__(self, "segments", segments.astype(np.int32))
+        n = len(segments)
+        object.__setattr__(self, "widths", _as_array(self.widths, (n,), "widths"))
+        object.__setattr__(self, "colours", _as_array(self.colours, (n, 3), "colours"))
+        _optional(self, "opacities", (n,))
+
+    def __len__(self) -> int:
+        return len(self.segments)
+
+    def check_values(self, name: str) -> None:
+        super().check_values(name)
+        if np.any(self.widths <= 0):
+            raise ValueError(f"{name}: stroke widths must be positive")
+
+
+GROUP_TYPES = {cls.__name__: cls for cls in (Circles, Triangles, Strokes)}
 
 
 @dataclass(frozen=True)
 class Scene:
-    """What the renderer draws: an image size, a background colour and the primitives.
+    """What the renderer draws: an image size, a background colour and shape groups.
 
-    ``width``/``height`` are the image size in pixels; ``background`` is an RGB colour.
-    The same type carries gradients (``Renderer.backward`` returns a Scene of them).
+    ``width``/``height`` are the image size in pixels; ``background`` an RGB colour;
+    ``shapes`` a tuple of groups drawn in order. The same type carries gradients
+    (``Renderer.backward`` returns a Scene whose parameter arrays hold them).
     """
 
     width: int
     height: int
     background: np.ndarray
-    circles: Circles
+    shapes: tuple
 
     def __post_init__(self):
         if int(self.width) < 1 or int(self.height) < 1:
@@ -94,43 +214,69 @@ class Scene:
         object.__setattr__(self, "width", int(self.width))
         object.__setattr__(self, "height", int(self.height))
         object.__setattr__(self, "background", _as_array(self.background, (3,), "background"))
+        shapes = (self.shapes,) if isinstance(self.shapes, ShapeGroup) else tuple(self.shapes)
+        for group in shapes:
+            if not isinstance(group, ShapeGroup):
+                raise TypeError(f"shapes must be Circles, Triangles or Strokes, got {type(group).__name__}")
+        object.__setattr__(self, "shapes", shapes)
+
+    def __len__(self) -> int:
+        """Number of primitives in all groups."""
+        return sum(len(group) for group in self.shapes)
 
     @property
     def fill(self) -> str:
-        return self.circles.fill
+        """'linear' if any group has linear fills, else 'flat'."""
+        return "linear" if any(group.fill == "linear" for group in self.shapes) else "flat"
 
     def replace(self, **changes) -> Scene:
         """A copy with some fields changed."""
         return dataclasses.replace(self, **changes)
 
+    def parameters(self) -> dict[str, np.ndarray]:
+        """All differentiable arrays, keyed ``"<group index>.<name>"``, plus ``"background"``."""
+        values = {"background": self.background}
+        for index, group in enumerate(self.shapes):
+            values.update({f"{index}.{name}": array for name, array in group.parameters().items()})
+        return values
+
+    def with_parameters(self, values: dict[str, np.ndarray]) -> Scene:
+        """A copy with the arrays named as in :meth:`parameters` replaced."""
+        shapes = []
+        for index, group in enumerate(self.shapes):
+            prefix = f"{index}."
+            own = {key[len(prefix) :]: value for key, value in values.items() if key.startswith(prefix)}
+            shapes.append(group.with_parameters(own))
+        return self.replace(background=values.get("background", self.background), shapes=tuple(shapes))
+
     def check_values(self) -> None:
         """Raise ValueError naming the problem if any value cannot be rendered."""
-        for name, array in self._arrays().items():
-            if not np.all(np.isfinite(array)):
-                raise ValueError(f"{name} contains NaN or infinite values")
-        if len(self.circles) == 0:
-            raise ValueError("the scene has no circles")
-        if np.any(self.circles.radii <= 0):
-            raise ValueError("circle radii must be positive")
-
-    def _arrays(self) -> dict[str, np.ndarray]:
-        arrays = {"background": self.background}
-        for field in dataclasses.fields(Circles):
-            value = getattr(self.circles, field.name)
-            if value is not None:
-                arrays[f"circles.{field.name}"] = value
-        return arrays
+        if not np.all(np.isfinite(self.background)):
+            raise ValueError("background contains NaN or infinite values")
+        if len(self.shapes) == 0:
+            raise ValueError("the scene has no shapes")
+        for index, group in enumerate(self.shapes):
+            group.check_values(f"shapes[{index}] ({type(group).__name__})")
 
     def save(self, path: str | Path) -> None:
         """Write the scene to an ``.npz`` file (loadable by :meth:`load`)."""
-        np.savez(path, width=self.width, height=self.height, **self._arrays())
+        arrays = {"width": self.width, "height": self.height, "background": self.background}
+        arrays["groups"] = np.array([type(group).__name__ for group in self.shapes])
+        for index, group in enumerate(self.shapes):
+            for name in group.PARAMETERS + group.INDICES:
+                value = getattr(group, name)
+                if value is not None:
+                    arrays[f"{index}.{name}"] = value
+        np.savez(path, **arrays)
 
     @classmethod
     def load(cls, path: str | Path) -> Scene:
         """Read a scene written by :meth:`save`."""
         with np.load(path) as data:
-            slopes = data["circles.slopes"] if "circles.slopes" in data else None
-            circles = Circles(
-                data["circles.centres"], data["circles.radii"], data["circles.colours"], slopes
-            )
-            return cls(int(data["width"]), int(data["height"]), data["background"], circles)
+            shapes = []
+            for index, kind in enumerate(data["groups"]):
+                group_type = GROUP_TYPES[str(kind)]
+                fields = {f.name for f in dataclasses.fields(group_type)}
+                values = {name: data[f"{index}.{name}"] for name in fields if f"{index}.{name}" in data}
+                shapes.append(group_type(**values))
+            return cls(int(data["width"]), int(data["height"]), data["background"], tuple(shapes))

@@ -1,10 +1,10 @@
-"""One Taichi runtime per test session: CPU, float64 by default (for finite differences)."""
+"""One Taichi runtime per test session (CPU, float64 by default), and random test scenes."""
 
 import numpy as np
 import pytest
 import taichi as ti
 
-from taichi_sdf import Circles, Scene
+from taichi_sdf import Circles, Scene, Strokes, Triangles
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -14,12 +14,40 @@ def taichi_runtime():
     ti.reset()
 
 
-def random_scene(rng: np.random.Generator, n: int, width: int, height: int, fill: str, margin: float = 6.0) -> Scene:
+def random_circles(rng, n: int, width: int, height: int, fill: str, margin: float = 6.0, opacity: bool = False):
     """Overlapping circles of radius 2-12 px, some crossing tile borders or the image edge."""
-    circles = Circles(
-        centres=rng.uniform(-margin, 1.0, (n, 2)) * [1, 1] + rng.uniform(0, 1, (n, 2)) * [width + margin, height + margin],
+    return Circles(
+        centres=rng.uniform(-margin, 0.0, (n, 2)) + rng.uniform(0, 1, (n, 2)) * [width + 2 * margin, height + 2 * margin],
         radii=rng.uniform(2.0, 12.0, n),
         colours=rng.uniform(0.0, 1.0, (n, 3)),
         slopes=rng.normal(0.0, 0.3, (n, 3, 2)) if fill == "linear" else None,
+        opacities=rng.uniform(0.3, 1.0, n) if opacity else None,
     )
-    return Scene(width, height, rng.uniform(0.0, 1.0, 3), circles)
+
+
+def random_scene(rng, n: int, width: int, height: int, fill: str, margin: float = 6.0) -> Scene:
+    """A circles-only scene (see :func:`random_circles`)."""
+    return Scene(width, height, rng.uniform(0.0, 1.0, 3), (random_circles(rng, n, width, height, fill, margin),))
+
+
+def mixed_scene(rng, width: int, height: int, fill: str, opacity: bool = False) -> Scene:
+    """Circles, then a small mesh with shared vertices, then polylines sharing points."""
+    circles = random_circles(rng, 10, width, height, fill, opacity=opacity)
+    vertices = rng.uniform(-5.0, 1.0, (9, 2)) + rng.uniform(0, 1, (9, 2)) * [width + 10, height + 10]
+    faces = np.array([[0, 1, 2], [2, 3, 4], [4, 5, 6], [6, 7, 8], [1, 3, 5], [0, 4, 8]])
+    triangles = Triangles(
+        vertices,
+        faces,
+        rng.uniform(0.0, 1.0, (6, 3)),
+        rng.normal(0.0, 0.3, (6, 3, 2)) if fill == "linear" else None,
+        rng.uniform(0.3, 1.0, 6) if opacity else None,
+    )
+    points = rng.uniform(0, 1, (6, 2)) * [width, height]
+    strokes = Strokes(
+        points,
+        np.array([[0, 1], [1, 2], [2, 3], [4, 5]]),
+        rng.uniform(1.0, 5.0, 4),
+        rng.uniform(0.0, 1.0, (4, 3)),
+        rng.uniform(0.3, 1.0, 4) if opacity else None,
+    )
+    return Scene(width, height, rng.uniform(0.0, 1.0, 3), (circles, triangles, strokes))

@@ -21,24 +21,29 @@ if arch != sys.argv[1]:
     print("unavailable", arch)
     sys.exit(0)
 sys.path.insert(0, sys.argv[2])
-from conftest import random_scene
-from taichi_sdf import Circles, RenderConfig, Renderer
+from conftest import mixed_scene
+from taichi_sdf import RenderConfig, Renderer
 from taichi_sdf.reference import render_reference
 
 rng = np.random.default_rng(0)
-scene = random_scene(rng, 30, width=45, height=35, fill="linear")
-renderer = Renderer(RenderConfig(dtype="f64", fill="linear"))
-image = renderer.render(scene)
-cotangent = rng.normal(size=image.shape)
-grad = renderer.backward(cotangent).circles.pack()
-packed = scene.circles.pack()
-direction = rng.normal(size=packed.shape)
-def objective(eps):
-    moved = scene.replace(circles=Circles.unpack(packed + eps * direction, "linear"))
-    return np.sum(cotangent * renderer.render(moved))
-numeric = (objective(1e-6) - objective(-1e-6)) / 2e-6
-print("render_error", np.abs(image - render_reference(scene)).max())
-print("grad_error", abs(np.sum(grad * direction) - numeric) / abs(numeric))
+scene = mixed_scene(rng, width=45, height=35, fill="linear", opacity=True)
+render_error, grad_error = 0.0, 0.0
+for mode in ("mean", "over", "alpha"):
+    renderer = Renderer(RenderConfig(dtype="f64", fill="linear", mode=mode))
+    image = renderer.render(scene)
+    cotangent = rng.normal(size=image.shape)
+    grads = renderer.backward(cotangent).parameters()
+    values = scene.parameters()
+    direction = {key: rng.normal(size=np.shape(value)) for key, value in values.items()}
+    def objective(eps):
+        moved = scene.with_parameters({key: values[key] + eps * direction[key] for key in values})
+        return np.sum(cotangent * renderer.render(moved))
+    numeric = (objective(1e-6) - objective(-1e-6)) / 2e-6
+    analytic = sum(np.sum(grads[key] * direction[key]) for key in values)
+    render_error = max(render_error, np.abs(image - render_reference(scene, mode=mode)).max())
+    grad_error = max(grad_error, abs(analytic - numeric) / abs(numeric))
+print("render_error", render_error)
+print("grad_error", grad_error)
 """
 
 

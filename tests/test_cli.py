@@ -38,7 +38,7 @@ def test_demo_writes_render_compare_and_params(small_png, tmp_path):
     assert iio.imread(out / "render.png").shape == (20, 28, 3)
     assert iio.imread(out / "compare.png").shape == (20, 56, 3)
     scene = Scene.load(out / "params.npz")
-    assert len(scene.circles) == 12 and (scene.width, scene.height) == (28, 20)
+    assert len(scene) == 12 and (scene.width, scene.height) == (28, 20)
     lines = result.stdout.strip().splitlines()
     assert lines[-1].startswith("PSNR") and " dB" in lines[-1] and " s total" in lines[-1]
     assert any(line.startswith("taichi arch: x64") for line in lines)
@@ -90,4 +90,4 @@ def test_ctrl_c_writes_best_result_and_exits_130(small_png, tmp_path):
     assert process.returncode == 130, stderr
     assert "interrupted" in stderr
     assert (out / "render.png").exists() and (out / "compare.png").exists()
-    assert len(Scene.load(out / "params.npz").circles) == 8
+    assert len(Scene.load(out / "params.npz")) == 8

@@ -10,9 +10,8 @@ from taichi_sdf.reference import render_reference
 
 def small_target() -> np.ndarray:
     """Two soft-edged blobs on grey, 24x32: something circles can fit."""
-    scene = Scene(
-        32, 24, [0.5, 0.5, 0.5], Circles([[10.0, 12.0], [22.0, 9.0]], [6.0, 4.0], [[0.9, 0.1, 0.1], [0.1, 0.2, 0.9]])
-    )
+    circles = Circles([[10.0, 12.0], [22.0, 9.0]], [6.0, 4.0], [[0.9, 0.1, 0.1], [0.1, 0.2, 0.9]])
+    scene = Scene(32, 24, [0.5, 0.5, 0.5], (circles,))
     return render_reference(scene)
 
 
@@ -38,10 +37,11 @@ def test_fit_lowers_the_loss(fill):
 def test_init_circles_places_circles_on_the_image_with_target_colours():
     target = small_target()
     scene = init_circles(target, 50, seed=0)
-    assert len(scene.circles) == 50 and scene.fill == "linear"
-    assert np.all((scene.circles.centres >= 0) & (scene.circles.centres <= [32, 24]))
-    assert np.all(scene.circles.radii >= 2.0)
-    assert np.all((scene.circles.colours >= 0) & (scene.circles.colours <= 1))
+    circles = scene.shapes[0]
+    assert len(circles) == 50 and scene.fill == "linear"
+    assert np.all((circles.centres >= 0) & (circles.centres <= [32, 24]))
+    assert np.all(circles.radii >= 2.0)
+    assert np.all((circles.colours >= 0) & (circles.colours <= 1))
     np.testing.assert_allclose(scene.background, target.reshape(-1, 3).mean(axis=0))
 
 

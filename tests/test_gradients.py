@@ -1,72 +1,109 @@
-"""Gradients from the binned backward pass against central finite differences, in float64."""
+"""Gradients from the binned backward pass against central finite differences, in float64.
+
+Protocol: random cotangent v on the image, random direction u in parameter space; compare
+<v, J u> from ``Renderer.backward`` with the central difference of <v, render(x ± εu)>.
+"""
 
 import numpy as np
 import pytest
-from conftest import random_scene
+from conftest import mixed_scene, random_scene
 
-from taichi_sdf import Circles, RenderConfig, Renderer
-
-GROUPS = {"flat": ["centres", "radii", "colours", "background"], "linear": ["centres", "radii", "colours", "slopes", "background"]}
+from taichi_sdf import RenderConfig, Renderer, Scene, Triangles
 
 
-def directional_check(fill: str, group: str, tile_size: int = 16, seed: int = 0):
-    """Return <v, J u> from backward() and from central differences of <v, render>."""
+def directional_check(scene: Scene, keys, config: RenderConfig, seed: int = 0):
+    """<v, J u> from backward() and from central differences, u restricted to ``keys``."""
     rng = np.random.default_rng(seed)
-    scene = random_scene(rng, 30, width=45, height=35, fill=fill)
-    renderer = Renderer(RenderConfig(tile_size=tile_size, dtype="f64", fill=fill))
+    renderer = Renderer(config)
     cotangent = rng.normal(size=(scene.height, scene.width, 3))
-    packed = scene.circles.pack()
-    direction = np.zeros_like(packed)
-    background_direction = np.zeros(3)
-    if group == "background":
-        background_direction = rng.normal(size=3)
-    else:
-        columns = Circles.param_groups(fill)[group]
-        direction[:, columns] = rng.normal(size=direction[:, columns].shape)
+    values = scene.parameters()
+    direction = {key: rng.normal(size=np.shape(values[key])) for key in keys}
 
     renderer.render(scene)
-    grad = renderer.backward(cotangent)
-    analytic = np.sum(grad.circles.pack() * direction) + grad.background @ background_direction
+    grads = renderer.backward(cotangent).parameters()
+    analytic = sum(np.sum(grads[key] * direction[key]) for key in keys)
 
     def objective(eps: float) -> float:
-        moved = scene.replace(
-            circles=Circles.unpack(packed + eps * direction, fill),
-            background=scene.background + eps * background_direction,
-        )
+        moved = scene.with_parameters({key: values[key] + eps * direction[key] for key in keys})
         return float(np.sum(cotangent * renderer.render(moved)))
 
     eps = 1e-6
-    numeric = (objective(eps) - objective(-eps)) / (2 * eps)
-    return analytic, numeric
+    return analytic, (objective(eps) - objective(-eps)) / (2 * eps)
 
 
-@pytest.mark.parametrize("fill,group", [(fill, group) for fill in GROUPS for group in GROUPS[fill]])
-def test_gradient_matches_finite_differences(fill, group):
-    analytic, numeric = directional_check(fill, group)
+def assert_matches(analytic, numeric):
     assert abs(numeric) > 1e-3  # the direction really moves the image
     assert abs(analytic - numeric) <= 1e-6 * abs(numeric)
 
 
+CIRCLE_KEYS = {"flat": ["0.centres", "0.radii", "0.colours", "background"], "linear": ["0.slopes"]}
+
+
+@pytest.mark.parametrize("fill,key", [(f, k) for f in ("flat", "linear") for k in CIRCLE_KEYS["flat"] + CIRCLE_KEYS[f]])
+def test_circle_gradients(fill, key):
+    scene = random_scene(np.random.default_rng(1), 30, width=45, height=35, fill=fill)
+    assert_matches(*directional_check(scene, [key], RenderConfig(dtype="f64", fill=fill)))
+
+
+MIXED_KEYS = ["0.centres", "0.radii", "1.vertices", "1.colours", "1.slopes", "2.points", "2.widths", "2.colours"]
+
+
+@pytest.mark.parametrize("mode", ["mean", "over", "alpha"])
+@pytest.mark.parametrize("key", MIXED_KEYS + ["0.opacities", "1.opacities", "2.opacities", "background"])
+def test_mixed_scene_gradients(mode, key):
+    scene = mixed_scene(np.random.default_rng(2), width=45, height=35, fill="linear", opacity=True)
+    assert_matches(*directional_check(scene, [key], RenderConfig(dtype="f64", fill="linear", mode=mode), seed=3))
+
+
 @pytest.mark.parametrize("tile_size", [8, 32])
 def test_gradient_independent_of_tile_size(tile_size):
-    analytic, numeric = directional_check("linear", "centres", tile_size=tile_size, seed=3)
-    assert abs(analytic - numeric) <= 1e-6 * abs(numeric)
+    scene = mixed_scene(np.random.default_rng(4), width=45, height=35, fill="linear")
+    keys = list(scene.parameters())
+    assert_matches(*directional_check(scene, keys, RenderConfig(tile_size=tile_size, dtype="f64", fill="linear")))
+
+
+def test_shared_mesh_vertex_gradient_sums_over_its_faces():
+    # Vertex 1 is shared by both faces; moving it must equal moving both faces' copies.
+    # (Coordinates avoid pixel centres equidistant from two edges, where the SDF has a
+    # kink and finite differences mean nothing.)
+    vertices = np.array([[4.0, 4.0], [30.0, 18.0], [6.0, 28.0], [36.0, 3.0]]) + [0.137, 0.291]
+    shared = Triangles(vertices, [[0, 1, 2], [0, 3, 1]], [[0.9, 0.2, 0.1], [0.1, 0.3, 0.8]])
+    split = Triangles(shared.vertices[[0, 1, 2, 0, 3, 1]], [[0, 1, 2], [3, 4, 5]], shared.colours)
+    cotangent = np.random.default_rng(5).normal(size=(32, 40, 3))
+    renderer = Renderer(RenderConfig(dtype="f64"))
+    grads = []
+    for mesh in (shared, split):
+        renderer.render(Scene(40, 32, [0.5, 0.5, 0.5], (mesh,)))
+        grads.append(renderer.backward(cotangent).shapes[0].vertices)
+    np.testing.assert_allclose(grads[0][1], grads[1][1] + grads[1][5], rtol=1e-10)
+    assert_matches(*directional_check(Scene(40, 32, [0.5, 0.5, 0.5], (shared,)), ["0.vertices"], RenderConfig(dtype="f64")))
+
+
+@pytest.mark.parametrize("gap", [0.05, -0.05])
+def test_over_mode_gradient_near_the_kink(gap):
+    # Two opaque triangles almost sharing their diagonal: along it min(cov, remaining)
+    # switches branch from pixel to pixel.
+    vertices = np.array([[2.0, 2.0], [30.0, 2.0], [30.0, 22.0], [2.0, 22.0], [2.0 + gap, 2.0 - gap], [30.0 + gap, 22.0 - gap]])
+    vertices += [0.137, 0.291]  # no pixel centre equidistant from two edges (an SDF kink)
+    mesh = Triangles(vertices, [[0, 1, 2], [4, 5, 3]], [[0.9, 0.2, 0.1], [0.2, 0.7, 0.3]])
+    scene = Scene(32, 24, [0.0, 0.0, 1.0], (mesh,))
+    assert_matches(*directional_check(scene, ["0.vertices", "0.colours"], RenderConfig(dtype="f64", mode="over")))
 
 
 def test_loss_and_grad_is_gradient_of_mse():
     rng = np.random.default_rng(11)
-    scene = random_scene(rng, 20, width=30, height=20, fill="linear")
+    scene = mixed_scene(rng, width=30, height=20, fill="linear")
     target = rng.uniform(size=(20, 30, 3))
     renderer = Renderer(RenderConfig(dtype="f64", fill="linear"))
-    renderer.render(scene)
     renderer.set_target(target)
     loss, grad = renderer.loss_and_grad(scene)
     assert loss == pytest.approx(np.mean((renderer.render(scene) - target) ** 2), rel=1e-12)
-    direction = rng.normal(size=scene.circles.pack().shape)
+    values, grads = scene.parameters(), grad.parameters()
+    direction = {key: rng.normal(size=np.shape(value)) for key, value in values.items()}
 
     def mse(eps):
-        moved = scene.replace(circles=Circles.unpack(scene.circles.pack() + eps * direction, "linear"))
+        moved = scene.with_parameters({key: values[key] + eps * direction[key] for key in values})
         return np.mean((renderer.render(moved) - target) ** 2)
 
     numeric = (mse(1e-6) - mse(-1e-6)) / 2e-6
-    assert np.sum(grad.circles.pack() * direction) == pytest.approx(numeric, rel=1e-6)
+    assert sum(np.sum(grads[key] * direction[key]) for key in values) == pytest.approx(numeric, rel=1e-6)

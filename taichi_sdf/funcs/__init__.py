@@ -5,16 +5,24 @@ Everything here works in pixel units (pixel ``(row i, column j)`` has its centre
 it can be used inside any kernel, differentiated or not, on any backend.
 """
 
-from taichi_sdf.funcs.blend import blend_mean
+from taichi_sdf.funcs.blend import alpha_weight, alpha_weight_slope, blend_mean, over_weight, over_weight_slope
 from taichi_sdf.funcs.coverage import circle_coverage, coverage, smooth_step
-from taichi_sdf.funcs.sdf import sdf_circle
+from taichi_sdf.funcs.sdf import safe_norm, sdf_capsule, sdf_circle, sdf_triangle, segment_distance
 from taichi_sdf.funcs.shading import linear_fill
 
 __all__ = [
+    "alpha_weight",
+    "alpha_weight_slope",
     "blend_mean",
     "circle_coverage",
     "coverage",
     "linear_fill",
+    "over_weight",
+    "over_weight_slope",
+    "safe_norm",
+    "sdf_capsule",
     "sdf_circle",
+    "sdf_triangle",
+    "segment_distance",
     "smooth_step",
 ]

@@ -9,34 +9,34 @@ Sizes come from a counting pass, so no tile has a fixed capacity and nothing is 
 4. ``count_tile_entries``, ``exclusive_scan`` over tiles, ``scatter_entries`` into per-tile slices and
    ``sort_tiles`` to restore depth order inside each slice (atomics scramble it).
 
-A tile "touches" a circle when the rectangle spanned by the tile's pixel centres comes
-closer to the centre than the circle's reach (where its coverage falls to exactly zero).
+A tile "touches" a primitive when the rectangle spanned by the tile's pixel centres meets
+the primitive's footprint, the region where its coverage is non-zero.
 """
 
 import functools
 
 import taichi as ti
 
-from taichi_sdf.kernels.circle import circle_geometry, circle_reach
+from taichi_sdf.kernels.primitives import GEOMETRY, bounding_circle, touches_rect
 
 
 @ti.func
 def tile_pixel_rect(tx, ty, tile_size: ti.template(), width, height):
-    """Extent (x0, y0, x1, y1) of the pixel centres of tile (tx, ty)."""
-    x0 = tx * tile_size + 0.5
-    y0 = ty * tile_size + 0.5
-    x1 = ti.min((tx + 1) * tile_size, width) - 0.5
-    y1 = ti.min((ty + 1) * tile_size, height) - 0.5
-    return x0, y0, x1, y1
+    """Corners (lo, hi) of the rectangle spanned by the pixel centres of tile (tx, ty)."""
+    lo = ti.Vector([tx * tile_size + 0.5, ty * tile_size + 0.5])
+    hi = ti.Vector([ti.min((tx + 1) * tile_size, width) - 0.5, ti.min((ty + 1) * tile_size, height) - 0.5])
+    return lo, hi
 
 
 @functools.cache
-def binning_kernels(tile_size: int, aa_width: float, culling: bool):
-    """Kernels binning circles into ``tile_size`` tiles.
+def binning_kernels(tile_size: int, aa_width: float, culling: bool, fields: bool):
+    """Kernels binning the primitive table into ``tile_size`` tiles.
 
-    With ``culling=False`` every circle is listed in every tile: the dense baseline that
-    benchmarks compare against.
+    With ``culling=False`` every primitive is listed in every tile: the dense baseline that
+    benchmarks compare against. ``fields`` says whether the table is a field (see
+    ``raster_kernels``).
     """
+    Buffer = ti.template() if fields else ti.types.ndarray()
 
     @ti.func
     def tiles_across(extent):
@@ -61,27 +61,29 @@ def binning_kernels(tile_size: int, aa_width: float, culling: bool):
         return tile_index(lo[0], last_x), tile_index(lo[1], last_y), tile_index(hi[0], last_x), tile_index(hi[1], last_y)
 
     @ti.func
-    def touches(centre, reach, tx, ty, width, height):
-        """Whether the footprint reaches the pixel centres of tile (tx, ty)."""
+    def touches(table: ti.template(), kinds: ti.template(), i, tx, ty, width, height):
+        """Whether primitive ``i``'s footprint reaches the pixel centres of tile (tx, ty)."""
         result = True
         if ti.static(culling):
-            x0, y0, x1, y1 = tile_pixel_rect(tx, ty, tile_size, width, height)
-            nearest = ti.Vector([ti.math.clamp(centre[0], x0, x1), ti.math.clamp(centre[1], y0, y1)])
-            result = (nearest - centre).norm_sqr() < reach * reach
+            geometry = ti.Vector([table[i, GEOMETRY + c] for c in ti.static(range(6))])
+            lo, hi = tile_pixel_rect(tx, ty, tile_size, width, height)
+            result = touches_rect(kinds[i], geometry, aa_width, lo, hi)
         return result
 
     @ti.kernel
     def count_entries(
-        params: ti.template(),
+        table: Buffer,
+        kinds: ti.types.ndarray(),
         width: ti.i32,
         height: ti.i32,
         footprints: ti.types.ndarray(),
         counts: ti.types.ndarray(),
     ):
-        """Per circle: its footprint (cx, cy, reach) and the number of tiles it touches."""
-        for i in range(params.shape[0]):
-            centre, radius = circle_geometry(params, i)
-            reach = circle_reach(radius, aa_width)
+        """Per primitive: a bounding circle (cx, cy, reach) of its footprint and the number
+        of tiles the footprint touches."""
+        for i in range(table.shape[0]):
+            geometry = ti.Vector([table[i, GEOMETRY + c] for c in ti.static(range(6))])
+            centre, reach = bounding_circle(kinds[i], geometry, aa_width)
             footprints[i, 0] = centre[0]
             footprints[i, 1] = centre[1]
             footprints[i, 2] = reach
@@ -89,12 +91,14 @@ def binning_kernels(tile_size: int, aa_width: float, culling: bool):
             n = 0
             for ty in range(ty0, ty1 + 1):
                 for tx in range(tx0, tx1 + 1):
-                    if touches(centre, reach, tx, ty, width, height):
+                    if touches(table, kinds, i, tx, ty, width, height):
                         n += 1
             counts[i] = n
 
     @ti.kernel
     def emit_entries(
+        table: Buffer,
+        kinds: ti.types.ndarray(),
         width: ti.i32,
         height: ti.i32,
         footprints: ti.types.ndarray(),
@@ -103,16 +107,14 @@ def binning_kernels(tile_size: int, aa_width: float, culling: bool):
         entry_prim: ti.types.ndarray(),
     ):
         tiles_x = tiles_across(width)
-        for i in range(footprints.shape[0]):
+        for i in range(table.shape[0]):
             centre = ti.Vector([footprints[i, 0], footprints[i, 1]])
-            reach = footprints[i, 2]
-            tx0, ty0, tx1, ty1 = candidate_tiles(centre, reach, width, height)
+            tx0, ty0, tx1, ty1 = candidate_tiles(centre, footprints[i, 2], width, height)
             n = 0
             for ty in range(ty0, ty1 + 1):
                 for tx in range(tx0, tx1 + 1):
-                    if touches(centre, reach, tx, ty, width, height):
-                        tile = ty * tiles_x + tx
-                        entry_tile[offsets[i] + n] = tile
+                    if touches(table, kinds, i, tx, ty, width, height):
+                        entry_tile[offsets[i] + n] = ty * tiles_x + tx
                         entry_prim[offsets[i] + n] = i
                         n += 1
 
@@ -150,12 +152,15 @@ def scatter_entries(
     tile_offsets: ti.types.ndarray(),
     tile_fill: ti.types.ndarray(),
     tile_lists: ti.types.ndarray(),
+    list_tiles: ti.types.ndarray(),
 ):
-    """Move each (tile, primitive) entry into its tile's slice of ``tile_lists``."""
+    """Move each (tile, primitive) entry into its tile's slice of ``tile_lists``, and
+    record in ``list_tiles`` the tile of every slot."""
     for k in range(n_entries):
         tile = entry_tile[k]
-        slot = ti.atomic_add(tile_fill[tile], 1)
-        tile_lists[tile_offsets[tile] + slot] = entry_prim[k]
+        slot = tile_offsets[tile] + ti.atomic_add(tile_fill[tile], 1)
+        tile_lists[slot] = entry_prim[k]
+        list_tiles[slot] = tile
 
 
 @ti.kernel

@@ -1,30 +1,46 @@
-"""Forward raster over the tile lists, and the small loop-free kernels whose Taichi
-autodiff gives the backward pass.
+"""Forward raster over the tile lists, and the backward pass.
 
-Order-free composite-then-shade: per pixel ``W = Σ cov_i`` and ``C = Σ cov_i · colour_i``,
-then ``image = blend_mean(W, C, background)``. Because W and C are plain sums, the backward
-needs no reverse walk over the lists:
+Per pixel the forward walks its tile's list once. Two compositing families:
 
-* ``blend.grad``  turns dL/d image into dL/dW, dL/dC (per pixel) and dL/d background;
-* ``splat.grad``  runs one thread per (tile entry, pixel of that tile) and pushes dL/dW and
-  dL/dC through that primitive's coverage and colour to its parameters.
+* ``mean`` (order-free composite-then-shade): ``W = Σ o_i·cov_i``, ``C = Σ o_i·cov_i·colour_i``,
+  ``image = blend_mean(W, C, background)``. The backward needs no list walk: ``blend.grad``
+  gives dL/dW and dL/dC per pixel, and ``splat.grad`` (one thread per tile entry and pixel,
+  ``W += w, C += w·colour``) pushes them to the primitive table.
+* ``over`` / ``alpha`` (depth-ordered, front to back): ``w_i = weight(cov_i, o_i, R_i)``,
+  ``C += w_i·colour_i``, ``R -= w_i``, ``image = C + R·background``. The forward stores each
+  entry's incoming ``R_i``; ``reverse_walk`` (hand-written) walks back to front computing
+  ``λ = dL/dR`` after every entry, ``λ_i = λ_{i+1} + ∂w_i/∂R_i · (g·colour_i − λ_{i+1})``;
+  then ``splat_layered.grad`` differentiates, per entry and pixel, the loop-free surrogate
+  ``g·(w_i·colour_i) − λ_{i+1}·w_i`` (R_i, λ_{i+1}, g held fixed), whose gradient with
+  respect to the primitive is exactly its share of dL.
 
-``splat``'s forward is never needed: it is the same sum as ``forward`` written as scattered
-adds, which is the shape Taichi's reverse-mode AD differentiates reliably.
+Taichi autodiff only ever sees loop-free per-thread code (blend, splat, splat_layered and
+the gather kernels); the one loop with a carried value, the list walk, has its adjoint
+written by hand.
 """
 
 import functools
 
 import taichi as ti
 
-from taichi_sdf.funcs import blend_mean
-from taichi_sdf.kernels.circle import circle_sample, load_circle
+from taichi_sdf.funcs import alpha_weight, alpha_weight_slope, blend_mean, over_weight, over_weight_slope
+from taichi_sdf.kernels.primitives import colour_at, coverage_at, load
+
+MODES = ("mean", "over", "alpha")
 
 
 @functools.cache
-def raster_kernels(tile_size: int, aa_width: float, fill: str):
-    """Forward, blend, splat and loss kernels for one static configuration."""
-    linear = fill == "linear"
+def raster_kernels(tile_size: int, aa_width: float, linear: bool, mode: str, dtype, fields: bool):
+    """Forward, blend, splat, reverse-walk and loss kernels for one static configuration.
+
+    The differentiable buffers (``Buffer`` arguments) are ndarrays, so that one compilation
+    serves every image size and scene, or, with ``fields=True``, Taichi fields: Taichi 1.7
+    differentiates ndarrays only on CPU and CUDA. Integer and state arrays are ndarrays.
+    """
+    Buffer = ti.template() if fields else ti.types.ndarray()
+    layered = mode != "mean"
+    weight = over_weight if mode == "over" else alpha_weight
+    weight_slope = over_weight_slope if mode == "over" else alpha_weight_slope
     tile_pixels = tile_size * tile_size
 
     @ti.func
@@ -33,18 +49,26 @@ def raster_kernels(tile_size: int, aa_width: float, fill: str):
         return (tile // tiles_x) * tile_size + q // tile_size, (tile % tiles_x) * tile_size + q % tile_size
 
     @ti.func
-    def pixel_centre(row, col, dtype: ti.template()):
+    def pixel_centre(row, col):
         return ti.Vector([ti.cast(col, dtype) + 0.5, ti.cast(row, dtype) + 0.5])
+
+    @ti.func
+    def in_footprint(footprints: ti.template(), prim, p):
+        """Cheap test on the binning's (non-differentiated) bounding circle."""
+        offset = p - ti.Vector([footprints[prim, 0], footprints[prim, 1]])
+        return offset.norm_sqr() < footprints[prim, 2] * footprints[prim, 2]
 
     @ti.kernel
     def forward(
-        params: ti.template(),
+        table: Buffer,
+        kinds: ti.types.ndarray(),
         background: ti.template(),
         tile_offsets: ti.types.ndarray(),
         tile_lists: ti.types.ndarray(),
-        coverage_sum: ti.template(),
-        colour_sum: ti.template(),
-        image: ti.template(),
+        entry_remaining: ti.types.ndarray(),
+        coverage_sum: Buffer,
+        colour_sum: Buffer,
+        image: Buffer,
     ):
         height, width = image.shape
         tiles_x = (width + tile_size - 1) // tile_size
@@ -52,55 +76,138 @@ def raster_kernels(tile_size: int, aa_width: float, fill: str):
         for tile, q in ti.ndrange(tiles_x * tiles_y, tile_pixels):
             row, col = tile_pixel(tile, q, tiles_x)
             if row < height and col < width:
-                p = pixel_centre(row, col, params.dtype)
-                total = ti.cast(0.0, params.dtype)
-                weighted = ti.Vector.zero(params.dtype, 3)
-                for k in range(tile_offsets[tile], tile_offsets[tile + 1]):
-                    centre, radius, base, slope = load_circle(params, tile_lists[k], linear)
-                    cov, colour = circle_sample(centre, radius, base, slope, p, aa_width, linear)
-                    total += cov
-                    weighted += cov * colour
+                p = pixel_centre(row, col)
+                start, end = tile_offsets[tile], tile_offsets[tile + 1]
+                total = ti.cast(0.0 if ti.static(mode == "mean") else 1.0, dtype)
+                weighted = ti.Vector.zero(dtype, 3)
+                for n in range(end - start):
+                    # Depth order is ascending index; layered modes walk front to back.
+                    k = end - 1 - n if ti.static(layered) else start + n
+                    prim = tile_lists[k]
+                    geometry, base, slope, opacity = load(table, prim)
+                    cov = coverage_at(kinds[prim], geometry, p, aa_width)
+                    if ti.static(layered):
+                        entry_remaining[k, q] = total
+                    if cov > 0.0:
+                        w = opacity * cov
+                        if ti.static(layered):
+                            w = weight(cov, opacity, total)
+                            total -= w
+                        else:
+                            total += w
+                        weighted += w * colour_at(kinds[prim], geometry, base, slope, p, linear)
                 coverage_sum[row, col] = total
                 colour_sum[row, col] = weighted
-                image[row, col] = blend_mean(total, weighted, background[None])
+                if ti.static(layered):
+                    image[row, col] = weighted + total * background[None]
+                else:
+                    image[row, col] = blend_mean(total, weighted, background[None])
 
     @ti.kernel
-    def blend(coverage_sum: ti.template(), colour_sum: ti.template(), background: ti.template(), image: ti.template()):
+    def blend(
+        coverage_sum: Buffer, colour_sum: Buffer, background: ti.template(), image: Buffer
+    ):
+        """The forward's last step alone (``coverage_sum`` is W, or R for layered modes)."""
         for row, col in image:
-            image[row, col] = blend_mean(coverage_sum[row, col], colour_sum[row, col], background[None])
+            if ti.static(layered):
+                image[row, col] = colour_sum[row, col] + coverage_sum[row, col] * background[None]
+            else:
+                image[row, col] = blend_mean(coverage_sum[row, col], colour_sum[row, col], background[None])
 
     @ti.kernel
     def splat(
         n_entries: ti.i32,
-        entry_tile: ti.types.ndarray(),
-        entry_prim: ti.types.ndarray(),
+        list_tiles: ti.types.ndarray(),
+        tile_lists: ti.types.ndarray(),
         footprints: ti.types.ndarray(),
-        params: ti.template(),
-        coverage_sum: ti.template(),
-        colour_sum: ti.template(),
+        table: Buffer,
+        kinds: ti.types.ndarray(),
+        coverage_sum: Buffer,
+        colour_sum: Buffer,
     ):
+        """Mean mode: W += w, C += w·colour for every (entry, pixel). Only its .grad is used."""
         for k, q in ti.ndrange(n_entries, tile_pixels):
             # Autodiff wants nothing outside the top-level loop, so the shape is read here.
             height, width = coverage_sum.shape
-            tiles_x = (width + tile_size - 1) // tile_size
-            row, col = tile_pixel(entry_tile[k], q, tiles_x)
-            prim = entry_prim[k]
-            p = pixel_centre(row, col, params.dtype)
-            # Test the footprint on the binning's non-differentiated copy first: reading
-            # `params` costs an atomic add per parameter in the reverse pass.
-            offset = p - ti.Vector([footprints[prim, 0], footprints[prim, 1]])
-            if row < height and col < width and offset.norm_sqr() < footprints[prim, 2] ** 2:
-                centre, radius, base, slope = load_circle(params, prim, linear)
-                cov, colour = circle_sample(centre, radius, base, slope, p, aa_width, linear)
-                coverage_sum[row, col] += cov
-                colour_sum[row, col] += cov * colour
+            row, col = tile_pixel(list_tiles[k], q, (width + tile_size - 1) // tile_size)
+            prim = tile_lists[k]
+            p = pixel_centre(row, col)
+            # Reading `table` costs an atomic add per column in the reverse pass, so
+            # pixels outside the footprint are rejected on a non-differentiated copy first.
+            if row < height and col < width and in_footprint(footprints, prim, p):
+                geometry, base, slope, opacity = load(table, prim)
+                w = opacity * coverage_at(kinds[prim], geometry, p, aa_width)
+                coverage_sum[row, col] += w
+                colour_sum[row, col] += w * colour_at(kinds[prim], geometry, base, slope, p, linear)
 
     @ti.kernel
-    def mean_squared_error(image: ti.template(), target: ti.template(), loss: ti.template()):
+    def reverse_walk(
+        table: Buffer,
+        kinds: ti.types.ndarray(),
+        tile_offsets: ti.types.ndarray(),
+        tile_lists: ti.types.ndarray(),
+        entry_remaining: ti.types.ndarray(),
+        entry_adjoint: ti.types.ndarray(),
+        pixel_grad: ti.types.ndarray(),
+        coverage_grad: Buffer,
+        colour_grad: Buffer,
+    ):
+        """Layered modes: λ = dL/dR after each entry, back to front (hand-written adjoint).
+
+        ``coverage_grad`` and ``colour_grad`` are dL/dR and dL/dC per pixel (from blend.grad).
+        """
+        height, width = colour_grad.shape
+        tiles_x = (width + tile_size - 1) // tile_size
+        tiles_y = (height + tile_size - 1) // tile_size
+        for tile, q in ti.ndrange(tiles_x * tiles_y, tile_pixels):
+            row, col = tile_pixel(tile, q, tiles_x)
+            if row < height and col < width:
+                p = pixel_centre(row, col)
+                g = colour_grad[row, col]
+                for c in ti.static(range(3)):
+                    pixel_grad[row, col, c] = g[c]
+                adjoint = coverage_grad[row, col]
+                for k in range(tile_offsets[tile], tile_offsets[tile + 1]):
+                    entry_adjoint[k, q] = adjoint
+                    prim = tile_lists[k]
+                    geometry, base, slope, opacity = load(table, prim)
+                    cov = coverage_at(kinds[prim], geometry, p, aa_width)
+                    if cov > 0.0:
+                        colour = colour_at(kinds[prim], geometry, base, slope, p, linear)
+                        rate = weight_slope(cov, opacity, entry_remaining[k, q])
+                        adjoint += rate * (g.dot(colour) - adjoint)
+
+    @ti.kernel
+    def splat_layered(
+        n_entries: ti.i32,
+        list_tiles: ti.types.ndarray(),
+        tile_lists: ti.types.ndarray(),
+        footprints: ti.types.ndarray(),
+        entry_remaining: ti.types.ndarray(),
+        entry_adjoint: ti.types.ndarray(),
+        pixel_grad: ti.types.ndarray(),
+        table: Buffer,
+        kinds: ti.types.ndarray(),
+        surrogate: ti.template(),
+    ):
+        """Layered modes: Σ g·(w·colour) − λ·w over (entry, pixel). Only its .grad is used."""
+        for k, q in ti.ndrange(n_entries, tile_pixels):
+            height, width = pixel_grad.shape[0], pixel_grad.shape[1]
+            row, col = tile_pixel(list_tiles[k], q, (width + tile_size - 1) // tile_size)
+            prim = tile_lists[k]
+            p = pixel_centre(row, col)
+            if row < height and col < width and in_footprint(footprints, prim, p):
+                geometry, base, slope, opacity = load(table, prim)
+                w = weight(coverage_at(kinds[prim], geometry, p, aa_width), opacity, entry_remaining[k, q])
+                colour = colour_at(kinds[prim], geometry, base, slope, p, linear)
+                g = ti.Vector([pixel_grad[row, col, c] for c in ti.static(range(3))])
+                surrogate[None] += w * (g.dot(colour) - entry_adjoint[k, q])
+
+    @ti.kernel
+    def mean_squared_error(image: Buffer, target: Buffer, loss: ti.template()):
         for row, col in image:
             height, width = image.shape
-            scale = 1.0 / (height * width * 3)
             diff = image[row, col] - target[row, col]
-            loss[None] += scale * diff.dot(diff)
+            loss[None] += diff.dot(diff) / (height * width * 3)
 
-    return forward, blend, splat, mean_squared_error
+    return forward, blend, splat, reverse_walk, splat_layered, mean_squared_error
