@@ -2,9 +2,11 @@
 
     python benchmarks/bench_render.py [--arch cpu] [--repeats 20]
 
-Two scenes: 256 circles at 451x300 (the chelsea fit) and 4096 circles of radius 2-16 at
-512x512. The dense baseline is the same renderer with culling off (every circle listed in
-every tile), measured in the same run; the ratio is the speed-up from binning.
+Scenes: 256 circles at 451x300 (the chelsea fit), 4096 circles of radius 2-16 at 512x512,
+and a mixed scene of 256 primitives (circles, mesh triangles, strokes) of similar size at
+451x300. The dense baseline is the same renderer with culling off (every primitive listed
+in every tile), measured in the same run; the ratio is the speed-up from binning. The last
+line compares the mixed scene with circles only at equal primitive count.
 """
 
 import argparse
@@ -13,7 +15,7 @@ import time
 import numpy as np
 import taichi as ti
 
-from taichi_sdf import Circles, RenderConfig, Renderer, Scene
+from taichi_sdf import Circles, RenderConfig, Renderer, Scene, Strokes, Triangles
 
 
 def random_scene(n: int, width: int, height: int, radius: tuple[float, float], seed: int = 0) -> Scene:
@@ -24,7 +26,30 @@ def random_scene(n: int, width: int, height: int, radius: tuple[float, float], s
         colours=rng.uniform(0, 1, (n, 3)),
         slopes=rng.normal(0, 0.1, (n, 3, 2)),
     )
-    return Scene(width, height, rng.uniform(0, 1, 3), circles)
+    return Scene(width, height, rng.uniform(0, 1, 3), (circles,))
+
+
+def mixed_scene(n: int, width: int, height: int, size: tuple[float, float], seed: int = 0) -> Scene:
+    """n primitives, a third each circles, free triangles and strokes, of ``size`` pixels."""
+    rng = np.random.default_rng(seed)
+    third = n // 3
+    circles = random_scene(n - 2 * third, width, height, size, seed).shapes[0]
+    centres = rng.uniform(0, 1, (third, 2)) * [width, height]
+    spans = rng.uniform(*size, (third, 1, 1)) * rng.normal(0, 1, (third, 3, 2))
+    triangles = Triangles(
+        (centres[:, None] + spans).reshape(-1, 2),
+        np.arange(3 * third).reshape(-1, 3),
+        rng.uniform(0, 1, (third, 3)),
+        rng.normal(0, 0.1, (third, 3, 2)),
+    )
+    ends = centres[:, None] + rng.uniform(*size, (third, 1, 1)) * rng.normal(0, 1, (third, 2, 2))
+    strokes = Strokes(
+        ends.reshape(-1, 2),
+        np.arange(2 * third).reshape(-1, 2),
+        rng.uniform(1, 4, third),
+        rng.uniform(0, 1, (third, 3)),
+    )
+    return Scene(width, height, rng.uniform(0, 1, 3), (circles, triangles, strokes))
 
 
 def milliseconds(step, repeats: int) -> float:
@@ -56,15 +81,22 @@ def main() -> None:
     cases = [
         ("256 circles, 451x300", random_scene(256, 451, 300, (4.0, 40.0))),
         ("4096 circles r2-16, 512x512", random_scene(4096, 512, 512, (2.0, 16.0))),
+        ("256 mixed, 451x300", mixed_scene(256, 451, 300, (4.0, 40.0))),
     ]
     print(f"arch: {ti.lang.impl.current_cfg().arch.name}; f32, linear fills, tile 16")
-    print(f"{'scene':30s} {'binned fwd':>11s} {'binned f+b':>11s} {'dense fwd':>10s} {'dense f+b':>10s} {'speed-up f+b':>12s}")
+    print(
+        f"{'scene':30s} {'binned fwd':>11s} {'binned f+b':>11s} {'dense fwd':>10s} {'dense f+b':>10s} {'speed-up f+b':>12s}"
+    )
+    binned = {}
     for name, scene in cases:
         fwd, both = measure(scene, True, args.repeats)
         dense_fwd, dense_both = measure(scene, False, max(1, args.repeats // 10))
+        binned[name] = both
         print(
             f"{name:30s} {fwd:9.1f}ms {both:9.1f}ms {dense_fwd:8.1f}ms {dense_both:8.1f}ms {dense_both / both:11.1f}x"
         )
+    ratio = binned["256 mixed, 451x300"] / binned["256 circles, 451x300"]
+    print(f"mixed / circles-only fwd+bwd at 256 primitives: {ratio:.2f}x")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Fit N anti-aliased circles to an image: ``python demos/circles.py chelsea.png --n 256``.
+"""Fit circles to an image: ``python demos/circles.py chelsea.png``.
 
 Writes OUT/render.png, OUT/compare.png (target | fit) and OUT/params.npz (``Scene.load``).
 Run with ``--help`` for the options.
@@ -6,7 +6,7 @@ Run with ``--help`` for the options.
 
 import sys
 
-from taichi_sdf.cli import main_circles
+from taichi_sdf.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main_circles())
+    sys.exit(main("circles"))

@@ -11,6 +11,8 @@ import sys
 import time
 from pathlib import Path
 
+import numpy as np
+
 ARCHES = ("cpu", "cuda", "vulkan", "metal", "gpu", "auto")
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
@@ -35,18 +37,34 @@ def positive_int(text: str) -> int:
     return value
 
 
-def circles_parser(prog: str = "circles.py") -> argparse.ArgumentParser:
+# Per demo: default count, default steps, default compositing mode and what it fits.
+SHAPES = {
+    "circles": (256, 400, "mean", "anti-aliased circles"),
+    "triangles": (450, 400, "mean", "a triangle mesh (shared vertices)"),
+    "strokes": (1000, 300, "over", "dark strokes on white (a line drawing)"),
+}
+
+
+def fit_parser(shape: str, prog: str) -> argparse.ArgumentParser:
+    n, steps, mode, what = SHAPES[shape]
     parser = _Parser(
         prog=prog,
-        description="Fit anti-aliased circles to an image by gradient descent through the rasterizer.",
+        description=f"Fit {what} to an image by gradient descent through the rasterizer.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("image", help="image file, or a scikit-image sample name such as chelsea.png")
-    parser.add_argument("--n", type=positive_int, default=256, help="number of circles")
-    parser.add_argument("--steps", type=positive_int, default=400, help="Adam steps")
+    parser.add_argument("--n", type=positive_int, default=n, help=f"number of {shape}")
+    parser.add_argument("--steps", type=positive_int, default=steps, help="Adam steps")
     parser.add_argument("--out", default="out", help="output directory")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the initialisation")
-    parser.add_argument("--fill", choices=("flat", "linear"), default="linear", help="fill of each circle")
+    if shape != "strokes":
+        parser.add_argument("--fill", choices=("flat", "linear"), default="linear", help="fill of each shape")
+    parser.add_argument(
+        "--mode",
+        choices=("mean", "over", "alpha"),
+        default=mode,
+        help="compositing: order-free mean, seam-free over, classic alpha",
+    )
     parser.add_argument("--tile", type=int, choices=(8, 16, 32), default=16, help="tile size in pixels")
     parser.add_argument("--arch", choices=ARCHES, default="cpu", help="Taichi backend")
     return parser
@@ -61,11 +79,27 @@ def init_taichi(arch: str) -> str:
     return ti.lang.impl.current_cfg().arch.name
 
 
-def run_circles(args: argparse.Namespace, started: float) -> int:
+def initial_scene(shape: str, target, args):
+    """Starting scene, the image it is fitted to, and learning-rate overrides."""
+    from taichi_sdf.optim import init_circles, init_mesh, init_strokes, sketch_target
+
+    if shape == "circles":
+        scene = init_circles(target, args.n, fill=args.fill, seed=args.seed)
+        if args.mode != "mean":  # painterly: every circle gets an opacity to learn
+            scene = scene.replace(shapes=(scene.shapes[0].with_parameters({"opacities": np.full(args.n, 0.8)}),))
+        return scene, target, {}
+    if shape == "triangles":
+        return init_mesh(target, args.n, fill=args.fill, seed=args.seed), target, {}
+    sketch = sketch_target(target)
+    # Black ink of one pen width on white paper: only where strokes go and how dark they are is learnt.
+    return init_strokes(sketch, args.n, seed=args.seed), sketch, {"colours": 0.0, "background": 0.0, "widths": 0.0}
+
+
+def run_fit(shape: str, args: argparse.Namespace, started: float) -> int:
     from tqdm import tqdm
 
     from taichi_sdf.io import load_image, psnr, save_image, side_by_side
-    from taichi_sdf.optim import fit, init_circles, mse_to_psnr
+    from taichi_sdf.optim import fit, mse_to_psnr
     from taichi_sdf.render import RenderConfig, Renderer
 
     target, source = load_image(args.image)
@@ -74,36 +108,39 @@ def run_circles(args: argparse.Namespace, started: float) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    scene = init_circles(target, args.n, fill=args.fill, seed=args.seed)
-    renderer = Renderer(RenderConfig(tile_size=args.tile, fill=args.fill))
+    scene, fitted_to, rates = initial_scene(shape, target, args)
+    renderer = Renderer(RenderConfig(tile_size=args.tile, fill=scene.fill, mode=args.mode))
     with tqdm(total=args.steps, unit="step", dynamic_ncols=True) as bar:
 
         def progress(step: int, loss: float) -> None:
             bar.set_postfix(loss=f"{loss:.5f}", psnr=f"{mse_to_psnr(loss):.2f}dB", refresh=False)
             bar.update()
 
-        result = fit(target, scene, args.steps, renderer=renderer, callback=progress)
+        result = fit(fitted_to, scene, args.steps, renderer=renderer, learning_rates=rates, callback=progress)
 
     image = renderer.render(result.scene)
     save_image(out / "render.png", image)
-    save_image(out / "compare.png", side_by_side(target, image))
+    save_image(out / "compare.png", side_by_side(fitted_to, image))
     result.scene.save(out / "params.npz")
     seconds = time.perf_counter() - started
     if result.interrupted:
         print(f"interrupted after {len(result.losses)} steps: best result so far written to {out}/", file=sys.stderr)
-    print(f"PSNR {psnr(image, target):.2f} dB, {args.n} circles, {len(result.losses)} steps, {seconds:.1f} s total -> {out}/")
+    print(
+        f"PSNR {psnr(image, fitted_to):.2f} dB, {args.n} {shape}, {len(result.losses)} steps, "
+        f"{seconds:.1f} s total -> {out}/"
+    )
     return EXIT_INTERRUPTED if result.interrupted else 0
 
 
-def main_circles(argv: list[str] | None = None) -> int:
-    """Entry point of ``demos/circles.py``; returns the exit status."""
+def main(shape: str, argv: list[str] | None = None) -> int:
+    """Entry point of ``demos/<shape>.py``; returns the exit status."""
     started = time.perf_counter()
     from taichi_sdf.io import ImageError
 
-    parser = circles_parser()
+    parser = fit_parser(shape, f"{shape}.py")
     try:
         args = parser.parse_args(argv)
-        return run_circles(args, started)
+        return run_fit(shape, args, started)
     except (UsageError, ImageError, ValueError) as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT

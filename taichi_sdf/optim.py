@@ -11,7 +11,7 @@ import numpy as np
 from scipy import ndimage
 
 from taichi_sdf.render import RenderConfig, Renderer
-from taichi_sdf.scene import Circles, Scene
+from taichi_sdf.scene import Circles, Scene, Strokes, Triangles
 
 # Adam step sizes in natural units per step, by parameter name: pixels for positions, radii
 # and widths, [0, 1] units for colours, slopes, opacities and the background.
@@ -86,6 +86,105 @@ def init_circles(target: np.ndarray, n: int, fill: str = "linear", seed: int = 0
     colours = np.array([_mean_in_disk(target, c, r) for c, r in zip(centres, radii)])
     slopes = np.zeros((n, 3, 2)) if fill == "linear" else None
     return Scene(width, height, target.reshape(-1, 3).mean(axis=0), (Circles(centres, radii, colours, slopes),))
+
+
+def init_mesh(
+    target: np.ndarray, n: int, fill: str = "linear", seed: int = 0, jitter: float = 0.25, detail: float = 0.7
+) -> Scene:
+    """A triangle mesh of about ``n`` faces covering ``target`` (as Diff2DRaster.jl fits).
+
+    A grid of cells, two triangles each, whose columns and rows are spaced more densely
+    where the target has detail (``detail`` of the spacing follows it, the rest is
+    uniform), interior vertices jittered by ``jitter`` of a cell; vertices are shared, so
+    the mesh stays watertight while it moves. Face colours are the target's (lightly
+    blurred) colour at each centroid.
+    """
+    if n <= 0:
+        raise ValueError(f"the number of triangles must be positive, got {n}")
+    height, width = target.shape[:2]
+    columns, rows = _grid_shape(n // 2, width / height)
+    weights = detail_map(target)
+    grid_x = _quantiles(weights.sum(axis=0), columns, detail)
+    grid_y = _quantiles(weights.sum(axis=1), rows, detail)
+    xs, ys = np.meshgrid(grid_x, grid_y)
+    vertices = np.stack([xs.ravel(), ys.ravel()], axis=1)
+    interior = (xs.ravel() > 0) & (xs.ravel() < width) & (ys.ravel() > 0) & (ys.ravel() < height)
+    # Jitter by a fraction of the local cell, so no vertex crosses its neighbours.
+    cell = np.stack(np.meshgrid(np.gradient(grid_x), np.gradient(grid_y)), axis=-1).reshape(-1, 2)
+    rng = np.random.default_rng(seed)
+    vertices[interior] += rng.uniform(-jitter, jitter, (interior.sum(), 2)) * cell[interior]
+    faces = []
+    for r in range(rows):
+        for c in range(columns):
+            v = r * (columns + 1) + c
+            corners = [v, v + 1, v + columns + 2, v + columns + 1]
+            if rng.uniform() < 0.5:  # alternate diagonals so the mesh has no grain
+                faces += [[corners[0], corners[1], corners[2]], [corners[0], corners[2], corners[3]]]
+            else:
+                faces += [[corners[0], corners[1], corners[3]], [corners[1], corners[2], corners[3]]]
+    faces = np.array(faces)
+    colours = _sample(ndimage.gaussian_filter(target, (1.0, 1.0, 0)), vertices[faces].mean(axis=1))
+    slopes = np.zeros((len(faces), 3, 2)) if fill == "linear" else None
+    return Scene(width, height, target.reshape(-1, 3).mean(axis=0), (Triangles(vertices, faces, colours, slopes),))
+
+
+def _grid_shape(cells: int, aspect: float) -> tuple[int, int]:
+    """(columns, rows) with columns * rows <= cells, as many cells as possible, and cells
+    as square as possible for the image's ``aspect`` (width / height)."""
+    best = (1, 1)
+    for columns in range(1, cells + 1):
+        rows = cells // columns
+        if rows == 0:
+            break
+        score = (columns * rows, -abs(math.log(columns / rows / aspect)))
+        if score > (best[0] * best[1], -abs(math.log(best[0] / best[1] / aspect))):
+            best = (columns, rows)
+    return best
+
+
+def _quantiles(profile: np.ndarray, cells: int, detail: float) -> np.ndarray:
+    """``cells + 1`` positions from 0 to len(profile) spaced by the mixture density
+    ``(1 - detail) * uniform + detail * profile``."""
+    density = (1 - detail) / len(profile) + detail * profile / max(profile.sum(), 1e-12)
+    cdf = np.concatenate([[0.0], np.cumsum(density)])
+    cdf /= cdf[-1]
+    return np.interp(np.linspace(0, 1, cells + 1), cdf, np.arange(len(profile) + 1.0))
+
+
+def sketch_target(target: np.ndarray, blur: float = 1.0) -> np.ndarray:
+    """What a line drawing should match: the photo's luminance, lightly blurred and
+    contrast-stretched to [0, 1] (dark lines on white), as an RGB image."""
+    grey = ndimage.gaussian_filter(target @ np.array([0.299, 0.587, 0.114]), blur)
+    low, high = np.percentile(grey, [2, 98])
+    grey = np.clip((grey - low) / max(high - low, 1e-6), 0.0, 1.0)
+    return np.repeat(grey[..., None], 3, axis=2)
+
+
+def init_strokes(target: np.ndarray, n: int, seed: int = 0, length: float = 8.0, width: float = 1.5) -> Scene:
+    """``n`` short dark strokes on white, placed where ``target`` is dark or detailed."""
+    if n <= 0:
+        raise ValueError(f"the number of strokes must be positive, got {n}")
+    height, width_px = target.shape[:2]
+    rng = np.random.default_rng(seed)
+    darkness = 1.0 - target.mean(axis=2)
+    weights = (darkness + detail_map(target) * 4.0).ravel() + 1e-3
+    pixels = rng.choice(weights.size, size=n, p=weights / weights.sum())
+    rows, cols = np.divmod(pixels, width_px)
+    middles = np.stack([cols, rows], axis=1) + rng.uniform(0, 1, (n, 2))
+    angles = rng.uniform(0, math.pi, n)
+    half = 0.5 * length * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    points = np.concatenate([middles - half, middles + half])
+    segments = np.stack([np.arange(n), np.arange(n) + n], axis=1)
+    strokes = Strokes(points, segments, np.full(n, width), np.zeros((n, 3)), np.full(n, 0.8))
+    return Scene(width_px, height, [1.0, 1.0, 1.0], (strokes,))
+
+
+def _sample(image: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Nearest-pixel colours of ``image`` at (N, 2) pixel positions."""
+    height, width = image.shape[:2]
+    cols = np.clip(points[:, 0].astype(int), 0, width - 1)
+    rows = np.clip(points[:, 1].astype(int), 0, height - 1)
+    return image[rows, cols]
 
 
 def _mean_in_disk(image: np.ndarray, centre: np.ndarray, radius: float) -> np.ndarray:

@@ -91,7 +91,9 @@ class _Storage:
         element = ti.types.vector(vector, self.dtype) if vector else self.dtype
         if not self.fields:
             return ti.ndarray(element, shape, needs_grad=grad)
-        field = (ti.Vector.field(vector, self.dtype, needs_grad=grad) if vector else ti.field(self.dtype, needs_grad=grad))
+        field = (
+            ti.Vector.field(vector, self.dtype, needs_grad=grad) if vector else ti.field(self.dtype, needs_grad=grad)
+        )
         builder = ti.FieldsBuilder()
         builder.dense(ti.axes(*range(len(shape))), shape).place(field, *([field.grad] if grad else []))
         builder.finalize()
@@ -207,7 +209,7 @@ class Renderer:
         self._storage = _Storage(self._dtype)
         fields = self._storage.fields
         self._count, self._emit = binning_kernels(config.tile_size, config.aa_width, config.culling, fields)
-        (self._forward, self._blend, self._splat, self._reverse_walk, self._splat_layered, self._mse) = raster_kernels(
+        (self._forward, self._blend, self._splats, self._reverse_walk, self._mse) = raster_kernels(
             config.tile_size, config.aa_width, config.fill == "linear", config.mode, self._dtype, fields
         )
         self._layered = config.mode != "mean"
@@ -223,7 +225,9 @@ class Renderer:
     def _prepare(self, scene: Scene) -> None:
         scene.check_values()
         if scene.fill == "linear" and self.config.fill != "linear":
-            raise ValueError("the scene has linear fills but the renderer has fill='flat'; use RenderConfig(fill='linear')")
+            raise ValueError(
+                "the scene has linear fills but the renderer has fill='flat'; use RenderConfig(fill='linear')"
+            )
         self._ensure_pixels(scene.height, scene.width)
         dtype = self._dtype
         if [g.signature for g in self._groups] != [_GroupBuffers.signature_of(g) for g in scene.shapes]:
@@ -274,14 +278,27 @@ class Renderer:
         bins.reserve(total)
         bins.n_entries = total
         self._emit(
-            table, self._kinds, scene.width, scene.height, bins.footprints, bins.prim_offsets, bins.entry_tile, bins.entry_prim
+            table,
+            self._kinds,
+            scene.width,
+            scene.height,
+            bins.footprints,
+            bins.prim_offsets,
+            bins.entry_tile,
+            bins.entry_prim,
         )
         bins.tile_counts.fill(0)
         count_tile_entries(total, bins.entry_tile, bins.tile_counts)
         exclusive_scan(bins.tile_counts, bins.tile_offsets)
         bins.tile_counts.fill(0)  # reused as each tile's fill cursor
         scatter_entries(
-            total, bins.entry_tile, bins.entry_prim, bins.tile_offsets, bins.tile_counts, bins.tile_lists, bins.list_tiles
+            total,
+            bins.entry_tile,
+            bins.entry_prim,
+            bins.tile_offsets,
+            bins.tile_counts,
+            bins.tile_lists,
+            bins.list_tiles,
         )
         sort_tiles(bins.tile_offsets, bins.tile_lists)
 
@@ -315,7 +332,6 @@ class Renderer:
         scalars.background.from_numpy(scene.background.astype(self._numpy_dtype))  # shared: may be stale
         scalars.background.grad.fill(0)
         self._blend.grad(px.coverage_sum, px.colour_sum, scalars.background, px.image)
-        list_args = (bins.n_entries, bins.list_tiles, bins.tile_lists, bins.footprints)
         if self._layered:
             self._reverse_walk(
                 table,
@@ -329,17 +345,21 @@ class Renderer:
                 px.colour_sum.grad,
             )
             scalars.surrogate.grad.fill(1)
-            self._splat_layered.grad(
-                *list_args,
+        for kind in {buffers.kind for buffers in self._groups}:
+            self._splats[kind].grad(
+                bins.n_entries,
+                bins.list_tiles,
+                bins.tile_lists,
+                bins.footprints,
                 bins.entry_remaining,
                 bins.entry_adjoint,
                 px.pixel_grad,
                 table,
                 self._kinds,
+                px.coverage_sum,
+                px.colour_sum,
                 scalars.surrogate,
             )
-        else:
-            self._splat.grad(*list_args, table, self._kinds, px.coverage_sum, px.colour_sum)
         offset, shapes = 0, []
         for group, buffers in zip(scene.shapes, self._groups):
             buffers.gather_grad(offset, table)

@@ -172,7 +172,9 @@ class Strokes(ShapeGroup):
         if points.ndim != 2 or points.shape[1] != 2:
             raise ValueError(f"points must have shape (Q, 2), got {points.shape}")
         if segments.ndim != 2 or segments.shape[1] != 2 or not np.issubdtype(segments.dtype, np.integer):
-            raise ValueError(f"segments must be an integer array of shape (S, 2), got {segments.dtype} {segments.shape}")
+            raise ValueError(
+                f"segments must be an integer array of shape (S, 2), got {segments.dtype} {segments.shape}"
+            )
         if segments.size and (segments.min() < 0 or segments.max() >= len(points)):
             raise ValueError("segments refer to points that do not exist")
         object.__setattr__(self, "points", points)

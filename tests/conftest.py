@@ -17,7 +17,8 @@ def taichi_runtime():
 def random_circles(rng, n: int, width: int, height: int, fill: str, margin: float = 6.0, opacity: bool = False):
     """Overlapping circles of radius 2-12 px, some crossing tile borders or the image edge."""
     return Circles(
-        centres=rng.uniform(-margin, 0.0, (n, 2)) + rng.uniform(0, 1, (n, 2)) * [width + 2 * margin, height + 2 * margin],
+        centres=rng.uniform(-margin, 0.0, (n, 2))
+        + rng.uniform(0, 1, (n, 2)) * [width + 2 * margin, height + 2 * margin],
         radii=rng.uniform(2.0, 12.0, n),
         colours=rng.uniform(0.0, 1.0, (n, 3)),
         slopes=rng.normal(0.0, 0.3, (n, 3, 2)) if fill == "linear" else None,

@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "demos" / "circles.py"
 
 
-def run_demo(*args, **kwargs) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(DEMO), *map(str, args)], capture_output=True, text=True, timeout=300)
+def run_demo(*args, demo: Path = DEMO) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(demo), *map(str, args)], capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture
@@ -42,6 +42,16 @@ def test_demo_writes_render_compare_and_params(small_png, tmp_path):
     lines = result.stdout.strip().splitlines()
     assert lines[-1].startswith("PSNR") and " dB" in lines[-1] and " s total" in lines[-1]
     assert any(line.startswith("taichi arch: x64") for line in lines)
+
+
+@pytest.mark.parametrize("demo,extra", [("triangles", []), ("strokes", []), ("circles", ["--mode", "over"])])
+def test_other_demos_write_their_outputs(demo, extra, small_png, tmp_path):
+    out = tmp_path / "out"
+    result = run_demo(small_png, "--n", 10, "--steps", 5, "--out", out, *extra, demo=ROOT / "demos" / f"{demo}.py")
+    assert result.returncode == 0, result.stderr
+    assert iio.imread(out / "render.png").shape == (20, 28, 3)
+    assert len(Scene.load(out / "params.npz")) > 0
+    assert result.stdout.strip().splitlines()[-1].startswith("PSNR")
 
 
 def test_demo_on_image_smaller_than_a_tile_in_16_bit_grey(tmp_path):

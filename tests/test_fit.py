@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from taichi_sdf import Circles, RenderConfig, Renderer, Scene
-from taichi_sdf.optim import Adam, fit, init_circles
+from taichi_sdf.optim import Adam, fit, init_circles, init_mesh, init_strokes, sketch_target
 from taichi_sdf.reference import render_reference
 
 
@@ -54,3 +54,26 @@ def test_fit_rejects_bad_arguments():
         fit(target[:10], scene, 5)
     with pytest.raises(ValueError, match="positive"):
         init_circles(target, 0)
+
+
+def test_init_mesh_covers_the_image_with_shared_vertices():
+    target = small_target()
+    scene = init_mesh(target, 40, seed=0)
+    mesh = scene.shapes[0]
+    assert 30 <= len(mesh) <= 50
+    assert len(mesh.vertices) < 3 * len(mesh)  # vertices are shared between faces
+    image = Renderer(RenderConfig(dtype="f64", fill="linear")).render(scene.replace(background=[9.0, 9.0, 9.0]))
+    assert np.abs(image[2:-2, 2:-2]).max() <= 1.0 + 1e-9  # no background (9.0) shows through
+
+
+def test_fit_lowers_the_loss_of_a_mesh_and_of_strokes():
+    target = small_target()
+    mesh = init_mesh(target, 12, seed=0)
+    result = fit(target, mesh, 40, renderer=Renderer(RenderConfig(dtype="f64", fill="linear")))
+    assert result.loss < 0.7 * result.losses[0]
+    sketch = sketch_target(target)
+    strokes = init_strokes(sketch, 20, seed=0)
+    renderer = Renderer(RenderConfig(dtype="f64", mode="over"))
+    result = fit(sketch, strokes, 40, renderer=renderer, learning_rates={"colours": 0.0, "background": 0.0})
+    assert result.loss < 0.9 * result.losses[0]
+    np.testing.assert_array_equal(result.scene.shapes[0].colours, 0.0)  # frozen at lr 0

@@ -76,14 +76,18 @@ def test_shared_mesh_vertex_gradient_sums_over_its_faces():
         renderer.render(Scene(40, 32, [0.5, 0.5, 0.5], (mesh,)))
         grads.append(renderer.backward(cotangent).shapes[0].vertices)
     np.testing.assert_allclose(grads[0][1], grads[1][1] + grads[1][5], rtol=1e-10)
-    assert_matches(*directional_check(Scene(40, 32, [0.5, 0.5, 0.5], (shared,)), ["0.vertices"], RenderConfig(dtype="f64")))
+    assert_matches(
+        *directional_check(Scene(40, 32, [0.5, 0.5, 0.5], (shared,)), ["0.vertices"], RenderConfig(dtype="f64"))
+    )
 
 
 @pytest.mark.parametrize("gap", [0.05, -0.05])
 def test_over_mode_gradient_near_the_kink(gap):
     # Two opaque triangles almost sharing their diagonal: along it min(cov, remaining)
     # switches branch from pixel to pixel.
-    vertices = np.array([[2.0, 2.0], [30.0, 2.0], [30.0, 22.0], [2.0, 22.0], [2.0 + gap, 2.0 - gap], [30.0 + gap, 22.0 - gap]])
+    vertices = np.array(
+        [[2.0, 2.0], [30.0, 2.0], [30.0, 22.0], [2.0, 22.0], [2.0 + gap, 2.0 - gap], [30.0 + gap, 22.0 - gap]]
+    )
     vertices += [0.137, 0.291]  # no pixel centre equidistant from two edges (an SDF kink)
     mesh = Triangles(vertices, [[0, 1, 2], [4, 5, 3]], [[0.9, 0.2, 0.1], [0.2, 0.7, 0.3]])
     scene = Scene(32, 24, [0.0, 0.0, 1.0], (mesh,))

@@ -58,7 +58,12 @@ def binning_kernels(tile_size: int, aa_width: float, culling: bool, fields: bool
         hi = centre + reach - 0.5
         if ti.static(not culling):
             lo, hi = ti.Vector([0.0, 0.0]), ti.Vector([width, height])
-        return tile_index(lo[0], last_x), tile_index(lo[1], last_y), tile_index(hi[0], last_x), tile_index(hi[1], last_y)
+        return (
+            tile_index(lo[0], last_x),
+            tile_index(lo[1], last_y),
+            tile_index(hi[0], last_x),
+            tile_index(hi[1], last_y),
+        )
 
     @ti.func
     def touches(table: ti.template(), kinds: ti.template(), i, tx, ty, width, height):

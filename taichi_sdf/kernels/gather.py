@@ -46,7 +46,6 @@ def gather_kernels(fields: bool):
                 table[row, GEOMETRY + c] = 0.0
             write_fill(table, row, colours, slopes, opacities, i)
 
-
     @ti.kernel
     def gather_triangles(
         offset: ti.i32,
@@ -64,7 +63,6 @@ def gather_kernels(fields: bool):
                 table[row, GEOMETRY + 2 * corner] = vertices[v, 0]
                 table[row, GEOMETRY + 2 * corner + 1] = vertices[v, 1]
             write_fill(table, row, colours, slopes, opacities, f)
-
 
     @ti.kernel
     def gather_strokes(

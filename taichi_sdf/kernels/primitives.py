@@ -17,6 +17,7 @@ import taichi as ti
 from taichi_sdf.funcs import circle_coverage, coverage, linear_fill, sdf_capsule, sdf_triangle, segment_distance
 
 CIRCLE, TRIANGLE, SEGMENT = 0, 1, 2
+KINDS = (CIRCLE, TRIANGLE, SEGMENT)
 GEOMETRY, BASE, SLOPE, OPACITY = 0, 6, 9, 15
 COLUMNS = 16
 

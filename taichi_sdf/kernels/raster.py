@@ -24,9 +24,15 @@ import functools
 import taichi as ti
 
 from taichi_sdf.funcs import alpha_weight, alpha_weight_slope, blend_mean, over_weight, over_weight_slope
-from taichi_sdf.kernels.primitives import colour_at, coverage_at, load
+from taichi_sdf.kernels.primitives import CIRCLE, KINDS, SEGMENT, TRIANGLE, colour_at, coverage_at, load
 
 MODES = ("mean", "over", "alpha")
+
+# Pixels (along a tile row) per thread of the backward splats, by primitive kind. The body
+# is unrolled over the run, so autodiff sums a primitive's gradient over the run in
+# registers and adds it to the table with one atomic per column instead of one per pixel.
+# Longer runs compile slowly for the bulkier SDFs (8 triangle pixels took ~40 s).
+RUNS = {CIRCLE: 8, TRIANGLE: 2, SEGMENT: 4}
 
 
 @functools.cache
@@ -104,9 +110,7 @@ def raster_kernels(tile_size: int, aa_width: float, linear: bool, mode: str, dty
                     image[row, col] = blend_mean(total, weighted, background[None])
 
     @ti.kernel
-    def blend(
-        coverage_sum: Buffer, colour_sum: Buffer, background: ti.template(), image: Buffer
-    ):
+    def blend(coverage_sum: Buffer, colour_sum: Buffer, background: ti.template(), image: Buffer):
         """The forward's last step alone (``coverage_sum`` is W, or R for layered modes)."""
         for row, col in image:
             if ti.static(layered):
@@ -114,31 +118,65 @@ def raster_kernels(tile_size: int, aa_width: float, linear: bool, mode: str, dty
             else:
                 image[row, col] = blend_mean(coverage_sum[row, col], colour_sum[row, col], background[None])
 
-    @ti.kernel
-    def splat(
-        n_entries: ti.i32,
-        list_tiles: ti.types.ndarray(),
-        tile_lists: ti.types.ndarray(),
-        footprints: ti.types.ndarray(),
-        table: Buffer,
-        kinds: ti.types.ndarray(),
-        coverage_sum: Buffer,
-        colour_sum: Buffer,
-    ):
-        """Mean mode: W += w, C += w·colour for every (entry, pixel). Only its .grad is used."""
-        for k, q in ti.ndrange(n_entries, tile_pixels):
-            # Autodiff wants nothing outside the top-level loop, so the shape is read here.
-            height, width = coverage_sum.shape
-            row, col = tile_pixel(list_tiles[k], q, (width + tile_size - 1) // tile_size)
-            prim = tile_lists[k]
-            p = pixel_centre(row, col)
-            # Reading `table` costs an atomic add per column in the reverse pass, so
-            # pixels outside the footprint are rejected on a non-differentiated copy first.
-            if row < height and col < width and in_footprint(footprints, prim, p):
-                geometry, base, slope, opacity = load(table, prim)
-                w = opacity * coverage_at(kinds[prim], geometry, p, aa_width)
-                coverage_sum[row, col] += w
-                colour_sum[row, col] += w * colour_at(kinds[prim], geometry, base, slope, p, linear)
+    @ti.func
+    def run_start(list_tiles: ti.template(), k, run, run_length: ti.template(), width):
+        """Row and first column of pixel run ``run`` of entry ``k``'s tile."""
+        return tile_pixel(list_tiles[k], run * run_length, (width + tile_size - 1) // tile_size)
+
+    @ti.func
+    def run_near_footprint(footprints: ti.template(), prim, row, col, run_length: ti.template()):
+        """Whether any pixel of the run starting at (row, col) can be in the footprint."""
+        centre = ti.Vector([footprints[prim, 0], footprints[prim, 1]])
+        nearest = ti.Vector([ti.math.clamp(centre[0], col + 0.5, col + run_length - 0.5), row + 0.5])
+        return (nearest - centre).norm_sqr() < footprints[prim, 2] * footprints[prim, 2]
+
+    def make_splat(kind: int):
+        """Backward splat for the primitives of ``kind``, one thread per (entry, run of
+        pixels); only its .grad is used. Mean mode: ``W += w, C += w·colour``. Layered
+        modes: ``surrogate += g·(w·colour) − λ·w`` with R, λ and g from the reverse walk."""
+        run_length = RUNS[kind]
+
+        @ti.kernel
+        def splat(
+            n_entries: ti.i32,
+            list_tiles: ti.types.ndarray(),
+            tile_lists: ti.types.ndarray(),
+            footprints: ti.types.ndarray(),
+            entry_remaining: ti.types.ndarray(),
+            entry_adjoint: ti.types.ndarray(),
+            pixel_grad: ti.types.ndarray(),
+            table: Buffer,
+            kinds: ti.types.ndarray(),
+            coverage_sum: Buffer,
+            colour_sum: Buffer,
+            surrogate: ti.template(),
+        ):
+            for k, run in ti.ndrange(n_entries, tile_pixels // run_length):
+                # Autodiff wants nothing outside the top-level loop, so the shape is read here.
+                height, width = coverage_sum.shape
+                row, col0 = run_start(list_tiles, k, run, run_length, width)
+                prim = tile_lists[k]
+                # Reading `table` costs an atomic add per column in the reverse pass, so runs
+                # clear of the footprint are rejected on a non-differentiated copy first.
+                near = row < height and col0 < width and run_near_footprint(footprints, prim, row, col0, run_length)
+                if kinds[prim] == kind and near:
+                    geometry, base, slope, opacity = load(table, prim)
+                    for j in ti.static(range(run_length)):
+                        col = col0 + j
+                        p = pixel_centre(row, col)
+                        if col < width and in_footprint(footprints, prim, p):
+                            cov = coverage_at(kind, geometry, p, aa_width)
+                            colour = colour_at(kind, geometry, base, slope, p, linear)
+                            if ti.static(layered):
+                                q = run * run_length + j
+                                w = weight(cov, opacity, entry_remaining[k, q])
+                                g = ti.Vector([pixel_grad[row, col, c] for c in ti.static(range(3))])
+                                surrogate[None] += w * (g.dot(colour) - entry_adjoint[k, q])
+                            else:
+                                coverage_sum[row, col] += opacity * cov
+                                colour_sum[row, col] += opacity * cov * colour
+
+        return splat
 
     @ti.kernel
     def reverse_walk(
@@ -178,36 +216,11 @@ def raster_kernels(tile_size: int, aa_width: float, linear: bool, mode: str, dty
                         adjoint += rate * (g.dot(colour) - adjoint)
 
     @ti.kernel
-    def splat_layered(
-        n_entries: ti.i32,
-        list_tiles: ti.types.ndarray(),
-        tile_lists: ti.types.ndarray(),
-        footprints: ti.types.ndarray(),
-        entry_remaining: ti.types.ndarray(),
-        entry_adjoint: ti.types.ndarray(),
-        pixel_grad: ti.types.ndarray(),
-        table: Buffer,
-        kinds: ti.types.ndarray(),
-        surrogate: ti.template(),
-    ):
-        """Layered modes: Σ g·(w·colour) − λ·w over (entry, pixel). Only its .grad is used."""
-        for k, q in ti.ndrange(n_entries, tile_pixels):
-            height, width = pixel_grad.shape[0], pixel_grad.shape[1]
-            row, col = tile_pixel(list_tiles[k], q, (width + tile_size - 1) // tile_size)
-            prim = tile_lists[k]
-            p = pixel_centre(row, col)
-            if row < height and col < width and in_footprint(footprints, prim, p):
-                geometry, base, slope, opacity = load(table, prim)
-                w = weight(coverage_at(kinds[prim], geometry, p, aa_width), opacity, entry_remaining[k, q])
-                colour = colour_at(kinds[prim], geometry, base, slope, p, linear)
-                g = ti.Vector([pixel_grad[row, col, c] for c in ti.static(range(3))])
-                surrogate[None] += w * (g.dot(colour) - entry_adjoint[k, q])
-
-    @ti.kernel
     def mean_squared_error(image: Buffer, target: Buffer, loss: ti.template()):
         for row, col in image:
             height, width = image.shape
             diff = image[row, col] - target[row, col]
             loss[None] += diff.dot(diff) / (height * width * 3)
 
-    return forward, blend, splat, reverse_walk, splat_layered, mean_squared_error
+    splats = {kind: make_splat(kind) for kind in KINDS}
+    return forward, blend, splats, reverse_walk, mean_squared_error

@@ -1,0 +1,12 @@
+"""Fit strokes to an image: ``python demos/strokes.py chelsea.png``.
+
+Writes OUT/render.png, OUT/compare.png (target | fit) and OUT/params.npz (``Scene.load``).
+Run with ``--help`` for the options.
+"""
+
+import sys
+
+from taichi_sdf.cli import main
+
+if __name__ == "__main__":
+    sys.exit(main("strokes"))
