@@ -86,7 +86,7 @@ def initial_scene(shape: str, target, args):
     if shape == "circles":
         scene = init_circles(target, args.n, fill=args.fill, seed=args.seed)
         if args.mode != "mean":  # painterly: every circle gets an opacity to learn
-            scene = scene.replace(shapes=(scene.shapes[0].with_parameters({"opacities": np.full(args.n, 0.8)}),))
+            scene = scene.replace(shapes=(scene.shapes[0].with_parameters({"opacities": np.ones(args.n)}),))
         return scene, target, {}
     if shape == "triangles":
         return init_mesh(target, args.n, fill=args.fill, seed=args.seed), target, {}
