@@ -169,7 +169,7 @@ class _TileBins:
     grown, never shrunk, as the lists get longer."""
 
     def __init__(self, n_prims: int, n_tiles: int, dtype, entry_pixels: int):
-        self.footprints = ti.ndarray(dtype, (n_prims, 3))
+        self.footprints = ti.ndarray(dtype, (n_prims, 9))  # bounding circle, then geometry
         self.prim_counts = ti.ndarray(ti.i32, n_prims)
         self.prim_offsets = ti.ndarray(ti.i32, n_prims + 1)
         self.tile_counts = ti.ndarray(ti.i32, n_tiles)

@@ -84,14 +84,17 @@ def binning_kernels(tile_size: int, aa_width: float, culling: bool, fields: bool
         footprints: ti.types.ndarray(),
         counts: ti.types.ndarray(),
     ):
-        """Per primitive: a bounding circle (cx, cy, reach) of its footprint and the number
-        of tiles the footprint touches."""
+        """Per primitive: a bounding circle (cx, cy, reach) of its footprint followed by a
+        copy of its geometry (for non-differentiated tests), and the number of tiles the
+        footprint touches."""
         for i in range(table.shape[0]):
             geometry = ti.Vector([table[i, GEOMETRY + c] for c in ti.static(range(6))])
             centre, reach = bounding_circle(kinds[i], geometry, aa_width)
             footprints[i, 0] = centre[0]
             footprints[i, 1] = centre[1]
             footprints[i, 2] = reach
+            for c in ti.static(range(6)):
+                footprints[i, 3 + c] = geometry[c]
             tx0, ty0, tx1, ty1 = candidate_tiles(centre, reach, width, height)
             n = 0
             for ty in range(ty0, ty1 + 1):

@@ -59,10 +59,15 @@ def raster_kernels(tile_size: int, aa_width: float, linear: bool, mode: str, dty
         return ti.Vector([ti.cast(col, dtype) + 0.5, ti.cast(row, dtype) + 0.5])
 
     @ti.func
-    def in_footprint(footprints: ti.template(), prim, p):
-        """Cheap test on the binning's (non-differentiated) bounding circle."""
-        offset = p - ti.Vector([footprints[prim, 0], footprints[prim, 1]])
-        return offset.norm_sqr() < footprints[prim, 2] * footprints[prim, 2]
+    def covers(kind: ti.template(), footprints: ti.template(), prim, copy, p):
+        """Whether the primitive's coverage at ``p`` is non-zero, on non-differentiated data."""
+        result = False
+        if ti.static(kind == CIRCLE):
+            offset = p - ti.Vector([footprints[prim, 0], footprints[prim, 1]])
+            result = offset.norm_sqr() < footprints[prim, 2] * footprints[prim, 2]
+        else:
+            result = coverage_at(kind, copy, p, aa_width) > 0.0
+        return result
 
     @ti.kernel
     def forward(
@@ -160,21 +165,33 @@ def raster_kernels(tile_size: int, aa_width: float, linear: bool, mode: str, dty
                 # clear of the footprint are rejected on a non-differentiated copy first.
                 near = row < height and col0 < width and run_near_footprint(footprints, prim, row, col0, run_length)
                 if kinds[prim] == kind and near:
-                    geometry, base, slope, opacity = load(table, prim)
+                    # Which pixels of the run the primitive covers, tested on the binning's
+                    # copy (a circle's reach is exact; other kinds evaluate their coverage):
+                    # only those are differentiated, and a run it misses never reads `table`.
+                    copy = ti.Vector([footprints[prim, 3 + c] for c in ti.static(range(6))])
+                    covered = [
+                        col0 + j < width and covers(kind, footprints, prim, copy, pixel_centre(row, col0 + j))
+                        for j in ti.static(range(run_length))
+                    ]
+                    any_covered = False
                     for j in ti.static(range(run_length)):
-                        col = col0 + j
-                        p = pixel_centre(row, col)
-                        if col < width and in_footprint(footprints, prim, p):
-                            cov = coverage_at(kind, geometry, p, aa_width)
-                            colour = colour_at(kind, geometry, base, slope, p, linear)
-                            if ti.static(layered):
-                                q = run * run_length + j
-                                w = weight(cov, opacity, entry_remaining[k, q])
-                                g = ti.Vector([pixel_grad[row, col, c] for c in ti.static(range(3))])
-                                surrogate[None] += w * (g.dot(colour) - entry_adjoint[k, q])
-                            else:
-                                coverage_sum[row, col] += opacity * cov
-                                colour_sum[row, col] += opacity * cov * colour
+                        any_covered = any_covered or covered[j]
+                    if any_covered:
+                        geometry, base, slope, opacity = load(table, prim)
+                        for j in ti.static(range(run_length)):
+                            col = col0 + j
+                            if covered[j]:
+                                p = pixel_centre(row, col)
+                                cov = coverage_at(kind, geometry, p, aa_width)
+                                colour = colour_at(kind, geometry, base, slope, p, linear)
+                                if ti.static(layered):
+                                    q = run * run_length + j
+                                    w = weight(cov, opacity, entry_remaining[k, q])
+                                    g = ti.Vector([pixel_grad[row, col, c] for c in ti.static(range(3))])
+                                    surrogate[None] += w * (g.dot(colour) - entry_adjoint[k, q])
+                                else:
+                                    coverage_sum[row, col] += opacity * cov
+                                    colour_sum[row, col] += opacity * cov * colour
 
         return splat
 
