@@ -68,6 +68,22 @@ def doubled_signed_areas(corners: np.ndarray) -> np.ndarray:
     return ab[:, 0] * ac[:, 1] - ab[:, 1] * ac[:, 0]
 
 
+def _set_indexed_points(group, points_name: str, index_name: str, corners: int) -> None:
+    """Validate and store a (P, 2) point array and an (n, corners) array indexing it."""
+    points = np.array(getattr(group, points_name), dtype=np.float64)
+    index = np.array(getattr(group, index_name))
+    if points.ndim != 2 or points.shape[1] != 2:
+        raise ValueError(f"{points_name} must have shape (N, 2), got {points.shape}")
+    if index.ndim != 2 or index.shape[1] != corners or not np.issubdtype(index.dtype, np.integer):
+        raise ValueError(
+            f"{index_name} must be an integer array of shape (N, {corners}), got {index.dtype} {index.shape}"
+        )
+    if index.size and (index.min() < 0 or index.max() >= len(points)):
+        raise ValueError(f"{index_name} refer to {points_name} that do not exist")
+    object.__setattr__(group, points_name, points)
+    object.__setattr__(group, index_name, index.astype(np.int32))
+
+
 def _optional(group, name: str, shape: tuple) -> None:
     value = getattr(group, name)
     if value is not None:
@@ -125,17 +141,8 @@ class Triangles(ShapeGroup):
     INDICES: ClassVar = ("faces",)
 
     def __post_init__(self):
-        vertices = np.array(self.vertices, dtype=np.float64)
-        faces = np.array(self.faces)
-        if vertices.ndim != 2 or vertices.shape[1] != 2:
-            raise ValueError(f"vertices must have shape (V, 2), got {vertices.shape}")
-        if faces.ndim != 2 or faces.shape[1] != 3 or not np.issubdtype(faces.dtype, np.integer):
-            raise ValueError(f"faces must be an integer array of shape (F, 3), got {faces.dtype} {faces.shape}")
-        if faces.size and (faces.min() < 0 or faces.max() >= len(vertices)):
-            raise ValueError("faces refer to vertices that do not exist")
-        object.__setattr__(self, "vertices", vertices)
-        object.__setattr__(self, "faces", faces.astype(np.int32))
-        n = len(faces)
+        _set_indexed_points(self, "vertices", "faces", 3)
+        n = len(self.faces)
         object.__setattr__(self, "colours", _as_array(self.colours, (n, 3), "colours"))
         _optional(self, "slopes", (n, 3, 2))
         _optional(self, "opacities", (n,))
@@ -167,19 +174,8 @@ class Strokes(ShapeGroup):
     INDICES: ClassVar = ("segments",)
 
     def __post_init__(self):
-        points = np.array(self.points, dtype=np.float64)
-        segments = np.array(self.segments)
-        if points.ndim != 2 or points.shape[1] != 2:
-            raise ValueError(f"points must have shape (Q, 2), got {points.shape}")
-        if segments.ndim != 2 or segments.shape[1] != 2 or not np.issubdtype(segments.dtype, np.integer):
-            raise ValueError(
-                f"segments must be an integer array of shape (S, 2), got {segments.dtype} {segments.shape}"
-            )
-        if segments.size and (segments.min() < 0 or segments.max() >= len(points)):
-            raise ValueError("segments refer to points that do not exist")
-        object.__setattr__(self, "points", points)
-        object.__setattr__(self, "segments", segments.astype(np.int32))
-        n = len(segments)
+        _set_indexed_points(self, "points", "segments", 2)
+        n = len(self.segments)
         object.__setattr__(self, "widths", _as_array(self.widths, (n,), "widths"))
         object.__setattr__(self, "colours", _as_array(self.colours, (n, 3), "colours"))
         _optional(self, "opacities", (n,))
