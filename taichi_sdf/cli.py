@@ -101,6 +101,7 @@ def run_fit(shape: str, args: argparse.Namespace, started: float) -> int:
     from taichi_sdf.io import load_image, psnr, save_image, side_by_side
     from taichi_sdf.optim import fit, mse_to_psnr
     from taichi_sdf.render import RenderConfig, Renderer
+    from taichi_sdf.svg import save_svg
 
     target, source = load_image(args.image)
     print(source)
@@ -122,6 +123,7 @@ def run_fit(shape: str, args: argparse.Namespace, started: float) -> int:
     save_image(out / "render.png", image)
     save_image(out / "compare.png", side_by_side(fitted_to, image))
     result.scene.save(out / "params.npz")
+    save_svg(result.scene, out / "render.svg")
     seconds = time.perf_counter() - started
     if result.interrupted:
         print(f"interrupted after {len(result.losses)} steps: best result so far written to {out}/", file=sys.stderr)

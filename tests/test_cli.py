@@ -37,6 +37,7 @@ def test_demo_writes_render_compare_and_params(small_png, tmp_path):
     assert result.returncode == 0, result.stderr
     assert iio.imread(out / "render.png").shape == (20, 28, 3)
     assert iio.imread(out / "compare.png").shape == (20, 56, 3)
+    assert (out / "render.svg").read_text().count("<circle") == 12
     scene = Scene.load(out / "params.npz")
     assert len(scene) == 12 and (scene.width, scene.height) == (28, 20)
     lines = result.stdout.strip().splitlines()
