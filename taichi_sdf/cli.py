@@ -46,12 +46,19 @@ SHAPES = {
 
 
 def fit_parser(shape: str, prog: str) -> argparse.ArgumentParser:
-    n, steps, mode, what = SHAPES[shape]
+    _, _, _, what = SHAPES[shape]
     parser = _Parser(
         prog=prog,
         description=f"Fit {what} to an image by gradient descent through the rasterizer.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
+    add_fit_arguments(parser, shape)
+    return parser
+
+
+def add_fit_arguments(parser: argparse.ArgumentParser, shape: str) -> None:
+    """The options of a fit of ``shape`` (its defaults differ by shape)."""
+    n, steps, mode, _ = SHAPES[shape]
     parser.add_argument("image", help="image file, or a scikit-image sample name such as chelsea.png")
     parser.add_argument("--n", type=positive_int, default=n, help=f"number of {shape}")
     parser.add_argument("--steps", type=positive_int, default=steps, help="Adam steps")
@@ -67,7 +74,6 @@ def fit_parser(shape: str, prog: str) -> argparse.ArgumentParser:
     )
     parser.add_argument("--tile", type=int, choices=(8, 16, 32), default=16, help="tile size in pixels")
     parser.add_argument("--arch", choices=ARCHES, default="cpu", help="Taichi backend")
-    return parser
 
 
 def init_taichi(arch: str) -> str:
@@ -145,6 +151,104 @@ def main(shape: str, argv: list[str] | None = None) -> int:
         return run_fit(shape, args, started)
     except (UsageError, ImageError, ValueError) as error:
         print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("interrupted before the fit started: nothing written", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+SHAPE_NAMES = {"circle": "circles", "triangle": "triangles", "mesh": "triangles", "segment": "strokes"}
+
+
+def render_command(args: argparse.Namespace) -> int:
+    from taichi_sdf.io import save_image
+    from taichi_sdf.render import RenderConfig, Renderer
+
+    scene = _load_params(args.params)
+    factor = args.width / scene.width if args.width else args.scale
+    if not factor > 0:
+        raise UsageError(f"the scale must be positive, got {factor}")
+    print(f"taichi arch: {init_taichi(args.arch)}")
+    big = scene.scaled(factor)
+    save_image(args.output, Renderer(RenderConfig(fill=scene.fill, mode=args.mode)).render(big))
+    print(f"{big.width}x{big.height} render of {len(scene)} primitives -> {args.output}")
+    return 0
+
+
+def svg_command(args: argparse.Namespace) -> int:
+    from taichi_sdf.svg import save_svg
+
+    scene = _load_params(args.params)
+    save_svg(scene, args.output)
+    print(f"{len(scene)} primitives -> {args.output}")
+    return 0
+
+
+def _load_params(path: str):
+    from taichi_sdf.scene import Scene
+
+    if not Path(path).is_file():
+        raise UsageError(f"{path}: no such file")
+    try:
+        return Scene.load(path)
+    except Exception as error:  # numpy and zipfile raise many types for a bad file
+        raise UsageError(f"{path}: not a taichi_sdf params file ({type(error).__name__})") from None
+
+
+def console_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="taichi-sdf", description="Fit, render and export scenes of SDF primitives.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    fit = commands.add_parser(
+        "fit",
+        help="fit shapes to an image (see taichi-sdf fit --help)",
+        description="Fit shapes to an image. The defaults shown are for circles; --n, --steps and --mode "
+        "default by --shape to: "
+        + "; ".join(f"{name}: {n}, {steps}, {mode}" for name, (n, steps, mode, _) in SHAPES.items()),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    fit.add_argument("--shape", choices=tuple(SHAPE_NAMES), default="circle", help="primitive to fit")
+    add_fit_arguments(fit, "circles")
+    render = commands.add_parser(
+        "render",
+        help="re-render a fitted scene at any resolution",
+        description="Render PARAMS.npz at any size: geometry scales, the anti-aliasing stays one output pixel wide.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    render.add_argument("params", help="params.npz written by a fit")
+    size = render.add_mutually_exclusive_group()
+    size.add_argument("--scale", type=float, default=1.0, help="size factor")
+    size.add_argument("--width", type=positive_int, help="output width in pixels (height keeps the aspect)")
+    render.add_argument("-o", "--output", required=True, help="output PNG")
+    render.add_argument("--mode", choices=("mean", "over", "alpha"), default="mean", help="compositing of the fit")
+    render.add_argument("--arch", choices=ARCHES, default="cpu", help="Taichi backend")
+    svg = commands.add_parser(
+        "svg",
+        help="export a fitted scene as SVG",
+        description="Write PARAMS.npz as an SVG document (shapes painted in order, as in mode alpha).",
+    )
+    svg.add_argument("params", help="params.npz written by a fit")
+    svg.add_argument("-o", "--output", required=True, help="output SVG")
+    return parser
+
+
+def console(argv: list[str] | None = None) -> int:
+    """Entry point of the ``taichi-sdf`` command; returns the exit status."""
+    started = time.perf_counter()
+    from taichi_sdf.io import ImageError
+
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = console_parser()
+    try:
+        args = parser.parse_args(argv)
+        if args.command == "fit":  # parse again with the chosen shape's defaults
+            shape = SHAPE_NAMES[args.shape]
+            fit = _Parser(prog="taichi-sdf fit")
+            fit.add_argument("--shape", choices=tuple(SHAPE_NAMES))
+            add_fit_arguments(fit, shape)
+            return run_fit(shape, fit.parse_args(argv[1:]), started)
+        return {"render": render_command, "svg": svg_command}[args.command](args)
+    except (UsageError, ImageError, ValueError) as error:
+        print(f"taichi-sdf: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted before the fit started: nothing written", file=sys.stderr)

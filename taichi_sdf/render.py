@@ -100,9 +100,9 @@ class _Storage:
         return field
 
 
-# Per group type: its table kind, gather kernel, integer index array, and parameter arrays
-# in the gather kernel's order with their width and the default used when a group omits
-# an optional one (a flat fill has zero slopes; no opacities means opaque).
+# Per group type: its table kind, its integer index array, and its parameter arrays in the
+# gather kernel's order with their width and the default used when a group omits an
+# optional one (a flat fill has zero slopes; no opacities means opaque).
 _GROUP_LAYOUT = {
     Circles: (CIRCLE, None, (("centres", 2, None), ("radii", 1, None))),
     Triangles: (TRIANGLE, "faces", (("vertices", 2, None),)),

@@ -190,6 +190,7 @@ class Strokes(ShapeGroup):
 
 
 GROUP_TYPES = {cls.__name__: cls for cls in (Circles, Triangles, Strokes)}
+LENGTHS = ("centres", "radii", "vertices", "points", "widths")  # parameters in pixels
 
 
 @dataclass(frozen=True)
@@ -246,6 +247,15 @@ class Scene:
             own = {key[len(prefix) :]: value for key, value in values.items() if key.startswith(prefix)}
             shapes.append(group.with_parameters(own))
         return self.replace(background=values.get("background", self.background), shapes=tuple(shapes))
+
+    def scaled(self, factor: float) -> Scene:
+        """The scene drawn ``factor`` times larger: positions and sizes scale, colours and
+        gradients (which are per radius or triangle size) do not."""
+        values = {
+            key: value * factor if key.split(".")[-1] in LENGTHS else value for key, value in self.parameters().items()
+        }
+        size = {"width": max(1, round(self.width * factor)), "height": max(1, round(self.height * factor))}
+        return self.with_parameters(values).replace(**size)
 
     def check_values(self) -> None:
         """Raise ValueError naming the problem if any value cannot be rendered."""

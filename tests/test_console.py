@@ -1,0 +1,76 @@
+"""The ``taichi-sdf`` command: fit, render at any resolution, SVG export, bad input."""
+
+import subprocess
+import sys
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+from skimage.transform import downscale_local_mean
+
+from taichi_sdf.io import psnr
+
+CONSOLE = [sys.executable, "-c", "import sys; from taichi_sdf.cli import console; sys.exit(console())"]
+
+
+def taichi_sdf(*args) -> subprocess.CompletedProcess:
+    return subprocess.run([*CONSOLE, *map(str, args)], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def fitted(tmp_path_factory):
+    """A small circle fit made by `taichi-sdf fit`; returns its output directory."""
+    out = tmp_path_factory.mktemp("fit")
+    ys, xs = np.mgrid[0:24, 0:32]
+    image = np.stack([xs / 32, ys / 24, ((xs - 16) ** 2 + (ys - 12) ** 2 < 40) * 1.0], axis=-1)
+    iio.imwrite(out / "small.png", (255 * image).astype(np.uint8))
+    result = taichi_sdf("fit", out / "small.png", "--shape", "circle", "--n", 10, "--steps", 30, "--out", out)
+    assert result.returncode == 0, result.stderr
+    return out
+
+
+def test_fit_writes_all_outputs(fitted):
+    for name in ("render.png", "compare.png", "params.npz", "render.svg"):
+        assert (fitted / name).is_file()
+
+
+def test_render_at_four_times_the_size_downsamples_to_the_fit(fitted):
+    result = taichi_sdf("render", fitted / "params.npz", "--scale", 4, "-o", fitted / "big.png")
+    assert result.returncode == 0, result.stderr
+    big = iio.imread(fitted / "big.png") / 255.0
+    assert big.shape == (96, 128, 3)
+    small = iio.imread(fitted / "render.png") / 255.0
+    assert psnr(downscale_local_mean(big, (4, 4, 1)), small) >= 35.0
+
+
+def test_render_to_a_width(fitted):
+    result = taichi_sdf("render", fitted / "params.npz", "--width", 64, "-o", fitted / "wide.png")
+    assert result.returncode == 0, result.stderr
+    assert iio.imread(fitted / "wide.png").shape == (48, 64, 3)
+
+
+def test_svg_command(fitted):
+    result = taichi_sdf("svg", fitted / "params.npz", "-o", fitted / "again.svg")
+    assert result.returncode == 0, result.stderr
+    assert (fitted / "again.svg").read_text() == (fitted / "render.svg").read_text()
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["render", "missing.npz", "-o", "x.png"], "missing.npz: no such file"),
+        (["svg", "{notparams}", "-o", "x.svg"], "not a taichi_sdf params file"),
+        (["render", "{params}", "--scale", "-2", "-o", "x.png"], "the scale must be positive"),
+        (["fit", "missing_image.png"], "no such file"),
+        (["fit", "{image}", "--shape", "hexagon"], "invalid choice: 'hexagon'"),
+        (["frobnicate"], "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_bad_input_gives_one_line_and_exit_2(args, message, fitted, tmp_path):
+    not_params = tmp_path / "bad.npz"
+    not_params.write_text("nope")
+    args = [a.format(notparams=not_params, params=fitted / "params.npz", image=fitted / "small.png") for a in args]
+    result = subprocess.run([*CONSOLE, *args], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert result.returncode == 2
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr
