@@ -72,6 +72,13 @@ def add_fit_arguments(parser: argparse.ArgumentParser, shape: str) -> None:
         default=mode,
         help="compositing: order-free mean, seam-free over, classic alpha",
     )
+    parser.add_argument(
+        "--background",
+        type=parse_background,
+        default="white" if shape == "strokes" else "auto",
+        help="background colour: auto (learnt), white, black or #rrggbb",
+    )
+    parser.add_argument("--resume", metavar="PARAMS", help="continue from a params.npz written by an earlier fit")
     parser.add_argument("--tile", type=int, choices=(8, 16, 32), default=16, help="tile size in pixels")
     parser.add_argument("--arch", choices=ARCHES, default="cpu", help="Taichi backend")
 
@@ -85,20 +92,52 @@ def init_taichi(arch: str) -> str:
     return ti.lang.impl.current_cfg().arch.name
 
 
+NAMED_COLOURS = {"white": (1.0, 1.0, 1.0), "black": (0.0, 0.0, 0.0)}
+
+
+def parse_background(text: str):
+    """'auto' (learnt, None here), 'white', 'black' or '#rrggbb' -> RGB in [0, 1]."""
+    if text == "auto":
+        return None
+    if text in NAMED_COLOURS:
+        return NAMED_COLOURS[text]
+    if len(text) == 7 and text[0] == "#":
+        try:
+            return tuple(int(text[i : i + 2], 16) / 255.0 for i in (1, 3, 5))
+        except ValueError:
+            pass
+    raise argparse.ArgumentTypeError(f"expected auto, white, black or #rrggbb, got {text!r}")
+
+
 def initial_scene(shape: str, target, args):
     """Starting scene, the image it is fitted to, and learning-rate overrides."""
     from taichi_sdf.optim import init_circles, init_mesh, init_strokes, sketch_target
 
-    if shape == "circles":
+    rates = {}
+    if shape == "strokes":
+        target = sketch_target(target)
+        # Black ink of one pen width on paper: only where strokes go and how dark they are is learnt.
+        scene = init_strokes(target, args.n, seed=args.seed)
+        rates = {"colours": 0.0, "widths": 0.0}
+    elif shape == "triangles":
+        scene = init_mesh(target, args.n, fill=args.fill, seed=args.seed)
+    else:
         scene = init_circles(target, args.n, fill=args.fill, seed=args.seed)
         if args.mode != "mean":  # painterly: every circle gets an opacity to learn
             scene = scene.replace(shapes=(scene.shapes[0].with_parameters({"opacities": np.ones(args.n)}),))
-        return scene, target, {}
-    if shape == "triangles":
-        return init_mesh(target, args.n, fill=args.fill, seed=args.seed), target, {}
-    sketch = sketch_target(target)
-    # Black ink of one pen width on white paper: only where strokes go and how dark they are is learnt.
-    return init_strokes(sketch, args.n, seed=args.seed), sketch, {"colours": 0.0, "background": 0.0, "widths": 0.0}
+    if args.resume:
+        resumed = _load_params(args.resume)
+        if (resumed.width, resumed.height) != (scene.width, scene.height):
+            raise UsageError(
+                f"{args.resume} is {resumed.width}x{resumed.height}, the image {scene.width}x{scene.height}"
+            )
+        if [type(group) for group in resumed.shapes] != [type(group) for group in scene.shapes]:
+            raise UsageError(f"{args.resume} does not hold a {shape} scene")
+        scene = resumed
+    if args.background is not None:
+        scene = scene.replace(background=args.background)
+        rates["background"] = 0.0
+    return scene, target, rates
 
 
 def run_fit(shape: str, args: argparse.Namespace, started: float) -> int:

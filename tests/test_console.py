@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from skimage.transform import downscale_local_mean
 
+from taichi_sdf import Scene
 from taichi_sdf.io import psnr
 
 CONSOLE = [sys.executable, "-c", "import sys; from taichi_sdf.cli import console; sys.exit(console())"]
@@ -55,6 +56,29 @@ def test_svg_command(fitted):
     assert (fitted / "again.svg").read_text() == (fitted / "render.svg").read_text()
 
 
+def psnr_line(result: subprocess.CompletedProcess) -> float:
+    last = result.stdout.strip().splitlines()[-1]
+    assert last.startswith("PSNR"), result.stdout
+    return float(last.split()[1])
+
+
+def test_resume_continues_the_fit(fitted, tmp_path):
+    first = taichi_sdf("fit", fitted / "small.png", "--n", 10, "--steps", 30, "--out", tmp_path / "a")
+    resumed = taichi_sdf(
+        "fit", fitted / "small.png", "--steps", 10, "--resume", tmp_path / "a" / "params.npz", "--out", tmp_path / "b"
+    )
+    assert first.returncode == 0 and resumed.returncode == 0, resumed.stderr
+    assert psnr_line(resumed) >= psnr_line(first) - 1e-6
+
+
+def test_fixed_background_colour(fitted, tmp_path):
+    result = taichi_sdf(
+        "fit", fitted / "small.png", "--n", 5, "--steps", 5, "--background", "#ff8000", "--out", tmp_path
+    )
+    assert result.returncode == 0, result.stderr
+    np.testing.assert_allclose(Scene.load(tmp_path / "params.npz").background, [1.0, 128 / 255, 0.0])
+
+
 @pytest.mark.parametrize(
     "args,message",
     [
@@ -64,6 +88,9 @@ def test_svg_command(fitted):
         (["fit", "missing_image.png"], "no such file"),
         (["fit", "{image}", "--shape", "hexagon"], "invalid choice: 'hexagon'"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
+        (["fit", "{image}", "--background", "#12345"], "expected auto, white, black or #rrggbb"),
+        (["fit", "coffee.png", "--resume", "{params}"], "is 32x24, the image 600x400"),
+        (["fit", "{image}", "--shape", "mesh", "--resume", "{params}"], "does not hold a triangles scene"),
     ],
 )
 def test_bad_input_gives_one_line_and_exit_2(args, message, fitted, tmp_path):
