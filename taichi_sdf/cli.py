@@ -11,11 +11,14 @@ import sys
 import time
 from pathlib import Path
 
+import imageio.v3 as iio
 import numpy as np
 
 ARCHES = ("cpu", "cuda", "vulkan", "metal", "gpu", "auto")
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
+GIF_FRAMES = 40  # at most, each at most GIF_SIZE pixels on its long side
+GIF_SIZE = 320
 
 
 class UsageError(Exception):
@@ -79,6 +82,7 @@ def add_fit_arguments(parser: argparse.ArgumentParser, shape: str) -> None:
         help="background colour: auto (learnt), white, black or #rrggbb",
     )
     parser.add_argument("--resume", metavar="PARAMS", help="continue from a params.npz written by an earlier fit")
+    parser.add_argument("--gif", action="store_true", help=f"also write OUT/fit.gif, the fit in {GIF_FRAMES} frames")
     parser.add_argument("--tile", type=int, choices=(8, 16, 32), default=16, help="tile size in pixels")
     parser.add_argument("--arch", choices=ARCHES, default="cpu", help="Taichi backend")
 
@@ -140,6 +144,12 @@ def initial_scene(shape: str, target, args):
     return scene, target, rates
 
 
+def gif_frame(image: np.ndarray) -> np.ndarray:
+    """An 8-bit frame of ``image``, shrunk by an integer factor to at most GIF_SIZE pixels."""
+    step = max(1, -(-max(image.shape[:2]) // GIF_SIZE))
+    return (np.clip(image[::step, ::step], 0.0, 1.0) * 255 + 0.5).astype(np.uint8)
+
+
 def run_fit(shape: str, args: argparse.Namespace, started: float) -> int:
     from tqdm import tqdm
 
@@ -156,11 +166,15 @@ def run_fit(shape: str, args: argparse.Namespace, started: float) -> int:
 
     scene, fitted_to, rates = initial_scene(shape, target, args)
     renderer = Renderer(RenderConfig(tile_size=args.tile, fill=scene.fill, mode=args.mode))
+    frames = []
+    frame_every = -(-args.steps // GIF_FRAMES)  # ceil: at most GIF_FRAMES, then the best
     with tqdm(total=args.steps, unit="step", dynamic_ncols=True) as bar:
 
-        def progress(step: int, loss: float) -> None:
+        def progress(step: int, loss: float, current) -> None:
             bar.set_postfix(loss=f"{loss:.5f}", psnr=f"{mse_to_psnr(loss):.2f}dB", refresh=False)
             bar.update()
+            if args.gif and step % frame_every == 0:
+                frames.append(gif_frame(renderer.render(current)))
 
         result = fit(fitted_to, scene, args.steps, renderer=renderer, learning_rates=rates, callback=progress)
 
@@ -169,6 +183,9 @@ def run_fit(shape: str, args: argparse.Namespace, started: float) -> int:
     save_image(out / "compare.png", side_by_side(fitted_to, image))
     result.scene.save(out / "params.npz")
     save_svg(result.scene, out / "render.svg")
+    if args.gif:
+        frames.append(gif_frame(image))
+        iio.imwrite(out / "fit.gif", np.stack(frames), duration=80, loop=0)
     seconds = time.perf_counter() - started
     if result.interrupted:
         print(f"interrupted after {len(result.losses)} steps: best result so far written to {out}/", file=sys.stderr)

@@ -228,12 +228,13 @@ def fit(
     renderer: Renderer | None = None,
     learning_rates: dict[str, float] | None = None,
     final_lr_fraction: float = 0.1,
-    callback: Callable[[int, float], None] | None = None,
+    callback: Callable[[int, float, Scene], None] | None = None,
 ) -> FitResult:
     """Fit ``scene`` to ``target`` (height, width, 3 in [0, 1]) by Adam on the mean squared error.
 
     Learning rates (see :data:`DEFAULT_LEARNING_RATES`) decay along a cosine to
-    ``final_lr_fraction`` of their start. ``callback(step, loss)`` runs after every step.
+    ``final_lr_fraction`` of their start. ``callback(step, loss, scene)`` runs after every
+    step with the scene that step evaluated.
     Ctrl-C stops the loop early: the result then has ``interrupted=True`` and still holds
     the best scene seen. Returns the best scene, not the last.
     """
@@ -264,7 +265,7 @@ def fit(
                 low, high = BOUNDS.get(names[key], (-np.inf, np.inf))
                 values[key] = np.clip(updated, low, high)
             if callback is not None:
-                callback(step, loss)
+                callback(step, loss, current)
     except KeyboardInterrupt:
         result.interrupted = True
     result.seconds = time.perf_counter() - start

@@ -71,6 +71,15 @@ def test_resume_continues_the_fit(fitted, tmp_path):
     assert psnr_line(resumed) >= psnr_line(first) - 1e-6
 
 
+def test_gif_of_the_fit(fitted, tmp_path):
+    result = taichi_sdf("fit", fitted / "small.png", "--n", 5, "--steps", 90, "--gif", "--out", tmp_path)
+    assert result.returncode == 0, result.stderr
+    frames = iio.imread(tmp_path / "fit.gif")
+    # Every third step (at most 40 frames) and the best; the GIF writer may merge equal ones.
+    assert 2 <= frames.shape[0] <= 31 and frames.shape[1:3] == (24, 32)
+    assert not np.array_equal(frames[0], frames[-1])  # it shows the fit moving
+
+
 def test_fixed_background_colour(fitted, tmp_path):
     result = taichi_sdf(
         "fit", fitted / "small.png", "--n", 5, "--steps", 5, "--background", "#ff8000", "--out", tmp_path
