@@ -4,19 +4,19 @@ Per pixel the forward walks its tile's list once. Two compositing families:
 
 * ``mean`` (order-free composite-then-shade): ``W = Σ o_i·cov_i``, ``C = Σ o_i·cov_i·colour_i``,
   ``image = blend_mean(W, C, background)``. The backward needs no list walk: ``blend.grad``
-  gives dL/dW and dL/dC per pixel, and ``splat.grad`` (one thread per tile entry and pixel,
-  ``W += w, C += w·colour``) pushes them to the primitive table.
+  gives dL/dW and dL/dC per pixel, and ``splat.grad`` (one thread per tile entry and run of
+  pixels, ``W += w, C += w·colour``) pushes them to the primitive table.
 * ``over`` / ``alpha`` (depth-ordered, front to back): ``w_i = weight(cov_i, o_i, R_i)``,
   ``C += w_i·colour_i``, ``R -= w_i``, ``image = C + R·background``. The forward stores each
   entry's incoming ``R_i``; ``reverse_walk`` (hand-written) walks back to front computing
   ``λ = dL/dR`` after every entry, ``λ_i = λ_{i+1} + ∂w_i/∂R_i · (g·colour_i − λ_{i+1})``;
-  then ``splat_layered.grad`` differentiates, per entry and pixel, the loop-free surrogate
+  then ``splat.grad`` differentiates, per entry and pixel, the loop-free surrogate
   ``g·(w_i·colour_i) − λ_{i+1}·w_i`` (R_i, λ_{i+1}, g held fixed), whose gradient with
   respect to the primitive is exactly its share of dL.
 
-Taichi autodiff only ever sees loop-free per-thread code (blend, splat, splat_layered and
-the gather kernels); the one loop with a carried value, the list walk, has its adjoint
-written by hand.
+Taichi autodiff only ever sees loop-free per-thread code (blend, splat and the gather
+kernels; a splat's run of pixels is unrolled at compile time); the one loop with a carried
+value, the list walk, has its adjoint written by hand.
 """
 
 import functools
