@@ -199,14 +199,19 @@ def run_fit(shape: str, args: argparse.Namespace, started: float) -> int:
 def main(shape: str, argv: list[str] | None = None) -> int:
     """Entry point of ``demos/<shape>.py``; returns the exit status."""
     started = time.perf_counter()
+    parser = fit_parser(shape, f"{shape}.py")
+    return _guarded(parser.prog, lambda: run_fit(shape, parser.parse_args(argv), started))
+
+
+def _guarded(prog: str, action) -> int:
+    """Run ``action()``: bad input becomes one line on stderr and exit 2, Ctrl-C before a
+    fit has anything to write exit 130 (a running fit handles Ctrl-C itself)."""
     from taichi_sdf.io import ImageError
 
-    parser = fit_parser(shape, f"{shape}.py")
     try:
-        args = parser.parse_args(argv)
-        return run_fit(shape, args, started)
+        return action()
     except (UsageError, ImageError, ValueError) as error:
-        print(f"{parser.prog}: error: {error}", file=sys.stderr)
+        print(f"{prog}: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("interrupted before the fit started: nothing written", file=sys.stderr)
@@ -290,11 +295,10 @@ def console_parser() -> argparse.ArgumentParser:
 def console(argv: list[str] | None = None) -> int:
     """Entry point of the ``taichi-sdf`` command; returns the exit status."""
     started = time.perf_counter()
-    from taichi_sdf.io import ImageError
-
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = console_parser()
-    try:
+
+    def dispatch() -> int:
         args = parser.parse_args(argv)
         if args.command == "fit":  # parse again with the chosen shape's defaults
             shape = SHAPE_NAMES[args.shape]
@@ -303,9 +307,5 @@ def console(argv: list[str] | None = None) -> int:
             add_fit_arguments(fit, shape)
             return run_fit(shape, fit.parse_args(argv[1:]), started)
         return {"render": render_command, "svg": svg_command}[args.command](args)
-    except (UsageError, ImageError, ValueError) as error:
-        print(f"taichi-sdf: error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except KeyboardInterrupt:
-        print("interrupted before the fit started: nothing written", file=sys.stderr)
-        return EXIT_INTERRUPTED
+
+    return _guarded("taichi-sdf", dispatch)
