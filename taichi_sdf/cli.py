@@ -40,16 +40,29 @@ def positive_int(text: str) -> int:
     return value
 
 
-# Per demo: default count, default steps, default compositing mode and what it fits.
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0:  # also rejects nan
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+# Per --shape: default count, steps, compositing mode and what it fits.
 SHAPES = {
-    "circles": (256, 400, "mean", "anti-aliased circles"),
-    "triangles": (450, 400, "mean", "a triangle mesh (shared vertices)"),
-    "strokes": (1000, 300, "over", "dark strokes on white (a line drawing)"),
+    "circle": (256, 400, "over", "anti-aliased circles"),
+    "triangle": (450, 400, "over", "free triangles (each with its own corners)"),
+    "mesh": (450, 400, "mean", "a triangle mesh (shared vertices)"),
+    "segment": (1000, 300, "over", "dark strokes on white (a line drawing)"),
 }
+DEMOS = {"circles": "circle", "triangles": "mesh", "strokes": "segment"}  # demos/<name>.py fits this shape
+MODES = ("mean", "over", "alpha")
 
 
 def fit_parser(shape: str, prog: str) -> argparse.ArgumentParser:
-    _, _, _, what = SHAPES[shape]
+    *_, what = SHAPES[shape]
     parser = _Parser(
         prog=prog,
         description=f"Fit {what} to an image by gradient descent through the rasterizer.",
@@ -63,36 +76,54 @@ def add_fit_arguments(parser: argparse.ArgumentParser, shape: str) -> None:
     """The options of a fit of ``shape`` (its defaults differ by shape)."""
     n, steps, mode, _ = SHAPES[shape]
     parser.add_argument("image", help="image file, or a scikit-image sample name such as chelsea.png")
-    parser.add_argument("--n", type=positive_int, default=n, help=f"number of {shape}")
+    parser.add_argument(
+        "--n", type=positive_int, default=n, help=f"number of {'triangles' if shape == 'mesh' else shape + 's'}"
+    )
     parser.add_argument("--steps", type=positive_int, default=steps, help="Adam steps")
     parser.add_argument("--out", default="out", help="output directory")
     parser.add_argument("--seed", type=int, default=0, help="random seed of the initialisation")
-    if shape != "strokes":
+    if shape != "segment":
         parser.add_argument("--fill", choices=("flat", "linear"), default="linear", help="fill of each shape")
     parser.add_argument(
         "--mode",
-        choices=("mean", "over", "alpha"),
+        choices=MODES,
         default=mode,
-        help="compositing: order-free mean, seam-free over, classic alpha",
+        help="compositing: order-free mean, seam-free over (depth order, learnt opacity), classic alpha "
+        "(the SVG model)",
     )
     parser.add_argument(
         "--background",
         type=parse_background,
-        default="white" if shape == "strokes" else "auto",
+        default="white" if shape == "segment" else "auto",
         help="background colour: auto (learnt), white, black or #rrggbb",
     )
-    parser.add_argument("--resume", metavar="PARAMS", help="continue from a params.npz written by an earlier fit")
+    parser.add_argument(
+        "--resume", metavar="PARAMS", help="start from a params.npz written by an earlier fit, or from an SVG"
+    )
     parser.add_argument("--gif", action="store_true", help=f"also write OUT/fit.gif, the fit in {GIF_FRAMES} frames")
+    parser.add_argument(
+        "--aa",
+        type=positive_float,
+        default=1.0,
+        help="anti-aliasing: half-width in pixels of the band around edges (photos fit best soft; "
+        "SVG viewers draw about 0.6)",
+    )
     parser.add_argument("--tile", type=int, choices=(8, 16, 32), default=16, help="tile size in pixels")
     parser.add_argument("--arch", choices=ARCHES, default="cpu", help="Taichi backend")
+    parser.add_argument(
+        "--deterministic",
+        action="store_true",
+        help="bitwise reproducible CPU run for a given --seed (one thread: parallel float sums vary in order)",
+    )
 
 
-def init_taichi(arch: str) -> str:
-    """``ti.init`` on the named backend; returns the name of the arch actually running."""
+def init_taichi(arch: str, deterministic: bool = False) -> str:
+    """``ti.init`` on the named backend; returns the name of the arch actually running.
+    ``deterministic`` runs CPU kernels on one thread, so float sums keep their order."""
     import taichi as ti
 
     chosen = {"auto": ti.gpu}.get(arch) or getattr(ti, arch)
-    ti.init(arch=chosen, log_level=ti.WARN)
+    ti.init(arch=chosen, log_level=ti.WARN, **({"cpu_max_num_threads": 1} if deterministic else {}))
     return ti.lang.impl.current_cfg().arch.name
 
 
@@ -118,25 +149,28 @@ def initial_scene(shape: str, target, args):
     from taichi_sdf.optim import init_circles, init_mesh, init_strokes, sketch_target
 
     rates = {}
-    if shape == "strokes":
+    if shape == "segment":
         target = sketch_target(target)
         # Black ink of one pen width on paper: only where strokes go and how dark they are is learnt.
         scene = init_strokes(target, args.n, seed=args.seed)
         rates = {"colours": 0.0, "widths": 0.0}
-    elif shape == "triangles":
+    elif shape in ("mesh", "triangle"):
         scene = init_mesh(target, args.n, fill=args.fill, seed=args.seed)
+        if shape == "triangle":
+            scene = scene.replace(shapes=(scene.shapes[0].unshared(),))
     else:
         scene = init_circles(target, args.n, fill=args.fill, seed=args.seed)
-        if args.mode != "mean":  # painterly: every circle gets an opacity to learn
-            scene = scene.replace(shapes=(scene.shapes[0].with_parameters({"opacities": np.ones(args.n)}),))
+    group = scene.shapes[0]
+    if args.mode != "mean" and group.opacities is None:  # depth-ordered: every shape learns an opacity
+        scene = scene.replace(shapes=(group.with_parameters({"opacities": np.ones(len(group))}),))
     if args.resume:
-        resumed = _load_params(args.resume)
+        resumed = _load_scene(args.resume)
         if (resumed.width, resumed.height) != (scene.width, scene.height):
             raise UsageError(
                 f"{args.resume} is {resumed.width}x{resumed.height}, the image {scene.width}x{scene.height}"
             )
         if [type(group) for group in resumed.shapes] != [type(group) for group in scene.shapes]:
-            raise UsageError(f"{args.resume} does not hold a {shape} scene")
+            raise UsageError(f"{args.resume} does not hold a {type(group).__name__} scene")
         scene = resumed
     if args.background is not None:
         scene = scene.replace(background=args.background)
@@ -160,12 +194,14 @@ def run_fit(shape: str, args: argparse.Namespace, started: float) -> int:
 
     target, source = load_image(args.image)
     print(source)
-    print(f"taichi arch: {init_taichi(args.arch)}")
+    if args.deterministic and args.arch != "cpu":
+        raise UsageError("--deterministic needs --arch cpu")
+    print(f"taichi arch: {init_taichi(args.arch, args.deterministic)}")
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
     scene, fitted_to, rates = initial_scene(shape, target, args)
-    renderer = Renderer(RenderConfig(tile_size=args.tile, fill=scene.fill, mode=args.mode))
+    renderer = Renderer(RenderConfig(tile_size=args.tile, aa_width=args.aa, fill=scene.fill, mode=args.mode))
     frames = []
     frame_every = -(-args.steps // GIF_FRAMES)  # ceil: at most GIF_FRAMES, then the best
     with tqdm(total=args.steps, unit="step", dynamic_ncols=True) as bar:
@@ -181,7 +217,7 @@ def run_fit(shape: str, args: argparse.Namespace, started: float) -> int:
     image = renderer.render(result.scene)
     save_image(out / "render.png", image)
     save_image(out / "compare.png", side_by_side(fitted_to, image))
-    result.scene.save(out / "params.npz")
+    result.scene.save(out / "params.npz", mode=args.mode, aa_width=args.aa)
     save_svg(result.scene, out / "render.svg")
     if args.gif:
         frames.append(gif_frame(image))
@@ -190,17 +226,17 @@ def run_fit(shape: str, args: argparse.Namespace, started: float) -> int:
     if result.interrupted:
         print(f"interrupted after {len(result.losses)} steps: best result so far written to {out}/", file=sys.stderr)
     print(
-        f"PSNR {psnr(image, fitted_to):.2f} dB, {args.n} {shape}, {len(result.losses)} steps, "
+        f"PSNR {psnr(image, fitted_to):.2f} dB, {len(result.scene)} primitives, {len(result.losses)} steps, "
         f"{seconds:.1f} s total -> {out}/"
     )
     return EXIT_INTERRUPTED if result.interrupted else 0
 
 
-def main(shape: str, argv: list[str] | None = None) -> int:
-    """Entry point of ``demos/<shape>.py``; returns the exit status."""
+def main(demo: str, argv: list[str] | None = None) -> int:
+    """Entry point of ``demos/<demo>.py`` (circles, triangles, strokes); returns the exit status."""
     started = time.perf_counter()
-    parser = fit_parser(shape, f"{shape}.py")
-    return _guarded(parser.prog, lambda: run_fit(shape, parser.parse_args(argv), started))
+    parser = fit_parser(DEMOS[demo], f"{demo}.py")
+    return _guarded(parser.prog, lambda: run_fit(DEMOS[demo], parser.parse_args(argv), started))
 
 
 def _guarded(prog: str, action) -> int:
@@ -218,42 +254,64 @@ def _guarded(prog: str, action) -> int:
         return EXIT_INTERRUPTED
 
 
-SHAPE_NAMES = {"circle": "circles", "triangle": "triangles", "mesh": "triangles", "segment": "strokes"}
-
-
 def render_command(args: argparse.Namespace) -> int:
     from taichi_sdf.io import save_image
     from taichi_sdf.render import RenderConfig, Renderer
 
-    scene = _load_params(args.params)
+    scene = _load_scene(args.params)
+    recorded = _recorded_config(args.params)
+    mode = args.mode or recorded["mode"]
     factor = args.width / scene.width if args.width else args.scale
     if not factor > 0:
         raise UsageError(f"the scale must be positive, got {factor}")
     print(f"taichi arch: {init_taichi(args.arch)}")
     big = scene.scaled(factor)
-    save_image(args.output, Renderer(RenderConfig(fill=scene.fill, mode=args.mode)).render(big))
-    print(f"{big.width}x{big.height} render of {len(scene)} primitives -> {args.output}")
+    config = RenderConfig(fill=scene.fill, mode=mode, aa_width=float(recorded["aa_width"]))
+    save_image(args.output, Renderer(config).render(big))
+    print(f"{big.width}x{big.height} render ({mode}) of {len(scene)} primitives -> {args.output}")
     return 0
 
 
 def svg_command(args: argparse.Namespace) -> int:
     from taichi_sdf.svg import save_svg
 
-    scene = _load_params(args.params)
+    scene = _load_scene(args.params)
     save_svg(scene, args.output)
     print(f"{len(scene)} primitives -> {args.output}")
     return 0
 
 
-def _load_params(path: str):
+def import_svg_command(args: argparse.Namespace) -> int:
+    scene = _load_scene(args.svg)
+    scene.check_values()
+    scene.save(args.output, **_recorded_config(args.svg))
+    print(f"{len(scene)} primitives ({', '.join(type(g).__name__ for g in scene.shapes)}) -> {args.output}")
+    return 0
+
+
+def _load_scene(path: str):
+    """The scene in a params.npz or (by its suffix) an SVG file; UsageError if unreadable."""
     from taichi_sdf.scene import Scene
+    from taichi_sdf.svg import svg_to_scene
 
     if not Path(path).is_file():
         raise UsageError(f"{path}: no such file")
+    if Path(path).suffix.lower() == ".svg":
+        return svg_to_scene(Path(path))
     try:
         return Scene.load(path)
     except Exception as error:  # numpy and zipfile raise many types for a bad file
         raise UsageError(f"{path}: not a taichi_sdf params file ({type(error).__name__})") from None
+
+
+def _recorded_config(path: str) -> dict[str, str]:
+    """The compositing mode and anti-aliasing a params file was fitted with (an SVG's are
+    alpha and about 0.6 px, how SVG viewers draw; files without a record: mean and 1 px)."""
+    from taichi_sdf.scene import Scene
+
+    if Path(path).suffix.lower() == ".svg":
+        return {"mode": "alpha", "aa_width": "0.6"}
+    return {"mode": "mean", "aa_width": "1.0", **Scene.metadata(path)}
 
 
 def console_parser() -> argparse.ArgumentParser:
@@ -264,23 +322,28 @@ def console_parser() -> argparse.ArgumentParser:
         help="fit shapes to an image (see taichi-sdf fit --help)",
         description="Fit shapes to an image. The defaults shown are for circles; --n, --steps and --mode "
         "default by --shape to: "
-        + "; ".join(f"{name}: {n}, {steps}, {mode}" for name, (n, steps, mode, _) in SHAPES.items()),
+        + "; ".join(f"{name}: {n}, {steps}, {mode}" for name, (n, steps, mode, _) in SHAPES.items())
+        + ". Writes OUT/render.png, OUT/compare.png (target | fit), OUT/params.npz and OUT/render.svg.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    fit.add_argument("--shape", choices=tuple(SHAPE_NAMES), default="circle", help="primitive to fit")
-    add_fit_arguments(fit, "circles")
+    fit.add_argument("--shape", choices=tuple(SHAPES), default="circle", help="primitive to fit")
+    add_fit_arguments(fit, "circle")
     render = commands.add_parser(
         "render",
         help="re-render a fitted scene at any resolution",
         description="Render PARAMS.npz at any size: geometry scales, the anti-aliasing stays one output pixel wide.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    render.add_argument("params", help="params.npz written by a fit")
+    render.add_argument("params", help="params.npz written by a fit, or an SVG")
     size = render.add_mutually_exclusive_group()
     size.add_argument("--scale", type=float, default=1.0, help="size factor")
     size.add_argument("--width", type=positive_int, help="output width in pixels (height keeps the aspect)")
     render.add_argument("-o", "--output", required=True, help="output PNG")
-    render.add_argument("--mode", choices=("mean", "over", "alpha"), default="mean", help="compositing of the fit")
+    render.add_argument(
+        "--mode",
+        choices=MODES,
+        help="compositing (default: the one the fit used, recorded in PARAMS; alpha for an SVG)",
+    )
     render.add_argument("--arch", choices=ARCHES, default="cpu", help="Taichi backend")
     svg = commands.add_parser(
         "svg",
@@ -289,6 +352,14 @@ def console_parser() -> argparse.ArgumentParser:
     )
     svg.add_argument("params", help="params.npz written by a fit")
     svg.add_argument("-o", "--output", required=True, help="output SVG")
+    import_svg = commands.add_parser(
+        "import-svg",
+        help="read an SVG into a params file (to render, or to --resume a fit from)",
+        description="Read circles, filled triangles (polygon or straight path), stroked lines, polylines and "
+        "straight paths, solid and linear-gradient fills and opacity from an SVG into PARAMS.npz.",
+    )
+    import_svg.add_argument("svg", help="input SVG")
+    import_svg.add_argument("-o", "--output", required=True, help="output params.npz")
     return parser
 
 
@@ -301,11 +372,11 @@ def console(argv: list[str] | None = None) -> int:
     def dispatch() -> int:
         args = parser.parse_args(argv)
         if args.command == "fit":  # parse again with the chosen shape's defaults
-            shape = SHAPE_NAMES[args.shape]
             fit = _Parser(prog="taichi-sdf fit")
-            fit.add_argument("--shape", choices=tuple(SHAPE_NAMES))
-            add_fit_arguments(fit, shape)
-            return run_fit(shape, fit.parse_args(argv[1:]), started)
-        return {"render": render_command, "svg": svg_command}[args.command](args)
+            fit.add_argument("--shape", choices=tuple(SHAPES))
+            add_fit_arguments(fit, args.shape)
+            return run_fit(args.shape, fit.parse_args(argv[1:]), started)
+        commands = {"render": render_command, "svg": svg_command, "import-svg": import_svg_command}
+        return commands[args.command](args)
 
     return _guarded("taichi-sdf", dispatch)

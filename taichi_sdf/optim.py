@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 from scipy import ndimage
@@ -68,7 +68,8 @@ def init_circles(target: np.ndarray, n: int, fill: str = "linear", seed: int = 0
     Centres are drawn with probability ``(1 - detail) * uniform + detail * (image detail)``,
     radii so that each circle covers about twice its share of the area around it (smaller
     where circles are dense), colours are the target's mean under each circle, slopes start
-    at zero and the background at the target's mean colour.
+    at zero and the background at the target's mean colour. They are ordered largest
+    first, so that in the depth-ordered modes the small ones (detail) lie on top.
     """
     if n <= 0:
         raise ValueError(f"the number of circles must be positive, got {n}")
@@ -83,6 +84,8 @@ def init_circles(target: np.ndarray, n: int, fill: str = "linear", seed: int = 0
     centres = np.stack([cols, rows], axis=1) + rng.uniform(0, 1, (n, 2))
     radii = np.sqrt(2.0 / (math.pi * n * density[pixels]))
     radii = np.clip(radii, 2.0, 0.5 * max(width, height))
+    order = np.argsort(-radii, kind="stable")  # large ones at the back, details on top
+    centres, radii = centres[order], radii[order]
     colours = np.array([_mean_in_disk(target, c, r) for c, r in zip(centres, radii)])
     slopes = np.zeros((n, 3, 2)) if fill == "linear" else None
     return Scene(width, height, target.reshape(-1, 3).mean(axis=0), (Circles(centres, radii, colours, slopes),))
@@ -217,6 +220,13 @@ class FitResult:
         return [mse_to_psnr(loss) for loss in self.losses]
 
 
+def rank_one(slopes: np.ndarray) -> np.ndarray:
+    """The nearest (N, 3, 2) slopes in which every channel changes along one direction
+    (rank one, as in an SVG linear gradient)."""
+    u, s, vt = np.linalg.svd(slopes, full_matrices=False)
+    return s[:, :1, None] * u[:, :, :1] @ vt[:, :1, :]
+
+
 def mse_to_psnr(mse: float) -> float:
     return float("inf") if mse <= 0 else -10.0 * math.log10(mse)
 
@@ -229,12 +239,14 @@ def fit(
     learning_rates: dict[str, float] | None = None,
     final_lr_fraction: float = 0.1,
     callback: Callable[[int, float, Scene], None] | None = None,
+    svg_gradients: bool = True,
 ) -> FitResult:
     """Fit ``scene`` to ``target`` (height, width, 3 in [0, 1]) by Adam on the mean squared error.
 
     Learning rates (see :data:`DEFAULT_LEARNING_RATES`) decay along a cosine to
     ``final_lr_fraction`` of their start. ``callback(step, loss, scene)`` runs after every
-    step with the scene that step evaluated.
+    step with the scene that step evaluated. With ``svg_gradients`` linear fills stay of
+    rank one (every channel changes along one direction), so that SVG export is exact.
     Ctrl-C stops the loop early: the result then has ``interrupted=True`` and still holds
     the best scene seen. Returns the best scene, not the last.
     """
@@ -264,6 +276,8 @@ def fit(
                 updated = optimiser.step(values[key], grads[key], decay * rates[names[key]])
                 low, high = BOUNDS.get(names[key], (-np.inf, np.inf))
                 values[key] = np.clip(updated, low, high)
+                if names[key] == "slopes" and svg_gradients:
+                    values[key] = rank_one(values[key])
             if callback is not None:
                 callback(step, loss, current)
     except KeyboardInterrupt:

@@ -64,10 +64,11 @@ def primitive_layers(scene: Scene, aa_width: float = 1.0):
                 cov = coverage(triangle_sdf(points, corners), aa_width)
             elif isinstance(group, Strokes):
                 a, b = group.points[group.segments[i]]
-                cov = coverage(segment_distance(points, a, b) - 0.5 * group.widths[i], aa_width)
+                distance, half_width = segment_distance(points, a, b), 0.5 * group.widths[i]
+                cov = coverage(distance - half_width, aa_width) - coverage(distance + half_width, aa_width)
             colour = np.broadcast_to(group.colours[i], points.shape[:2] + (3,))
             if slope is not None:
-                colour = colour + (points - anchor) @ slope.T / scale
+                colour = np.clip(colour + (points - anchor) @ slope.T / scale, 0.0, 1.0)
             yield cov, colour, opacities[i]
 
 

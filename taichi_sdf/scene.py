@@ -150,6 +150,12 @@ class Triangles(ShapeGroup):
     def __len__(self) -> int:
         return len(self.faces)
 
+    def unshared(self) -> Triangles:
+        """The same triangles, each with its own three vertices (free to move apart)."""
+        return dataclasses.replace(
+            self, vertices=self.vertices[self.faces].reshape(-1, 2), faces=np.arange(3 * len(self)).reshape(-1, 3)
+        )
+
     def check_values(self, name: str) -> None:
         super().check_values(name)
         doubled_area = np.abs(doubled_signed_areas(self.vertices[self.faces]))
@@ -266,9 +272,11 @@ class Scene:
         for index, group in enumerate(self.shapes):
             group.check_values(f"shapes[{index}] ({type(group).__name__})")
 
-    def save(self, path: str | Path) -> None:
-        """Write the scene to an ``.npz`` file (loadable by :meth:`load`)."""
+    def save(self, path: str | Path, **metadata: str) -> None:
+        """Write the scene to an ``.npz`` file (loadable by :meth:`load`), with optional
+        string ``metadata`` such as the compositing mode (read back by :meth:`metadata`)."""
         arrays = {"width": self.width, "height": self.height, "background": self.background}
+        arrays.update({f"meta.{key}": np.array(str(value)) for key, value in metadata.items()})
         arrays["groups"] = np.array([type(group).__name__ for group in self.shapes])
         for index, group in enumerate(self.shapes):
             for name in group.PARAMETERS + group.INDICES:
@@ -288,3 +296,9 @@ class Scene:
                 values = {name: data[f"{index}.{name}"] for name in fields if f"{index}.{name}" in data}
                 shapes.append(group_type(**values))
             return cls(int(data["width"]), int(data["height"]), data["background"], tuple(shapes))
+
+    @staticmethod
+    def metadata(path: str | Path) -> dict[str, str]:
+        """The metadata strings stored by :meth:`save`."""
+        with np.load(path) as data:
+            return {key[len("meta.") :]: str(data[key]) for key in data.files if key.startswith("meta.")}

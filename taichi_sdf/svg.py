@@ -1,95 +1,379 @@
-"""SVG export of a scene: vector output to view, edit or print at any size.
+"""SVG export and import: vector output to view, edit or print at any size, and SVG input
+to start a fit from.
 
 SVG paints shapes in order with alpha compositing, so an exported scene looks like the
 renderer's ``mode="alpha"`` (and, for opaque shapes that do not share edges, like ``over``).
-A linear fill becomes a ``<linearGradient>`` in user space along the direction in which the
-colour changes most; it is exact when every channel changes along the same direction
-(slope matrix of rank one), which includes flat fills.
+Each shape group becomes a ``<g>``: circles ``<circle>``, triangles ``<polygon>``, strokes
+``<line>`` with round caps. A linear fill becomes a ``<linearGradient>`` in user space with
+stops where a channel saturates, which is exact when every channel changes along the same
+direction (slopes of rank one, what :func:`taichi_sdf.optim.fit` produces); otherwise the
+direction of largest change is kept. Numbers are written in full precision and colours as
+``rgb(r%, g%, b%)`` with decimals, so that ``svg_to_scene(scene_to_svg(s))`` gives ``s`` back.
+
+Import reads the same subset from any SVG (parsed by svgelements, which applies transforms
+and styles): circles, filled triangles (``<polygon>`` or a ``<path>`` of straight lines with
+three corners), stroked ``<line>``/``<polyline>``/straight ``<path>`` (round caps assumed),
+solid and linear-gradient fills, opacity, and a full-size ``<rect>`` first as background.
+Within a group, corners and points at identical positions become shared vertices.
 """
 
 from __future__ import annotations
 
-from xml.sax.saxutils import quoteattr
+import io
+import re
+from itertools import pairwise
+from pathlib import Path
+from xml.etree import ElementTree
 
 import numpy as np
 
-from taichi_sdf.scene import Circles, Scene, Strokes, Triangles
+from taichi_sdf.scene import Circles, Scene, ShapeGroup, Strokes, Triangles
 
 
-def _colour(rgb: np.ndarray) -> str:
-    r, g, b = (int(round(255 * float(np.clip(c, 0.0, 1.0)))) for c in rgb)
-    return f"#{r:02x}{g:02x}{b:02x}"
+class SvgError(ValueError):
+    """An SVG document outside the subset taichi_sdf reads; the message names the problem."""
+
+
+# ----------------------------------------------------------------------------- export
 
 
 def _number(value: float) -> str:
-    return f"{float(value):.4f}".rstrip("0").rstrip(".")
+    return np.format_float_positional(float(value), trim="-")
 
 
-def _gradient(gid: str, anchor, scale: float, base, slope, corners: np.ndarray) -> str:
-    """A userSpaceOnUse linearGradient approximating base + slope @ (p - anchor) / scale
-    over the points ``corners`` (the shape's extent)."""
+def _colour(rgb) -> str:
+    return "rgb({}%, {}%, {}%)".format(*(_number(100 * float(np.clip(c, 0.0, 1.0))) for c in rgb))
+
+
+def _extent_along(group: ShapeGroup, i: int, anchor: np.ndarray, direction: np.ndarray) -> tuple[float, float]:
+    """Smallest and largest (p - anchor) . direction over the shape."""
+    if isinstance(group, Circles):
+        return -group.radii[i], group.radii[i]
+    along = (group.vertices[group.faces[i]] - anchor) @ direction
+    return along.min(), along.max()
+
+
+def _gradient(gid: str, group: ShapeGroup, i: int) -> str:
+    """A userSpaceOnUse linearGradient of primitive ``i``'s linear fill over its extent."""
+    if isinstance(group, Circles):
+        anchor, scale = group.centres[i], group.radii[i]
+    else:
+        corners = group.vertices[group.faces[i]]
+        anchor = corners.mean(axis=0)
+        scale = np.sqrt(np.mean(np.sum((corners - anchor) ** 2, axis=1)))
+    base, slope = group.colours[i], group.slopes[i]
     _, _, directions = np.linalg.svd(slope)
     direction = directions[0]
-    along = (corners - anchor) @ direction / scale
-    start, end = along.min(), along.max()
-    if end - start < 1e-9:
-        end = start + 1.0
-    p0, p1 = anchor + start * scale * direction, anchor + end * scale * direction
-    c0, c1 = base + slope @ direction * start, base + slope @ direction * end
+    rate = slope @ direction / scale  # colour change per pixel along the direction
+    start, end = _extent_along(group, i, anchor, direction)
+    # The fill is clamp(base + rate * t): piecewise linear in t, with corners where a channel
+    # reaches 0 or 1. A stop at each corner makes the gradient exact.
+    corners = [start, end]
+    for channel in range(3):
+        if rate[channel] != 0.0:
+            corners += [(bound - base[channel]) / rate[channel] for bound in (0.0, 1.0)]
+    along = np.unique(np.clip(corners, start, end))
+    length = end - start
+    stops = "".join(
+        f'<stop offset="{_number((t - start) / length)}" stop-color="{_colour(base + rate * t)}"/>' for t in along
+    )
+    p0, p1 = anchor + start * direction, anchor + end * direction
     return (
         f'<linearGradient id="{gid}" gradientUnits="userSpaceOnUse" x1="{_number(p0[0])}" y1="{_number(p0[1])}" '
-        f'x2="{_number(p1[0])}" y2="{_number(p1[1])}"><stop offset="0" stop-color="{_colour(c0)}"/>'
-        f'<stop offset="1" stop-color="{_colour(c1)}"/></linearGradient>'
+        f'x2="{_number(p1[0])}" y2="{_number(p1[1])}">{stops}</linearGradient>'
+    )
+
+
+def _element(group: ShapeGroup, i: int, paint: str) -> str:
+    opacity = "" if getattr(group, "opacities", None) is None else _number(group.opacities[i])
+    if isinstance(group, Circles):
+        (cx, cy), r = group.centres[i], group.radii[i]
+        alpha = f' fill-opacity="{opacity}"' if opacity else ""
+        return f'<circle cx="{_number(cx)}" cy="{_number(cy)}" r="{_number(r)}" fill="{paint}"{alpha}/>'
+    if isinstance(group, Triangles):
+        points = " ".join(f"{_number(x)},{_number(y)}" for x, y in group.vertices[group.faces[i]])
+        alpha = f' fill-opacity="{opacity}"' if opacity else ""
+        return f'<polygon points="{points}" fill="{paint}"{alpha}/>'
+    (x1, y1), (x2, y2) = group.points[group.segments[i]]
+    alpha = f' stroke-opacity="{opacity}"' if opacity else ""
+    return (
+        f'<line x1="{_number(x1)}" y1="{_number(y1)}" x2="{_number(x2)}" y2="{_number(y2)}" stroke="{paint}" '
+        f'stroke-width="{_number(group.widths[i])}" stroke-linecap="round"{alpha}/>'
     )
 
 
 def scene_to_svg(scene: Scene) -> str:
-    """The scene as an SVG document of its width x height, background first."""
-    definitions, shapes = [], []
+    """The scene as an SVG document of its width x height: background, then one ``<g>`` per
+    shape group in drawing order."""
+    definitions, groups = [], []
     for g, group in enumerate(scene.shapes):
-        opacities = group.opacity_array()
+        elements = []
         for i in range(len(group)):
             paint = _colour(group.colours[i])
             if group.fill == "linear":
-                gid = f"g{g}_{i}"
-                if isinstance(group, Circles):
-                    anchor, scale = group.centres[i], group.radii[i]
-                    extent = anchor + scale * np.array([[1, 0], [-1, 0], [0, 1], [0, -1.0]])
-                else:
-                    extent = group.vertices[group.faces[i]]
-                    anchor = extent.mean(axis=0)
-                    scale = np.sqrt(np.mean(np.sum((extent - anchor) ** 2, axis=1)))
-                definitions.append(_gradient(gid, anchor, scale, group.colours[i], group.slopes[i], extent))
-                paint = f"url(#{gid})"
-            opacity = _number(opacities[i])
-            if isinstance(group, Circles):
-                (cx, cy), r = group.centres[i], group.radii[i]
-                shapes.append(
-                    f'<circle cx="{_number(cx)}" cy="{_number(cy)}" r="{_number(r)}" fill="{paint}" '
-                    f'fill-opacity="{opacity}"/>'
-                )
-            elif isinstance(group, Triangles):
-                points = " ".join(f"{_number(x)},{_number(y)}" for x, y in group.vertices[group.faces[i]])
-                shapes.append(f'<polygon points="{points}" fill="{paint}" fill-opacity="{opacity}"/>')
-            elif isinstance(group, Strokes):
-                (x1, y1), (x2, y2) = group.points[group.segments[i]]
-                shapes.append(
-                    f'<line x1="{_number(x1)}" y1="{_number(y1)}" x2="{_number(x2)}" y2="{_number(y2)}" '
-                    f'stroke="{paint}" stroke-width="{_number(group.widths[i])}" stroke-linecap="round" '
-                    f'stroke-opacity="{opacity}"/>'
-                )
+                definitions.append(_gradient(f"g{g}_{i}", group, i))
+                paint = f"url(#g{g}_{i})"
+            elements.append(_element(group, i, paint))
+        groups.append("<g>\n" + "\n".join(elements) + "\n</g>")
     width, height = scene.width, scene.height
-    header = (
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">'
+    return "\n".join(
+        [
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}">',
+            f"<defs>{''.join(definitions)}</defs>" if definitions else "",
+            f'<rect width="{width}" height="{height}" fill="{_colour(scene.background)}"/>',
+            *groups,
+            "</svg>\n",
+        ]
     )
-    defs = f"<defs>{''.join(definitions)}</defs>" if definitions else ""
-    background = (
-        f'<rect width={quoteattr(str(width))} height={quoteattr(str(height))} fill="{_colour(scene.background)}"/>'
-    )
-    return "\n".join([header, defs, background, *shapes, "</svg>"]) + "\n"
 
 
 def save_svg(scene: Scene, path) -> None:
     """Write :func:`scene_to_svg` to ``path``."""
-    with open(path, "w", encoding="utf-8") as file:
-        file.write(scene_to_svg(scene))
+    Path(path).write_text(scene_to_svg(scene), encoding="utf-8")
+
+
+# ----------------------------------------------------------------------------- import
+
+_PERCENT_RGB = re.compile(r"^rgb\(\s*([-+.\deE]+)%\s*,\s*([-+.\deE]+)%\s*,\s*([-+.\deE]+)%\s*\)$")
+
+
+def _parse_colour(text: str) -> np.ndarray:
+    """An SVG colour as RGB floats; ``rgb(…%)`` keeps all its decimals, other forms
+    (names, #hex, rgb(0-255)) are read by svgelements."""
+    import svgelements
+
+    text = text.strip()
+    match = _PERCENT_RGB.match(text)
+    if match:
+        return np.array([float(v) / 100.0 for v in match.groups()])
+    colour = svgelements.Color(text)
+    if colour.value is None:
+        raise SvgError(f"unsupported colour {text!r}")
+    return np.array([colour.red, colour.green, colour.blue]) / 255.0
+
+
+def _style(node: ElementTree.Element) -> dict[str, str]:
+    """Presentation attributes of an XML node, its ``style`` winning."""
+    values = {key.split("}")[-1]: value for key, value in node.attrib.items()}
+    for item in values.pop("style", "").split(";"):
+        if ":" in item:
+            key, value = item.split(":", 1)
+            values[key.strip()] = value.strip()
+    return values
+
+
+def _gradients(data: bytes) -> dict[str, ElementTree.Element]:
+    """linearGradient nodes by id (svgelements does not keep gradient stops)."""
+    root = ElementTree.fromstring(data)
+    return {node.get("id"): node for node in root.iter() if node.tag.split("}")[-1] == "linearGradient"}
+
+
+class _Fill:
+    """A solid or linear-gradient paint in user space: colour(p) = clamp(base + rate·(p-origin)·axis)."""
+
+    def __init__(self, colour, axis=(0.0, 0.0), origin=(0.0, 0.0), rate=(0.0, 0.0, 0.0), opacity=1.0):
+        self.colour, self.axis, self.origin = np.asarray(colour), np.asarray(axis), np.asarray(origin)
+        self.rate, self.opacity = np.asarray(rate), opacity
+
+    @property
+    def linear(self) -> bool:
+        return bool(np.any(self.rate != 0.0)) or np.any(self.axis != 0.0)
+
+    def at(self, anchor: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
+        """Base colour at ``anchor`` and the (3, 2) slope per ``scale`` pixels."""
+        base = self.colour + self.rate * ((anchor - self.origin) @ self.axis)
+        return base, np.outer(self.rate, self.axis) * scale
+
+
+def _fraction(text: str) -> float:
+    """An SVG number or percentage (``"50%"`` -> 0.5)."""
+    text = text.strip()
+    return float(text[:-1]) / 100.0 if text.endswith("%") else float(text)
+
+
+def _gradient_fill(node: ElementTree.Element, box: tuple[np.ndarray, np.ndarray]) -> _Fill:
+    """A linearGradient as a _Fill; ``box`` (min, size) is the shape's bounding box."""
+    name = f"gradient #{node.get('id')}"
+    if node.get("gradientTransform"):
+        raise SvgError(f"{name}: gradientTransform is not supported")
+    stops = [_style(stop) for stop in node if stop.tag.split("}")[-1] == "stop"]
+    if not stops:
+        raise SvgError(f"{name} has no stops")
+
+    f1 = np.array([_fraction(node.get("x1", "0%")), _fraction(node.get("y1", "0%"))])
+    f2 = np.array([_fraction(node.get("x2", "100%")), _fraction(node.get("y2", "0%"))])
+    low, size = (np.zeros(2), np.ones(2)) if node.get("gradientUnits") == "userSpaceOnUse" else box
+    # t(p) = (f(p) - f1).(f2 - f1) / |f2 - f1|^2 with f(p) = (p - low) / size: affine in p.
+    span = f2 - f1
+    if not np.any(span):
+        raise SvgError(f"{name} has zero length")
+    axis = span / np.dot(span, span) / size
+    origin = low + f1 * size
+    offsets = np.maximum.accumulate([_fraction(stop.get("offset", "0")) for stop in stops])
+    colours = np.array([_parse_colour(s.get("stop-color", "black")) for s in stops])
+    opacity = float(np.mean([float(s.get("stop-opacity", "1")) for s in stops]))
+    # Stops between which a channel changes lie on its line (a clamped stretch is constant):
+    # fit each channel's line through the ends of its changing stretches.
+    base, rate = colours[0].copy(), np.zeros(3)
+    for channel in range(3):
+        changes = [
+            j
+            for j in range(len(stops) - 1)
+            if colours[j + 1, channel] != colours[j, channel] and offsets[j + 1] > offsets[j]
+        ]
+        ends = sorted(set(changes) | {j + 1 for j in changes})
+        if ends:
+            rate[channel], base[channel] = np.polyfit(offsets[ends], colours[ends, channel], 1)
+    return _Fill(base, axis, origin, rate, opacity)
+
+
+def _paint(element, key: str, gradients: dict, box) -> _Fill | None:
+    """The element's ``fill`` or ``stroke`` paint with its opacities, None for 'none'."""
+    text = element.values.get(key, "black" if key == "fill" else "none").strip()
+    if text == "none":
+        return None
+    opacity = float(element.values.get("opacity", 1.0)) * float(element.values.get(f"{key}-opacity", 1.0))
+    if text.startswith("url("):
+        gid = text[text.index("#") + 1 : text.rindex(")")].strip("'\" ")
+        if gid not in gradients:
+            raise SvgError(f"{key} refers to #{gid}, which is not a linearGradient of the document")
+        fill = _gradient_fill(gradients[gid], box)
+        fill.opacity *= opacity
+        return fill
+    return _Fill(_parse_colour(text), opacity=opacity)
+
+
+def _corners(element) -> list[tuple[float, float]]:
+    """The points of a polygon, polyline, line or straight-line path (a repeated closing
+    point dropped); SvgError for curves."""
+    import svgelements as se
+
+    if isinstance(element, se.SimpleLine):
+        points = [(element.x1, element.y1), (element.x2, element.y2)]
+    elif isinstance(element, se.Path):
+        points = []
+        for segment in element:
+            if isinstance(segment, (se.Move, se.Line)):
+                points.append((segment.end.x, segment.end.y))
+            elif not isinstance(segment, se.Close):
+                raise SvgError(f"<path> with a {type(segment).__name__} segment: only straight lines are supported")
+    else:
+        points = [(p.x, p.y) for p in element.points]
+    if len(points) > 2 and points[-1] == points[0]:
+        points.pop()
+    return [(float(x), float(y)) for x, y in points]
+
+
+class _Run:
+    """Consecutive elements of one kind inside one SVG group: becomes one shape group."""
+
+    def __init__(self, kind: type):
+        self.kind = kind
+        self.geometry, self.fills, self.explicit_opacity = [], [], False
+        self.points: dict[tuple[float, float], int] = {}
+
+    def index(self, point) -> int:
+        return self.points.setdefault(point, len(self.points))
+
+    def add(self, geometry, fill: _Fill, explicit_opacity: bool) -> None:
+        self.geometry.append(geometry)
+        self.fills.append(fill)
+        self.explicit_opacity |= explicit_opacity
+
+    def build(self) -> ShapeGroup:
+        points = np.array(list(self.points), dtype=np.float64).reshape(-1, 2)
+        opacities = np.array([fill.opacity for fill in self.fills]) if self.explicit_opacity else None
+        if self.kind is Strokes:
+            segments = np.array([pair for pair, _ in self.geometry])
+            middles = points[segments].mean(axis=1)
+            colours = np.array([fill.at(m, 1.0)[0] for fill, m in zip(self.fills, middles)])
+            widths = np.array([width for _, width in self.geometry])
+            return Strokes(points, segments, widths, np.clip(colours, 0.0, 1.0), opacities)
+        if self.kind is Circles:
+            centres = np.array([centre for centre, _ in self.geometry])
+            scales = np.array([radius for _, radius in self.geometry])
+        else:
+            faces = np.array(self.geometry)
+            corners = points[faces]
+            centres = corners.mean(axis=1)
+            scales = np.sqrt(np.mean(np.sum((corners - centres[:, None]) ** 2, axis=2), axis=1))
+        bases, slopes = zip(*(fill.at(a, s) for fill, a, s in zip(self.fills, centres, scales)))
+        slopes = np.array(slopes) if any(fill.linear for fill in self.fills) else None
+        if self.kind is Circles:
+            return Circles(centres, scales, np.array(bases), slopes, opacities)
+        return Triangles(points, faces, np.array(bases), slopes, opacities)
+
+
+def svg_to_scene(source) -> Scene:
+    """Read an SVG document (a path, or its text or bytes) into a :class:`Scene`.
+
+    Raises :class:`SvgError` naming the first element outside the supported subset.
+    """
+    import svgelements as se
+
+    if isinstance(source, (str, Path)) and not str(source).lstrip().startswith("<"):
+        data = Path(source).read_bytes()
+    else:
+        data = source.encode() if isinstance(source, str) else bytes(source)
+    try:
+        gradients = _gradients(data)
+        document = se.SVG.parse(io.BytesIO(data), reify=True)
+    except ElementTree.ParseError as error:
+        raise SvgError(f"not an SVG document ({error})") from None
+    width, height = round(float(document.width)), round(float(document.height))
+    background, runs = np.ones(3), []
+    new_group = True
+    for element in document.elements():
+        if isinstance(element, se.Group):
+            new_group = True
+            continue
+        if not isinstance(element, se.Shape):
+            if isinstance(element, (se.SVGText, se.SVGImage)):
+                raise SvgError(f"unsupported SVG element <{element.values.get('tag')}>")
+            continue
+        tag = element.values.get("tag", type(element).__name__)
+        low, high = (np.array(v) for v in np.reshape(element.bbox(with_stroke=False) or (0, 0, 1, 1), (2, 2)))
+        box = (low, np.maximum(high - low, 1e-12))
+        fill, stroke = _paint(element, "fill", gradients, box), _paint(element, "stroke", gradients, box)
+        if isinstance(element, se.Rect) and not runs:
+            covers = low[0] <= 0 and low[1] <= 0 and high[0] >= width and high[1] >= height
+            if covers and fill is not None and not fill.linear:
+                background = fill.colour
+                continue
+        if isinstance(element, se.Circle) and fill is not None:
+            if not np.isclose(element.rx, element.ry, rtol=1e-9):
+                raise SvgError("a <circle> transformed into an ellipse is not supported")
+            kind, geometry, paint = Circles, ((float(element.cx), float(element.cy)), float(element.rx)), fill
+        elif isinstance(element, (se.Polygon, se.Path)) and fill is not None:
+            corners = _corners(element)
+            if len(corners) != 3:
+                raise SvgError(f"a filled <{tag}> with {len(corners)} corners: only triangles are supported")
+            kind, geometry, paint = Triangles, corners, fill
+        elif isinstance(element, (se.SimpleLine, se.Polyline, se.Path)) and stroke is not None:
+            kind, geometry, paint = Strokes, _corners(element), stroke
+        else:
+            raise SvgError(f"unsupported SVG element <{tag}> (circle, triangle, line, polyline and straight paths are)")
+        if new_group or runs[-1].kind is not kind:
+            runs.append(_Run(kind))
+            new_group = False
+        run = runs[-1]
+        explicit = any(key in element.values for key in ("opacity", "fill-opacity", "stroke-opacity"))
+        explicit |= paint.opacity != 1.0
+        if kind is Triangles:
+            geometry = [run.index(p) for p in geometry]
+        if kind is Strokes:
+            chain = [run.index(p) for p in geometry]
+            for pair in pairwise(chain):
+                run.add((pair, float(element.implicit_stroke_width)), paint, explicit)
+            continue
+        run.add(geometry, paint, explicit)
+    if not runs:
+        raise SvgError("the SVG has no circles, triangles or lines")
+    return Scene(width, height, background, tuple(run.build() for run in runs))
+
+
+def load_svg(path) -> Scene:
+    """:func:`svg_to_scene` of the file at ``path``, with a one-line error if it is missing."""
+    if not Path(path).is_file():
+        raise SvgError(f"{path}: no such file")
+    return svg_to_scene(Path(path))

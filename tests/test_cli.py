@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from taichi_sdf import Scene
+from taichi_sdf.svg import svg_to_scene
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "demos" / "circles.py"
@@ -45,7 +46,7 @@ def test_demo_writes_render_compare_and_params(small_png, tmp_path):
     assert any(line.startswith("taichi arch: x64") for line in lines)
 
 
-@pytest.mark.parametrize("demo,extra", [("triangles", []), ("strokes", []), ("circles", ["--mode", "over"])])
+@pytest.mark.parametrize("demo,extra", [("triangles", []), ("strokes", []), ("circles", ["--mode", "mean"])])
 def test_other_demos_write_their_outputs(demo, extra, small_png, tmp_path):
     out = tmp_path / "out"
     result = run_demo(small_png, "--n", 10, "--steps", 5, "--out", out, *extra, demo=ROOT / "demos" / f"{demo}.py")
@@ -84,10 +85,14 @@ def test_bad_input_gives_one_line_and_exit_2(args, message, small_png, tmp_path)
     assert "Traceback" not in result.stderr
 
 
-def test_ctrl_c_writes_best_result_and_exits_130(small_png, tmp_path):
+CONSOLE_FIT = [sys.executable, "-c", "import sys; from taichi_sdf.cli import console; sys.exit(console())", "fit"]
+
+
+@pytest.mark.parametrize("command", [[sys.executable, str(DEMO)], CONSOLE_FIT], ids=["demo", "taichi-sdf fit"])
+def test_ctrl_c_writes_best_result_and_exits_130(command, small_png, tmp_path):
     out = tmp_path / "out"
     process = subprocess.Popen(
-        [sys.executable, str(DEMO), str(small_png), "--n", "8", "--steps", "1000000", "--out", str(out)],
+        [*command, str(small_png), "--n", "8", "--steps", "1000000", "--out", str(out)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -102,3 +107,4 @@ def test_ctrl_c_writes_best_result_and_exits_130(small_png, tmp_path):
     assert "interrupted" in stderr
     assert (out / "render.png").exists() and (out / "compare.png").exists()
     assert len(Scene.load(out / "params.npz")) == 8
+    assert len(svg_to_scene(out / "render.svg")) == 8

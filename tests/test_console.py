@@ -22,8 +22,8 @@ def taichi_sdf(*args) -> subprocess.CompletedProcess:
 def fitted(tmp_path_factory):
     """A small circle fit made by `taichi-sdf fit`; returns its output directory."""
     out = tmp_path_factory.mktemp("fit")
-    ys, xs = np.mgrid[0:24, 0:32]
-    image = np.stack([xs / 32, ys / 24, ((xs - 16) ** 2 + (ys - 12) ** 2 < 40) * 1.0], axis=-1)
+    ys, xs = np.mgrid[0:48, 0:64]
+    image = np.stack([xs / 64, ys / 48, ((xs - 32) ** 2 + (ys - 24) ** 2 < 160) * 1.0], axis=-1)
     iio.imwrite(out / "small.png", (255 * image).astype(np.uint8))
     result = taichi_sdf("fit", out / "small.png", "--shape", "circle", "--n", 10, "--steps", 30, "--out", out)
     assert result.returncode == 0, result.stderr
@@ -39,21 +39,59 @@ def test_render_at_four_times_the_size_downsamples_to_the_fit(fitted):
     result = taichi_sdf("render", fitted / "params.npz", "--scale", 4, "-o", fitted / "big.png")
     assert result.returncode == 0, result.stderr
     big = iio.imread(fitted / "big.png") / 255.0
-    assert big.shape == (96, 128, 3)
+    assert big.shape == (192, 256, 3)
     small = iio.imread(fitted / "render.png") / 255.0
     assert psnr(downscale_local_mean(big, (4, 4, 1)), small) >= 35.0
 
 
 def test_render_to_a_width(fitted):
-    result = taichi_sdf("render", fitted / "params.npz", "--width", 64, "-o", fitted / "wide.png")
+    result = taichi_sdf("render", fitted / "params.npz", "--width", 96, "-o", fitted / "wide.png")
     assert result.returncode == 0, result.stderr
-    assert iio.imread(fitted / "wide.png").shape == (48, 64, 3)
+    assert iio.imread(fitted / "wide.png").shape == (72, 96, 3)
 
 
 def test_svg_command(fitted):
     result = taichi_sdf("svg", fitted / "params.npz", "-o", fitted / "again.svg")
     assert result.returncode == 0, result.stderr
     assert (fitted / "again.svg").read_text() == (fitted / "render.svg").read_text()
+
+
+def test_svg_import_gives_the_scene_back_and_starts_a_fit(fitted, tmp_path):
+    assert taichi_sdf("import-svg", fitted / "render.svg", "-o", tmp_path / "back.npz").returncode == 0
+    original, back = Scene.load(fitted / "params.npz"), Scene.load(tmp_path / "back.npz")
+    for key, value in original.parameters().items():
+        np.testing.assert_allclose(back.parameters()[key], value, atol=1e-6, rtol=0, err_msg=key)
+    result = taichi_sdf(
+        "fit", fitted / "small.png", "--steps", 5, "--resume", fitted / "render.svg", "--out", tmp_path / "again"
+    )
+    assert result.returncode == 0, result.stderr
+    assert len(Scene.load(tmp_path / "again" / "params.npz")) == len(original)
+
+
+def test_render_uses_the_recorded_mode_and_an_svg_renders(fitted, tmp_path):
+    assert Scene.metadata(fitted / "params.npz") == {"mode": "over", "aa_width": "1.0"}
+    result = taichi_sdf("render", fitted / "render.svg", "-o", tmp_path / "from_svg.png")
+    assert result.returncode == 0 and "(alpha)" in result.stdout, result.stderr
+    from_svg = iio.imread(tmp_path / "from_svg.png") / 255.0
+    assert psnr(from_svg, iio.imread(fitted / "render.png") / 255.0) >= 30.0
+
+
+def test_seed_makes_deterministic_runs_identical(fitted, tmp_path):
+    def run(seed, out):
+        args = ["--n", 6, "--steps", 15, "--seed", seed, "--deterministic", "--out", tmp_path / out]
+        assert taichi_sdf("fit", fitted / "small.png", *args).returncode == 0
+        return Scene.load(tmp_path / out / "params.npz").parameters()
+
+    first, again, other = run(7, "a"), run(7, "b"), run(8, "c")
+    assert all(np.array_equal(first[key], again[key]) for key in first)
+    assert not np.allclose(first["0.centres"], other["0.centres"])
+
+
+def test_free_triangles_have_their_own_corners(fitted, tmp_path):
+    result = taichi_sdf("fit", fitted / "small.png", "--shape", "triangle", "--n", 8, "--steps", 5, "--out", tmp_path)
+    assert result.returncode == 0, result.stderr
+    mesh = Scene.load(tmp_path / "params.npz").shapes[0]
+    assert len(mesh.vertices) == 3 * len(mesh.faces) and mesh.opacities is not None
 
 
 def psnr_line(result: subprocess.CompletedProcess) -> float:
@@ -76,7 +114,7 @@ def test_gif_of_the_fit(fitted, tmp_path):
     assert result.returncode == 0, result.stderr
     frames = iio.imread(tmp_path / "fit.gif")
     # Every third step (at most 40 frames) and the best; the GIF writer may merge equal ones.
-    assert 2 <= frames.shape[0] <= 31 and frames.shape[1:3] == (24, 32)
+    assert 2 <= frames.shape[0] <= 31 and frames.shape[1:3] == (48, 64)
     assert not np.array_equal(frames[0], frames[-1])  # it shows the fit moving
 
 
@@ -98,14 +136,27 @@ def test_fixed_background_colour(fitted, tmp_path):
         (["fit", "{image}", "--shape", "hexagon"], "invalid choice: 'hexagon'"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         (["fit", "{image}", "--background", "#12345"], "expected auto, white, black or #rrggbb"),
-        (["fit", "coffee.png", "--resume", "{params}"], "is 32x24, the image 600x400"),
-        (["fit", "{image}", "--shape", "mesh", "--resume", "{params}"], "does not hold a triangles scene"),
+        (["fit", "coffee.png", "--resume", "{params}"], "is 64x48, the image 600x400"),
+        (["fit", "{image}", "--shape", "mesh", "--resume", "{params}"], "does not hold a Triangles scene"),
+        (["fit", "{image}", "--aa", "nan"], "argument --aa: must be a positive number"),
+        (["fit", "{image}", "--deterministic", "--arch", "vulkan"], "--deterministic needs --arch cpu"),
+        (["import-svg", "missing.svg", "-o", "x.npz"], "missing.svg: no such file"),
+        (["import-svg", "{ellipse}", "-o", "x.npz"], "unsupported SVG element <ellipse>"),
+        (["fit", "{image}", "--resume", "{ellipse}"], "unsupported SVG element <ellipse>"),
     ],
 )
 def test_bad_input_gives_one_line_and_exit_2(args, message, fitted, tmp_path):
     not_params = tmp_path / "bad.npz"
     not_params.write_text("nope")
-    args = [a.format(notparams=not_params, params=fitted / "params.npz", image=fitted / "small.png") for a in args]
+    ellipse = tmp_path / "ellipse.svg"
+    ellipse.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><ellipse rx="3" ry="2"/></svg>')
+    paths = {
+        "notparams": not_params,
+        "params": fitted / "params.npz",
+        "image": fitted / "small.png",
+        "ellipse": ellipse,
+    }
+    args = [a.format(**paths) for a in args]
     result = subprocess.run([*CONSOLE, *args], capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr

@@ -1,14 +1,18 @@
-"""SVG export, checked by an independent renderer (resvg) against our own raster."""
+"""SVG export, checked by an independent renderer (resvg) against our own raster, and SVG
+import: round trips, foreign documents, and errors."""
 
 import io
 
 import imageio.v3 as iio
 import numpy as np
 import pytest
+from conftest import mixed_scene
+from skimage.transform import downscale_local_mean
 
 from taichi_sdf import Circles, RenderConfig, Renderer, Scene, Strokes, Triangles
-from taichi_sdf.io import psnr
-from taichi_sdf.svg import save_svg, scene_to_svg
+from taichi_sdf.io import load_image, psnr
+from taichi_sdf.optim import fit, init_circles, init_mesh, init_strokes, rank_one, sketch_target
+from taichi_sdf.svg import SvgError, load_svg, save_svg, scene_to_svg, svg_to_scene
 
 resvg_py = pytest.importorskip("resvg_py")
 
@@ -17,22 +21,30 @@ def rasterise_svg(svg: str) -> np.ndarray:
     return iio.imread(io.BytesIO(bytes(resvg_py.svg_to_bytes(svg_string=svg))))[..., :3] / 255.0
 
 
+SVG_LIKE = {"mode": "alpha", "aa_width": 0.6, "dtype": "f64"}  # compositing and edge width of SVG viewers
+
+
+def alpha_render(scene: Scene) -> np.ndarray:
+    """Our raster drawn as an SVG viewer draws: in order, alpha compositing, crisp edges."""
+    return np.clip(Renderer(RenderConfig(fill=scene.fill, **SVG_LIKE)).render(scene), 0, 1)
+
+
 def hand_made_scene() -> Scene:
     rng = np.random.default_rng(0)
-    # Rank-one slopes (every channel changes along one direction) are exact in SVG.
+    # Rank-one slopes (every channel changes along one direction), some channels saturating.
     directions = rng.normal(size=(4, 1, 2))
     circles = Circles(
         centres=[[40.3, 42.1], [75.6, 55.2], [120.4, 30.7], [30.2, 85.9]],
         radii=[26.1, 21.7, 15.3, 12.2],
         colours=rng.uniform(0.2, 0.8, (4, 3)),
-        slopes=0.15 * rng.normal(size=(4, 3, 1)) * directions,
+        slopes=0.4 * rng.normal(size=(4, 3, 1)) * directions,
         opacities=[1.0, 0.7, 0.9, 0.5],
     )
     mesh = Triangles(
         vertices=[[95.2, 10.3], [150.7, 12.1], [148.2, 70.6], [97.1, 68.4]],
         faces=[[0, 1, 2], [0, 2, 3]],
         colours=[[0.9, 0.8, 0.2], [0.2, 0.8, 0.4]],
-        slopes=np.zeros((2, 3, 2)),
+        slopes=[np.outer([0.3, -0.2, 0.1], [0.6, 0.8]), np.zeros((3, 2))],
         opacities=[0.8, 1.0],
     )
     pen = Strokes(
@@ -44,12 +56,35 @@ def hand_made_scene() -> Scene:
     return Scene(160, 110, [0.95, 0.95, 0.9], (circles, mesh, pen))
 
 
-def test_svg_export_matches_our_raster_by_resvg():
+@pytest.fixture(scope="module")
+def small_cat() -> np.ndarray:
+    return downscale_local_mean(load_image("chelsea.png")[0], (4, 4, 1))  # 75 x 113
+
+
+def fitted(scene: Scene, target: np.ndarray, mode: str) -> Scene:
+    return fit(target, scene, 40, renderer=Renderer(RenderConfig(fill=scene.fill, mode=mode, dtype="f64"))).scene
+
+
+def test_hand_made_scene_by_resvg_matches_our_raster():
     scene = hand_made_scene()
-    ours = Renderer(RenderConfig(fill="linear", mode="alpha", dtype="f64")).render(scene)
-    theirs = rasterise_svg(scene_to_svg(scene))
+    assert psnr(rasterise_svg(scene_to_svg(scene)), alpha_render(scene)) >= 35.0
+
+
+@pytest.mark.parametrize("shape", ["circles", "mesh", "free triangles", "strokes"])
+def test_fitted_scene_by_resvg_matches_our_raster(shape, small_cat):
+    if shape == "circles":
+        scene = fitted(init_circles(small_cat, 40), small_cat, "alpha")
+    elif shape == "strokes":
+        target = sketch_target(small_cat)
+        scene = fitted(init_strokes(target, 60), target, "over")
+    else:
+        scene = init_mesh(small_cat, 60)
+        if shape == "free triangles":
+            scene = scene.replace(shapes=(scene.shapes[0].unshared(),))
+        scene = fitted(scene, small_cat, "mean")
+    ours, theirs = alpha_render(scene), rasterise_svg(scene_to_svg(scene))
     assert theirs.shape == ours.shape
-    assert psnr(theirs, np.clip(ours, 0, 1)) >= 35.0
+    assert psnr(theirs, ours) >= 35.0
 
 
 def test_svg_has_the_elements_and_size(tmp_path):
@@ -59,3 +94,101 @@ def test_svg_has_the_elements_and_size(tmp_path):
     assert 'width="160" height="110" viewBox="0 0 160 110"' in text
     assert text.count("<circle") == 4 and text.count("<polygon") == 2 and text.count("<line ") == 3
     assert text.count("<linearGradient") == 6 and 'stroke-linecap="round"' in text
+    assert text.count("<g>") == 3
+
+
+def assert_same_scene(a: Scene, b: Scene, tolerance: float = 1e-6):
+    """Equal sizes, background and groups; meshes and polylines compared by their corner
+    coordinates and how many points they share."""
+    assert (a.width, a.height) == (b.width, b.height)
+    np.testing.assert_allclose(b.background, a.background, atol=tolerance)
+    assert [type(g) for g in a.shapes] == [type(g) for g in b.shapes]
+    for x, y in zip(a.shapes, b.shapes):
+        for name in x.PARAMETERS:
+            u, v = getattr(x, name), getattr(y, name)
+            if name == "vertices":
+                u, v = u[x.faces], v[y.faces]
+                assert len(x.vertices) == len(y.vertices)
+            if name == "points":
+                u, v = u[x.segments], v[y.segments]
+                assert len(x.points) == len(y.points)
+            assert (u is None) == (v is None), name
+            if u is not None:
+                np.testing.assert_allclose(v, u, atol=tolerance, rtol=0, err_msg=name)
+
+
+def test_import_of_export_is_exact():
+    assert_same_scene(hand_made_scene(), svg_to_scene(scene_to_svg(hand_made_scene())))
+
+
+@pytest.mark.parametrize("fill,opacity", [("linear", True), ("flat", False)])
+def test_import_of_export_is_exact_for_mixed_scenes(fill, opacity):
+    scene = mixed_scene(np.random.default_rng(3), 41, 29, fill, opacity)
+    if fill == "linear":
+        scene = scene.with_parameters({key: rank_one(v) for key, v in scene.parameters().items() if "slopes" in key})
+    assert_same_scene(scene, svg_to_scene(scene_to_svg(scene)))
+
+
+def test_saturating_gradient_is_exact_in_svg():
+    # Red runs from -1 to 2 across the circle and blue from 1.5 to 0.3: the renderer clamps
+    # them, the SVG needs a stop where each saturates.
+    circle = Circles([[30.0, 20.0]], [18.0], [[0.5, 0.2, 0.9]], [np.outer([1.5, 0.0, -0.6], [1.0, 0.0])])
+    scene = Scene(60, 40, [0.0, 0.0, 0.0], (circle,))
+    svg = scene_to_svg(scene)
+    assert svg.count("<stop") == 5  # both ends, red reaching 0 and 1, blue reaching 1
+    assert psnr(rasterise_svg(svg), alpha_render(scene)) >= 40.0
+
+
+FOREIGN = """<?xml version="1.0"?>
+<svg xmlns="http://www.w3.org/2000/svg" width="80" height="60">
+  <defs>
+    <linearGradient id="box" x1="0%" y1="0%" x2="100%" y2="100%">
+      <stop offset="0" style="stop-color:#ff0000"/><stop offset="1" stop-color="blue"/>
+    </linearGradient>
+  </defs>
+  <rect x="0" y="0" width="80" height="60" style="fill:#e0e0d0"/>
+  <g transform="translate(10 5) scale(2)">
+    <circle cx="8" cy="8" r="6" fill="url(#box)" opacity="0.8"/>
+  </g>
+  <path d="M40,5 L75,10 L50,40 Z" fill="rgb(20,160,60)" fill-opacity="0.6"/>
+  <polygon points="5,55 30,35 35,58" fill="orange"/>
+  <polyline points="40,50 55,45 75,55" fill="none" stroke="#202020" stroke-width="3" stroke-linecap="round"/>
+</svg>
+"""
+
+
+def test_import_of_a_foreign_svg_matches_resvg():
+    scene = svg_to_scene(FOREIGN)
+    assert [type(g).__name__ for g in scene.shapes] == ["Circles", "Triangles", "Strokes"]
+    circles, triangles, strokes = scene.shapes
+    np.testing.assert_allclose(circles.centres, [[26.0, 21.0]])
+    np.testing.assert_allclose(circles.radii, [12.0])
+    assert len(triangles) == 2 and circles.opacities[0] == pytest.approx(0.8)
+    assert len(strokes) == 2 and len(strokes.points) == 3  # the polyline's segments share a point
+    np.testing.assert_allclose(scene.background, np.array([224, 224, 208]) / 255)
+    assert psnr(rasterise_svg(FOREIGN), alpha_render(scene)) >= 35.0
+
+
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        ('<ellipse cx="5" cy="5" rx="4" ry="2"/>', "unsupported SVG element <ellipse>"),
+        ('<path d="M1,1 C5,5 1,9 4,4 Z"/>', "only straight lines are supported"),
+        ('<polygon points="1,1 9,1 9,9 1,9"/>', "with 4 corners: only triangles"),
+        ('<circle cx="5" cy="5" r="3" fill="url(#nowhere)"/>', "#nowhere, which is not a linearGradient"),
+        ('<circle cx="5" cy="5" r="3" transform="scale(2 1)"/>', "transformed into an ellipse"),
+        ("", "has no circles, triangles or lines"),
+    ],
+)
+def test_svg_outside_the_subset_is_named(body, message):
+    svg = f'<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20">{body}</svg>'
+    with pytest.raises(SvgError, match=message):
+        svg_to_scene(svg)
+
+
+def test_unreadable_svg_files(tmp_path):
+    with pytest.raises(SvgError, match="no such file"):
+        load_svg(tmp_path / "missing.svg")
+    (tmp_path / "bad.svg").write_text("<svg><circle")
+    with pytest.raises(SvgError, match="not an SVG document"):
+        load_svg(tmp_path / "bad.svg")

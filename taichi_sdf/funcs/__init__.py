@@ -6,7 +6,7 @@ it can be used inside any kernel, differentiated or not, on any backend.
 """
 
 from taichi_sdf.funcs.blend import alpha_weight, alpha_weight_slope, blend_mean, over_weight, over_weight_slope
-from taichi_sdf.funcs.coverage import circle_coverage, coverage, smooth_step
+from taichi_sdf.funcs.coverage import circle_coverage, coverage, smooth_step, stroke_coverage
 from taichi_sdf.funcs.sdf import safe_norm, sdf_capsule, sdf_circle, sdf_triangle, segment_distance
 from taichi_sdf.funcs.shading import linear_fill
 
@@ -25,4 +25,5 @@ __all__ = [
     "sdf_triangle",
     "segment_distance",
     "smooth_step",
+    "stroke_coverage",
 ]

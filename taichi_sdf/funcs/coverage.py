@@ -8,6 +8,8 @@ shapes whose edges coincide with opposite orientation add up to exactly one.
 
 import taichi as ti
 
+from taichi_sdf.funcs.sdf import segment_distance
+
 
 @ti.func
 def smooth_step(t):
@@ -35,3 +37,15 @@ def circle_coverage(p, centre, radius, aa_width):
     """
     q = p - centre
     return coverage((q.dot(q) - radius * radius) / (2.0 * radius), aa_width)
+
+
+@ti.func
+def stroke_coverage(p, a, b, half_width, aa_width):
+    """Anti-aliased coverage of the capsule of ``half_width`` around segment ``a``-``b``.
+
+    The band is the intersection of two edges, ``coverage(t - w) - coverage(t + w)`` at
+    distance ``t`` from the segment, so its ink across the stroke is exactly ``2w`` even for
+    hairlines thinner than the anti-aliasing band (a plain ``coverage(t - w)`` inks them
+    too heavily, as if they were ``aa_width`` wide)."""
+    t = segment_distance(p, a, b)
+    return coverage(t - half_width, aa_width) - coverage(t + half_width, aa_width)

@@ -14,7 +14,7 @@ means adding a branch here, not another renderer.
 
 import taichi as ti
 
-from taichi_sdf.funcs import circle_coverage, coverage, linear_fill, sdf_capsule, sdf_triangle, segment_distance
+from taichi_sdf.funcs import circle_coverage, coverage, linear_fill, sdf_triangle, segment_distance, stroke_coverage
 
 CIRCLE, TRIANGLE, SEGMENT = 0, 1, 2
 KINDS = (CIRCLE, TRIANGLE, SEGMENT)
@@ -45,7 +45,7 @@ def coverage_at(kind, geometry, p, aa_width: ti.template()):
     elif kind == TRIANGLE:
         result = coverage(sdf_triangle(p, _point(geometry, 0), _point(geometry, 1), _point(geometry, 2)), aa_width)
     else:
-        result = coverage(sdf_capsule(p, _point(geometry, 0), _point(geometry, 1), geometry[4]), aa_width)
+        result = stroke_coverage(p, _point(geometry, 0), _point(geometry, 1), geometry[4], aa_width)
     return result
 
 
