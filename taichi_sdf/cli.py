@@ -81,7 +81,13 @@ def add_fit_arguments(parser: argparse.ArgumentParser, shape: str) -> None:
     )
     parser.add_argument("--steps", type=positive_int, default=steps, help="Adam steps")
     parser.add_argument("--out", default="out", help="output directory")
-    parser.add_argument("--seed", type=int, default=0, help="random seed of the initialisation")
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=argparse.SUPPRESS,
+        help="random seed of the initialisation (default 0); given, it also makes a CPU run bitwise "
+        "reproducible by using one thread (parallel threads add gradients in varying order)",
+    )
     if shape != "segment":
         parser.add_argument("--fill", choices=("flat", "linear"), default="linear", help="fill of each shape")
     parser.add_argument(
@@ -110,11 +116,6 @@ def add_fit_arguments(parser: argparse.ArgumentParser, shape: str) -> None:
     )
     parser.add_argument("--tile", type=int, choices=(8, 16, 32), default=16, help="tile size in pixels")
     parser.add_argument("--arch", choices=ARCHES, default="cpu", help="Taichi backend")
-    parser.add_argument(
-        "--deterministic",
-        action="store_true",
-        help="bitwise reproducible CPU run for a given --seed (one thread: parallel float sums vary in order)",
-    )
 
 
 def init_taichi(arch: str, deterministic: bool = False) -> str:
@@ -194,9 +195,11 @@ def run_fit(shape: str, args: argparse.Namespace, started: float) -> int:
 
     target, source = load_image(args.image)
     print(source)
-    if args.deterministic and args.arch != "cpu":
-        raise UsageError("--deterministic needs --arch cpu")
-    print(f"taichi arch: {init_taichi(args.arch, args.deterministic)}")
+    reproducible = hasattr(args, "seed") and args.arch == "cpu"
+    args.seed = getattr(args, "seed", 0)
+    print(
+        f"taichi arch: {init_taichi(args.arch, reproducible)}" + (" (one thread, reproducible)" if reproducible else "")
+    )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 

@@ -76,9 +76,9 @@ def test_render_uses_the_recorded_mode_and_an_svg_renders(fitted, tmp_path):
     assert psnr(from_svg, iio.imread(fitted / "render.png") / 255.0) >= 30.0
 
 
-def test_seed_makes_deterministic_runs_identical(fitted, tmp_path):
+def test_seed_makes_runs_identical(fitted, tmp_path):
     def run(seed, out):
-        args = ["--n", 6, "--steps", 15, "--seed", seed, "--deterministic", "--out", tmp_path / out]
+        args = ["--n", 6, "--steps", 15, "--seed", seed, "--out", tmp_path / out]
         assert taichi_sdf("fit", fitted / "small.png", *args).returncode == 0
         return Scene.load(tmp_path / out / "params.npz").parameters()
 
@@ -139,7 +139,6 @@ def test_fixed_background_colour(fitted, tmp_path):
         (["fit", "coffee.png", "--resume", "{params}"], "is 64x48, the image 600x400"),
         (["fit", "{image}", "--shape", "mesh", "--resume", "{params}"], "does not hold a Triangles scene"),
         (["fit", "{image}", "--aa", "nan"], "argument --aa: must be a positive number"),
-        (["fit", "{image}", "--deterministic", "--arch", "vulkan"], "--deterministic needs --arch cpu"),
         (["import-svg", "missing.svg", "-o", "x.npz"], "missing.svg: no such file"),
         (["import-svg", "{ellipse}", "-o", "x.npz"], "unsupported SVG element <ellipse>"),
         (["fit", "{image}", "--resume", "{ellipse}"], "unsupported SVG element <ellipse>"),

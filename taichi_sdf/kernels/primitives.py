@@ -50,6 +50,24 @@ def coverage_at(kind, geometry, p, aa_width: ti.template()):
 
 
 @ti.func
+def within_edge_lines(geometry, p, aa_width):
+    """Whether ``p`` lies within ``aa_width`` of all three edge lines of the triangle: a
+    cheap test that holds wherever its coverage is non-zero (the signed distance to a
+    triangle is at least its largest signed edge-line distance)."""
+    a, b, c = _point(geometry, 0), _point(geometry, 1), _point(geometry, 2)
+    ab, ac = b - a, c - a
+    orientation = ti.math.sign(ab[0] * ac[1] - ab[1] * ac[0])
+    result = True
+    for k in ti.static(range(3)):
+        start = _point(geometry, k)
+        edge = _point(geometry, (k + 1) % 3) - start
+        v = p - start
+        outward = -orientation * (edge[0] * v[1] - edge[1] * v[0])  # signed distance * |edge|
+        result = result and (outward < 0.0 or outward * outward < aa_width * aa_width * edge.norm_sqr())
+    return result
+
+
+@ti.func
 def fill_frame(kind, geometry):
     """Anchor point and length scale of a linear fill: a circle's centre and radius; a
     triangle's centroid and the RMS distance of its vertices from it."""

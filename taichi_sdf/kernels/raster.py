@@ -24,7 +24,16 @@ import functools
 import taichi as ti
 
 from taichi_sdf.funcs import alpha_weight, alpha_weight_slope, blend_mean, over_weight, over_weight_slope
-from taichi_sdf.kernels.primitives import CIRCLE, KINDS, SEGMENT, TRIANGLE, colour_at, coverage_at, load
+from taichi_sdf.kernels.primitives import (
+    CIRCLE,
+    KINDS,
+    SEGMENT,
+    TRIANGLE,
+    colour_at,
+    coverage_at,
+    load,
+    within_edge_lines,
+)
 
 MODES = ("mean", "over", "alpha")
 
@@ -65,6 +74,8 @@ def raster_kernels(tile_size: int, aa_width: float, linear: bool, mode: str, dty
         if ti.static(kind == CIRCLE):
             offset = p - ti.Vector([footprints[prim, 0], footprints[prim, 1]])
             result = offset.norm_sqr() < footprints[prim, 2] * footprints[prim, 2]
+        elif ti.static(kind == TRIANGLE):
+            result = within_edge_lines(copy, p, aa_width)
         else:
             result = coverage_at(kind, copy, p, aa_width) > 0.0
         return result
@@ -163,8 +174,10 @@ def raster_kernels(tile_size: int, aa_width: float, linear: bool, mode: str, dty
                 prim = tile_lists[k]
                 # Reading `table` costs an atomic add per column in the reverse pass, so runs
                 # clear of the footprint are rejected on a non-differentiated copy first.
-                near = row < height and col0 < width and run_near_footprint(footprints, prim, row, col0, run_length)
-                if kinds[prim] == kind and near:
+                near = False
+                if kinds[prim] == kind and row < height and col0 < width:
+                    near = run_near_footprint(footprints, prim, row, col0, run_length)
+                if near:
                     # Which pixels of the run the primitive covers, tested on the binning's
                     # copy (a circle's reach is exact; other kinds evaluate their coverage):
                     # only those are differentiated, and a run it misses never reads `table`.
