@@ -50,12 +50,14 @@ def positive_float(text: str) -> float:
     return value
 
 
-# Per --shape: default count, steps, compositing mode and what it fits.
+# Per --shape: default count, steps, compositing mode, anti-aliasing band and what it fits.
+# A mesh tiles the picture, so a wide band blends neighbouring faces into soft low-poly
+# shading, which fits a photo better than hard facets (27.5 dB at 1 px, 28.1 dB at 3 px).
 SHAPES = {
-    "circle": (256, 400, "over", "anti-aliased circles"),
-    "triangle": (450, 400, "over", "free triangles (each with its own corners)"),
-    "mesh": (450, 400, "mean", "a triangle mesh (shared vertices)"),
-    "segment": (1000, 300, "over", "dark strokes on white (a line drawing)"),
+    "circle": (256, 800, "over", 1.0, "anti-aliased circles"),
+    "triangle": (450, 400, "over", 1.0, "free triangles (each with its own corners)"),
+    "mesh": (450, 600, "mean", 3.0, "a triangle mesh (shared vertices)"),
+    "segment": (1000, 300, "over", 1.0, "dark strokes on white (a line drawing)"),
 }
 DEMOS = {"circles": "circle", "triangles": "mesh", "strokes": "segment"}  # demos/<name>.py fits this shape
 MODES = ("mean", "over", "alpha")
@@ -74,7 +76,7 @@ def fit_parser(shape: str, prog: str) -> argparse.ArgumentParser:
 
 def add_fit_arguments(parser: argparse.ArgumentParser, shape: str) -> None:
     """The options of a fit of ``shape`` (its defaults differ by shape)."""
-    n, steps, mode, _ = SHAPES[shape]
+    n, steps, mode, aa_width, _ = SHAPES[shape]
     parser.add_argument("image", help="image file, or a scikit-image sample name such as chelsea.png")
     parser.add_argument(
         "--n", type=positive_int, default=n, help=f"number of {'triangles' if shape == 'mesh' else shape + 's'}"
@@ -110,7 +112,7 @@ def add_fit_arguments(parser: argparse.ArgumentParser, shape: str) -> None:
     parser.add_argument(
         "--aa",
         type=positive_float,
-        default=1.0,
+        default=aa_width,
         help="anti-aliasing: half-width in pixels of the band around edges (photos fit best soft; "
         "SVG viewers draw about 0.6)",
     )
@@ -222,6 +224,8 @@ def run_fit(shape: str, args: argparse.Namespace, started: float) -> int:
     save_image(out / "compare.png", side_by_side(fitted_to, image))
     result.scene.save(out / "params.npz", mode=args.mode, aa_width=args.aa)
     save_svg(result.scene, out / "render.svg")
+    if args.mode == "mean":
+        print("note: render.svg paints shapes in order (as --mode alpha), so a mean fit looks different there")
     if args.gif:
         frames.append(gif_frame(image))
         iio.imwrite(out / "fit.gif", np.stack(frames), duration=80, loop=0)
@@ -323,9 +327,9 @@ def console_parser() -> argparse.ArgumentParser:
     fit = commands.add_parser(
         "fit",
         help="fit shapes to an image (see taichi-sdf fit --help)",
-        description="Fit shapes to an image. The defaults shown are for circles; --n, --steps and --mode "
+        description="Fit shapes to an image. The defaults shown are for circles; --n, --steps, --mode and --aa "
         "default by --shape to: "
-        + "; ".join(f"{name}: {n}, {steps}, {mode}" for name, (n, steps, mode, _) in SHAPES.items())
+        + "; ".join(f"{name}: {n}, {steps}, {mode}, {aa}" for name, (n, steps, mode, aa, _) in SHAPES.items())
         + ". Writes OUT/render.png, OUT/compare.png (target | fit), OUT/params.npz and OUT/render.svg.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )

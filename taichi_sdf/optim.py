@@ -62,7 +62,7 @@ def detail_map(target: np.ndarray, sigma: float = 2.0) -> np.ndarray:
     return ndimage.gaussian_filter(magnitude, 2 * sigma)
 
 
-def init_circles(target: np.ndarray, n: int, fill: str = "linear", seed: int = 0, detail: float = 0.7) -> Scene:
+def init_circles(target: np.ndarray, n: int, fill: str = "linear", seed: int = 0, detail: float = 0.9) -> Scene:
     """A starting scene of ``n`` circles for ``target`` (height, width, 3).
 
     Centres are drawn with probability ``(1 - detail) * uniform + detail * (image detail)``,
