@@ -44,6 +44,15 @@ def test_render_at_four_times_the_size_downsamples_to_the_fit(fitted):
     assert psnr(downscale_local_mean(big, (4, 4, 1)), small) >= 35.0
 
 
+def test_mesh_render_at_four_times_the_size_keeps_its_soft_shading(fitted, tmp_path):
+    args = ["--shape", "mesh", "--n", 24, "--steps", 10, "--out", tmp_path]
+    assert taichi_sdf("fit", fitted / "small.png", *args).returncode == 0
+    assert taichi_sdf("render", tmp_path / "params.npz", "--scale", 4, "-o", tmp_path / "big.png").returncode == 0
+    big = iio.imread(tmp_path / "big.png") / 255.0
+    small = iio.imread(tmp_path / "render.png") / 255.0
+    assert psnr(downscale_local_mean(big, (4, 4, 1)), small) >= 35.0
+
+
 def test_render_to_a_width(fitted):
     result = taichi_sdf("render", fitted / "params.npz", "--width", 96, "-o", fitted / "wide.png")
     assert result.returncode == 0, result.stderr
