@@ -177,7 +177,7 @@ class _Fill:
 
     @property
     def linear(self) -> bool:
-        return bool(np.any(self.rate != 0.0)) or np.any(self.axis != 0.0)
+        return bool(np.any(self.axis != 0.0))
 
     def at(self, anchor: np.ndarray, scale: float) -> tuple[np.ndarray, np.ndarray]:
         """Base colour at ``anchor`` and the (3, 2) slope per ``scale`` pixels."""
@@ -191,8 +191,9 @@ def _fraction(text: str) -> float:
     return float(text[:-1]) / 100.0 if text.endswith("%") else float(text)
 
 
-def _gradient_fill(node: ElementTree.Element, box: tuple[np.ndarray, np.ndarray]) -> _Fill:
-    """A linearGradient as a _Fill; ``box`` (min, size) is the shape's bounding box."""
+def _gradient_fill(node: ElementTree.Element, box: tuple[np.ndarray, np.ndarray], to_user: np.ndarray) -> _Fill:
+    """A linearGradient as a _Fill in image coordinates. ``to_user`` (2x3 affine) maps them
+    to the shape's own user space, where ``box`` (min, size) is its bounding box."""
     name = f"gradient #{node.get('id')}"
     if node.get("gradientTransform"):
         raise SvgError(f"{name}: gradientTransform is not supported")
@@ -203,12 +204,14 @@ def _gradient_fill(node: ElementTree.Element, box: tuple[np.ndarray, np.ndarray]
     f1 = np.array([_fraction(node.get("x1", "0%")), _fraction(node.get("y1", "0%"))])
     f2 = np.array([_fraction(node.get("x2", "100%")), _fraction(node.get("y2", "0%"))])
     low, size = (np.zeros(2), np.ones(2)) if node.get("gradientUnits") == "userSpaceOnUse" else box
-    # t(p) = (f(p) - f1).(f2 - f1) / |f2 - f1|^2 with f(p) = (p - low) / size: affine in p.
+    # t = (f - f1).(f2 - f1) / |f2 - f1|^2 with f = (u - low) / size and u = to_user(p):
+    # affine in the image position p.
     span = f2 - f1
     if not np.any(span):
         raise SvgError(f"{name} has zero length")
-    axis = span / np.dot(span, span) / size
-    origin = low + f1 * size
+    linear, shift = to_user[:, :2], to_user[:, 2]
+    axis = linear.T @ (span / np.dot(span, span) / size)
+    origin = np.linalg.solve(linear, low + f1 * size - shift)
     offsets = np.maximum.accumulate([_fraction(stop.get("offset", "0")) for stop in stops])
     colours = np.array([_parse_colour(s.get("stop-color", "black")) for s in stops])
     opacity = float(np.mean([float(s.get("stop-opacity", "1")) for s in stops]))
@@ -227,7 +230,7 @@ def _gradient_fill(node: ElementTree.Element, box: tuple[np.ndarray, np.ndarray]
     return _Fill(base, axis, origin, rate, opacity)
 
 
-def _paint(element, key: str, gradients: dict, box) -> _Fill | None:
+def _paint(element, key: str, gradients: dict) -> _Fill | None:
     """The element's ``fill`` or ``stroke`` paint with its opacities, None for 'none'."""
     text = element.values.get(key, "black" if key == "fill" else "none").strip()
     if text == "none":
@@ -237,10 +240,23 @@ def _paint(element, key: str, gradients: dict, box) -> _Fill | None:
         gid = text[text.index("#") + 1 : text.rindex(")")].strip("'\" ")
         if gid not in gradients:
             raise SvgError(f"{key} refers to #{gid}, which is not a linearGradient of the document")
-        fill = _gradient_fill(gradients[gid], box)
+        fill = _gradient_fill(gradients[gid], *_user_space(element))
         fill.opacity *= opacity
         return fill
     return _Fill(_parse_colour(text), opacity=opacity)
+
+
+def _user_space(element) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+    """The element's bounding box (min, size) in its own user space, and the 2x3 affine map
+    from image coordinates (where svgelements put the element) to that space."""
+    import svgelements as se
+
+    to_user = ~se.Matrix(element.values.get("transform", ""))
+    to_user = np.array([[to_user.a, to_user.c, to_user.e], [to_user.b, to_user.d, to_user.f]])
+    x0, y0, x1, y1 = element.bbox(with_stroke=False) or (0.0, 0.0, 1.0, 1.0)
+    corners = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1]]) @ to_user.T
+    low, high = corners.min(axis=0), corners.max(axis=0)
+    return (low, np.maximum(high - low, 1e-12)), to_user
 
 
 def _corners(element) -> list[tuple[float, float]]:
@@ -332,11 +348,10 @@ def svg_to_scene(source) -> Scene:
                 raise SvgError(f"unsupported SVG element <{element.values.get('tag')}>")
             continue
         tag = element.values.get("tag", type(element).__name__)
-        low, high = (np.array(v) for v in np.reshape(element.bbox(with_stroke=False) or (0, 0, 1, 1), (2, 2)))
-        box = (low, np.maximum(high - low, 1e-12))
-        fill, stroke = _paint(element, "fill", gradients, box), _paint(element, "stroke", gradients, box)
+        fill, stroke = _paint(element, "fill", gradients), _paint(element, "stroke", gradients)
         if isinstance(element, se.Rect) and not runs:
-            covers = low[0] <= 0 and low[1] <= 0 and high[0] >= width and high[1] >= height
+            x0, y0, x1, y1 = element.bbox(with_stroke=False)
+            covers = x0 <= 0 and y0 <= 0 and x1 >= width and y1 >= height
             if covers and fill is not None and not fill.linear:
                 background = fill.colour
                 continue

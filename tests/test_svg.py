@@ -145,6 +145,9 @@ FOREIGN = """<?xml version="1.0"?>
     <linearGradient id="box" x1="0%" y1="0%" x2="100%" y2="100%">
       <stop offset="0" style="stop-color:#ff0000"/><stop offset="1" stop-color="blue"/>
     </linearGradient>
+    <linearGradient id="user" gradientUnits="userSpaceOnUse" x1="50" y1="20" x2="70" y2="30">
+      <stop offset="0.2" stop-color="#ffff00"/><stop offset="0.9" stop-color="#008080"/>
+    </linearGradient>
   </defs>
   <rect x="0" y="0" width="80" height="60" style="fill:#e0e0d0"/>
   <g transform="translate(10 5) scale(2)">
@@ -152,6 +155,7 @@ FOREIGN = """<?xml version="1.0"?>
   </g>
   <path d="M40,5 L75,10 L50,40 Z" fill="rgb(20,160,60)" fill-opacity="0.6"/>
   <polygon points="5,55 30,35 35,58" fill="orange"/>
+  <polygon points="45,15 78,25 55,38" fill="url(#user)" transform="rotate(20 60 25)"/>
   <polyline points="40,50 55,45 75,55" fill="none" stroke="#202020" stroke-width="3" stroke-linecap="round"/>
 </svg>
 """
@@ -163,7 +167,7 @@ def test_import_of_a_foreign_svg_matches_resvg():
     circles, triangles, strokes = scene.shapes
     np.testing.assert_allclose(circles.centres, [[26.0, 21.0]])
     np.testing.assert_allclose(circles.radii, [12.0])
-    assert len(triangles) == 2 and circles.opacities[0] == pytest.approx(0.8)
+    assert len(triangles) == 3 and circles.opacities[0] == pytest.approx(0.8)
     assert len(strokes) == 2 and len(strokes.points) == 3  # the polyline's segments share a point
     np.testing.assert_allclose(scene.background, np.array([224, 224, 208]) / 255)
     assert psnr(rasterise_svg(FOREIGN), alpha_render(scene)) >= 35.0
