@@ -167,7 +167,7 @@ def initial_scene(shape: str, target, args):
     if args.mode != "mean" and group.opacities is None:  # depth-ordered: every shape learns an opacity
         scene = scene.replace(shapes=(group.with_parameters({"opacities": np.ones(len(group))}),))
     if args.resume:
-        resumed = _load_scene(args.resume)
+        resumed, _ = _load_scene(args.resume)
         if (resumed.width, resumed.height) != (scene.width, scene.height):
             raise UsageError(
                 f"{args.resume} is {resumed.width}x{resumed.height}, the image {scene.width}x{scene.height}"
@@ -265,8 +265,7 @@ def render_command(args: argparse.Namespace) -> int:
     from taichi_sdf.io import save_image
     from taichi_sdf.render import RenderConfig, Renderer
 
-    scene = _load_scene(args.params)
-    recorded = _recorded_config(args.params)
+    scene, recorded = _load_scene(args.params)
     mode = args.mode or recorded["mode"]
     factor = args.width / scene.width if args.width else args.scale
     if not factor > 0:
@@ -289,43 +288,35 @@ def scaled_band(aa_width: float, factor: float) -> float:
 def svg_command(args: argparse.Namespace) -> int:
     from taichi_sdf.svg import save_svg
 
-    scene = _load_scene(args.params)
+    scene, _ = _load_scene(args.params)
     save_svg(scene, args.output)
     print(f"{len(scene)} primitives -> {args.output}")
     return 0
 
 
 def import_svg_command(args: argparse.Namespace) -> int:
-    scene = _load_scene(args.svg)
+    scene, recorded = _load_scene(args.svg)
     scene.check_values()
-    scene.save(args.output, **_recorded_config(args.svg))
+    scene.save(args.output, **recorded)
     print(f"{len(scene)} primitives ({', '.join(type(g).__name__ for g in scene.shapes)}) -> {args.output}")
     return 0
 
 
 def _load_scene(path: str):
-    """The scene in a params.npz or (by its suffix) an SVG file; UsageError if unreadable."""
+    """The scene in a params.npz or (by its suffix) an SVG file, and the compositing mode and
+    anti-aliasing it was made with (an SVG's: alpha and about 0.6 px, how SVG viewers draw;
+    params without a record: mean and 1 px). UsageError if unreadable."""
     from taichi_sdf.scene import Scene
     from taichi_sdf.svg import svg_to_scene
 
     if not Path(path).is_file():
         raise UsageError(f"{path}: no such file")
     if Path(path).suffix.lower() == ".svg":
-        return svg_to_scene(Path(path))
+        return svg_to_scene(Path(path)), {"mode": "alpha", "aa_width": "0.6"}
     try:
-        return Scene.load(path)
+        return Scene.load(path), {"mode": "mean", "aa_width": "1.0", **Scene.metadata(path)}
     except Exception as error:  # numpy and zipfile raise many types for a bad file
         raise UsageError(f"{path}: not a taichi_sdf params file ({type(error).__name__})") from None
-
-
-def _recorded_config(path: str) -> dict[str, str]:
-    """The compositing mode and anti-aliasing a params file was fitted with (an SVG's are
-    alpha and about 0.6 px, how SVG viewers draw; files without a record: mean and 1 px)."""
-    from taichi_sdf.scene import Scene
-
-    if Path(path).suffix.lower() == ".svg":
-        return {"mode": "alpha", "aa_width": "0.6"}
-    return {"mode": "mean", "aa_width": "1.0", **Scene.metadata(path)}
 
 
 def console_parser() -> argparse.ArgumentParser:

@@ -52,23 +52,19 @@ def primitive_layers(scene: Scene, aa_width: float = 1.0):
     points = pixel_centres(scene.width, scene.height)
     for group in scene.shapes:
         opacities = group.opacity_array()
+        anchors, scales = group.fill_frames() if group.fill == "linear" else (None, None)
         for i in range(len(group)):
-            slope = None if group.fill == "flat" else group.slopes[i]
             if isinstance(group, Circles):
-                anchor, scale = group.centres[i], group.radii[i]
-                cov = circle_coverage(points, anchor, scale, aa_width)
+                cov = circle_coverage(points, group.centres[i], group.radii[i], aa_width)
             elif isinstance(group, Triangles):
-                corners = group.vertices[group.faces[i]]
-                anchor = corners.mean(axis=0)
-                scale = np.sqrt(np.mean(np.sum((corners - anchor) ** 2, axis=1)))
-                cov = coverage(triangle_sdf(points, corners), aa_width)
+                cov = coverage(triangle_sdf(points, group.vertices[group.faces[i]]), aa_width)
             elif isinstance(group, Strokes):
                 a, b = group.points[group.segments[i]]
                 distance, half_width = segment_distance(points, a, b), 0.5 * group.widths[i]
                 cov = coverage(distance - half_width, aa_width) - coverage(distance + half_width, aa_width)
             colour = np.broadcast_to(group.colours[i], points.shape[:2] + (3,))
-            if slope is not None:
-                colour = np.clip(colour + (points - anchor) @ slope.T / scale, 0.0, 1.0)
+            if anchors is not None:
+                colour = np.clip(colour + (points - anchors[i]) @ group.slopes[i].T / scales[i], 0.0, 1.0)
             yield cov, colour, opacities[i]
 
 

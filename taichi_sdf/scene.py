@@ -35,6 +35,7 @@ class ShapeGroup:
 
     PARAMETERS: ClassVar[tuple[str, ...]]
     INDICES: ClassVar[tuple[str, ...]] = ()
+    POSITIVE: ClassVar[dict[str, str]] = {}  # sizes that must be > 0, with what to call them
 
     @property
     def fill(self) -> str:
@@ -60,6 +61,16 @@ class ShapeGroup:
                 raise ValueError(f"{name}.{key} contains NaN or infinite values")
         if len(self) == 0:
             raise ValueError(f"{name} has no primitives")
+        for key, what in self.POSITIVE.items():
+            if np.any(getattr(self, key) <= 0):
+                raise ValueError(f"{name}: {what} must be positive")
+
+
+def triangle_frames(corners: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Linear-fill anchors (centroids, (F, 2)) and sizes (RMS vertex distance from the
+    centroid, (F,)) of triangles given as (F, 3, 2) corner arrays."""
+    centroids = corners.mean(axis=1)
+    return centroids, np.sqrt(np.mean(np.sum((corners - centroids[:, None]) ** 2, axis=2), axis=1))
 
 
 def doubled_signed_areas(corners: np.ndarray) -> np.ndarray:
@@ -103,6 +114,7 @@ class Circles(ShapeGroup):
     opacities: np.ndarray | None = None
 
     PARAMETERS: ClassVar = ("centres", "radii", "colours", "slopes", "opacities")
+    POSITIVE: ClassVar = {"radii": "circle radii"}
 
     def __post_init__(self):
         n = len(np.atleast_1d(self.radii))
@@ -115,10 +127,9 @@ class Circles(ShapeGroup):
     def __len__(self) -> int:
         return len(self.radii)
 
-    def check_values(self, name: str) -> None:
-        super().check_values(name)
-        if np.any(self.radii <= 0):
-            raise ValueError(f"{name}: circle radii must be positive")
+    def fill_frames(self) -> tuple[np.ndarray, np.ndarray]:
+        """Anchor (N, 2) and size (N,) of each linear fill: centres and radii."""
+        return self.centres, self.radii
 
 
 @dataclass(frozen=True)
@@ -150,6 +161,10 @@ class Triangles(ShapeGroup):
     def __len__(self) -> int:
         return len(self.faces)
 
+    def fill_frames(self) -> tuple[np.ndarray, np.ndarray]:
+        """Anchor (F, 2) and size (F,) of each linear fill: centroids and RMS vertex distances."""
+        return triangle_frames(self.vertices[self.faces])
+
     def unshared(self) -> Triangles:
         """The same triangles, each with its own three vertices (free to move apart)."""
         return dataclasses.replace(
@@ -177,6 +192,7 @@ class Strokes(ShapeGroup):
     opacities: np.ndarray | None = None
 
     PARAMETERS: ClassVar = ("points", "widths", "colours", "opacities")
+    POSITIVE: ClassVar = {"widths": "stroke widths"}
     INDICES: ClassVar = ("segments",)
 
     def __post_init__(self):
@@ -188,11 +204,6 @@ class Strokes(ShapeGroup):
 
     def __len__(self) -> int:
         return len(self.segments)
-
-    def check_values(self, name: str) -> None:
-        super().check_values(name)
-        if np.any(self.widths <= 0):
-            raise ValueError(f"{name}: stroke widths must be positive")
 
 
 GROUP_TYPES = {cls.__name__: cls for cls in (Circles, Triangles, Strokes)}

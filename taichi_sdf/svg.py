@@ -27,7 +27,7 @@ from xml.etree import ElementTree
 
 import numpy as np
 
-from taichi_sdf.scene import Circles, Scene, ShapeGroup, Strokes, Triangles
+from taichi_sdf.scene import Circles, Scene, ShapeGroup, Strokes, Triangles, triangle_frames
 
 
 class SvgError(ValueError):
@@ -53,14 +53,9 @@ def _extent_along(group: ShapeGroup, i: int, anchor: np.ndarray, direction: np.n
     return along.min(), along.max()
 
 
-def _gradient(gid: str, group: ShapeGroup, i: int) -> str:
-    """A userSpaceOnUse linearGradient of primitive ``i``'s linear fill over its extent."""
-    if isinstance(group, Circles):
-        anchor, scale = group.centres[i], group.radii[i]
-    else:
-        corners = group.vertices[group.faces[i]]
-        anchor = corners.mean(axis=0)
-        scale = np.sqrt(np.mean(np.sum((corners - anchor) ** 2, axis=1)))
+def _gradient(gid: str, group: ShapeGroup, i: int, anchor: np.ndarray, scale: float) -> str:
+    """A userSpaceOnUse linearGradient of primitive ``i``'s linear fill (anchored at
+    ``anchor``, per ``scale`` pixels) over its extent."""
     base, slope = group.colours[i], group.slopes[i]
     _, _, directions = np.linalg.svd(slope)
     direction = directions[0]
@@ -85,17 +80,16 @@ def _gradient(gid: str, group: ShapeGroup, i: int) -> str:
 
 
 def _element(group: ShapeGroup, i: int, paint: str) -> str:
-    opacity = "" if getattr(group, "opacities", None) is None else _number(group.opacities[i])
+    alpha = ""
+    if getattr(group, "opacities", None) is not None:
+        alpha = f' {"stroke" if isinstance(group, Strokes) else "fill"}-opacity="{_number(group.opacities[i])}"'
     if isinstance(group, Circles):
         (cx, cy), r = group.centres[i], group.radii[i]
-        alpha = f' fill-opacity="{opacity}"' if opacity else ""
         return f'<circle cx="{_number(cx)}" cy="{_number(cy)}" r="{_number(r)}" fill="{paint}"{alpha}/>'
     if isinstance(group, Triangles):
         points = " ".join(f"{_number(x)},{_number(y)}" for x, y in group.vertices[group.faces[i]])
-        alpha = f' fill-opacity="{opacity}"' if opacity else ""
         return f'<polygon points="{points}" fill="{paint}"{alpha}/>'
     (x1, y1), (x2, y2) = group.points[group.segments[i]]
-    alpha = f' stroke-opacity="{opacity}"' if opacity else ""
     return (
         f'<line x1="{_number(x1)}" y1="{_number(y1)}" x2="{_number(x2)}" y2="{_number(y2)}" stroke="{paint}" '
         f'stroke-width="{_number(group.widths[i])}" stroke-linecap="round"{alpha}/>'
@@ -108,10 +102,11 @@ def scene_to_svg(scene: Scene) -> str:
     definitions, groups = [], []
     for g, group in enumerate(scene.shapes):
         elements = []
+        anchors, scales = group.fill_frames() if group.fill == "linear" else (None, None)
         for i in range(len(group)):
             paint = _colour(group.colours[i])
             if group.fill == "linear":
-                definitions.append(_gradient(f"g{g}_{i}", group, i))
+                definitions.append(_gradient(f"g{g}_{i}", group, i, anchors[i], scales[i]))
                 paint = f"url(#g{g}_{i})"
             elements.append(_element(group, i, paint))
         groups.append("<g>\n" + "\n".join(elements) + "\n</g>")
@@ -310,9 +305,7 @@ class _Run:
             scales = np.array([radius for _, radius in self.geometry])
         else:
             faces = np.array(self.geometry)
-            corners = points[faces]
-            centres = corners.mean(axis=1)
-            scales = np.sqrt(np.mean(np.sum((corners - centres[:, None]) ** 2, axis=2), axis=1))
+            centres, scales = triangle_frames(points[faces])
         bases, slopes = zip(*(fill.at(a, s) for fill, a, s in zip(self.fills, centres, scales)))
         slopes = np.array(slopes) if any(fill.linear for fill in self.fills) else None
         if self.kind is Circles:

@@ -22,6 +22,15 @@ def write_fill(table: ti.template(), row, colours: ti.template(), slopes: ti.tem
     table[row, OPACITY] = opacities[i, 0]
 
 
+@ti.func
+def write_corners(table: ti.template(), row, points: ti.template(), index: ti.template(), i, count: ti.template()):
+    """Geometry columns of ``row``: the ``count`` points that row ``i`` of ``index`` names."""
+    for k in ti.static(range(count)):
+        v = index[i, k]
+        table[row, GEOMETRY + 2 * k] = points[v, 0]
+        table[row, GEOMETRY + 2 * k + 1] = points[v, 1]
+
+
 @functools.cache
 def gather_kernels(fields: bool):
     """The gather kernel of each group type, for ndarray or field buffers (see raster_kernels)."""
@@ -58,10 +67,7 @@ def gather_kernels(fields: bool):
     ):
         for f in range(colours.shape[0]):
             row = offset + f
-            for corner in ti.static(range(3)):
-                v = faces[f, corner]
-                table[row, GEOMETRY + 2 * corner] = vertices[v, 0]
-                table[row, GEOMETRY + 2 * corner + 1] = vertices[v, 1]
+            write_corners(table, row, vertices, faces, f, 3)
             write_fill(table, row, colours, slopes, opacities, f)
 
     @ti.kernel
@@ -77,10 +83,7 @@ def gather_kernels(fields: bool):
     ):
         for s in range(colours.shape[0]):
             row = offset + s
-            for end in ti.static(range(2)):
-                v = segments[s, end]
-                table[row, GEOMETRY + 2 * end] = points[v, 0]
-                table[row, GEOMETRY + 2 * end + 1] = points[v, 1]
+            write_corners(table, row, points, segments, s, 2)
             table[row, GEOMETRY + 4] = 0.5 * widths[s, 0]
             table[row, GEOMETRY + 5] = 0.0
             write_fill(table, row, colours, slopes, opacities, s)
