@@ -1,6 +1,6 @@
 """Fit circles to an image: ``python demos/circles.py chelsea.png``.
 
-Writes OUT/render.png, OUT/compare.png (target | fit), OUT/params.npz (``Scene.load``)
+Writes OUT/render.png, OUT/compare.png (image | fit), OUT/params.npz (``Scene.load``)
 and OUT/render.svg.
 Run with ``--help`` for the options.
 """

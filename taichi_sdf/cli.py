@@ -14,6 +14,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -23,11 +24,11 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 GIF_FRAMES = 40  # at most, each at most GIF_SIZE pixels on its long side
 GIF_SIZE = 320
-MODES = ("mean", "over", "alpha")
+MODES = ("mean", "over", "alpha", "softor")
 LOSS_NAMES = ("mse", "l1", "pyramid", "msssim")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 MAX_PRIMITIVES = 10_000_000
-DEMOS = {"circles": "circle", "triangles": "mesh", "strokes": "segment"}  # demos/<name>.py fits this shape
+DEMOS = {"circles": "circle", "triangles": "mesh", "strokes": "segment", "sketch": "curve"}  # demos/<name>.py fits this shape
 
 
 class UsageError(Exception):
@@ -78,6 +79,13 @@ def positive_float(text: str) -> float:
     return value
 
 
+def anneal_factor(text: str) -> float:
+    value = positive_float(text)
+    if value < 1.0:
+        raise argparse.ArgumentTypeError(f"must be a factor of at least 1, got {text}")
+    return value
+
+
 NAMED_COLOURS = {"white": (1.0, 1.0, 1.0), "black": (0.0, 0.0, 0.0)}
 
 
@@ -109,9 +117,10 @@ def fit_parser(shape: str, prog: str) -> argparse.ArgumentParser:
 
 def add_fit_arguments(parser: argparse.ArgumentParser, shape: str) -> None:
     """The options of a fit of ``shape`` (its defaults differ by shape)."""
-    from taichi_sdf.init import SHAPES
+    from taichi_sdf.init import PEN_SHAPES, SHAPES
 
     recipe = SHAPES[shape]
+    pen = shape in PEN_SHAPES
     parser.add_argument("image", help="image file, or a scikit-image sample name such as chelsea.png")
     parser.add_argument(
         "--n", type=primitive_count, default=recipe.n,
@@ -120,29 +129,35 @@ def add_fit_arguments(parser: argparse.ArgumentParser, shape: str) -> None:
     parser.add_argument("--steps", type=positive_int, default=recipe.steps, help="Adam steps")
     parser.add_argument("--out", default="out", help="output directory")
     parser.add_argument("--seed", type=seed_value, default=0, help="random seed of the initialisation")
-    if shape != "segment":
+    if not pen:
         parser.add_argument("--fill", choices=("flat", "linear"), default="linear", help="fill of each shape")
     parser.add_argument(
         "--mode",
         choices=MODES,
         default=recipe.mode,
         help="compositing: order-free mean, seam-free over (depth order, learnt opacity), classic alpha "
-        "(the SVG model)",
+        "(the SVG model), or softor ink (1 - product of 1 - coverage)",
     )
     parser.add_argument(
-        "--loss", choices=LOSS_NAMES, default="mse",
+        "--loss", choices=LOSS_NAMES, default=recipe.loss,
         help="what the fit minimises: mean squared or absolute error, a Gaussian-pyramid MSE, or 1 - MS-SSIM "
         "(msssim needs the torch extra)",
     )  # fmt: skip
     parser.add_argument(
         "--background",
         type=parse_background,
-        default="white" if shape == "segment" else "auto",
+        default="white" if pen else "auto",
         help="background colour: auto (learnt), white, black or #rrggbb",
     )
     parser.add_argument(
-        "--resume", metavar="PARAMS", help="start from a params.npz written by an earlier fit, or from an SVG"
-    )
+        "--resume", metavar="PARAMS",
+        help="start from a params.npz written by an earlier fit, an SVG, or (curve and segment) a stroke-3 "
+        "sketch (.npy/.npz) placed in the image",
+    )  # fmt: skip
+    parser.add_argument(
+        "--anneal", type=anneal_factor, default=recipe.anneal,
+        help="start with an anti-aliasing band this many times wider, sharpening over 60%% of the steps",
+    )  # fmt: skip
     parser.add_argument("--gif", action="store_true", help=f"also write OUT/fit.gif, the fit in {GIF_FRAMES} frames")
     parser.add_argument(
         "--aa",
@@ -227,25 +242,44 @@ def fit_plan(shape: str, args: argparse.Namespace, started: float) -> Callable[[
     check_image_size(1, target.shape[1], target.shape[0])
     loss = get_loss(args.loss)
     config = RenderConfig(tile_size=args.tile, aa_width=args.aa, mode=args.mode)
-    scene, fitted_to, rates = starting_scene(shape, target, args.n, args.seed, getattr(args, "fill", "linear"), args.mode)
+    start = starting_scene(shape, target, args.n, args.seed, getattr(args, "fill", "linear"), args.mode)
+    scene = start.scene
     if args.resume:
-        resumed, _ = _loaded_scene(args.resume)
-        if (resumed.width, resumed.height) != (scene.width, scene.height):
-            raise UsageError(
-                f"{args.resume} is {resumed.width}x{resumed.height}, the image {scene.width}x{scene.height}"
-            )
-        if [type(group) for group in resumed.shapes] != [type(group) for group in scene.shapes]:
-            raise UsageError(f"{args.resume} does not hold a {type(scene.shapes[0]).__name__} scene")
-        scene = resumed
+        scene = _resumed_scene(args.resume, shape, scene)
     if args.background is not None:
         scene = scene.replace(background=args.background)
-        rates["background"] = 0.0
+        start.learning_rates["background"] = 0.0
     scene.check_values()
     out = writable_directory(args.out)  # last: the only check that leaves something (the folder)
-    return lambda: _run_fit(args, source, scene, fitted_to, rates, config, loss, out, started)
+    start = replace(start, scene=scene)
+    return lambda: _run_fit(args, source, target, start, config, loss, out, started)
 
 
-def _run_fit(args, source: str, scene, fitted_to, rates, config, loss, out: Path, started: float) -> int:
+def _resumed_scene(path: str, shape: str, started):
+    """The scene in ``path`` to start a fit of ``shape`` from, checked against the scene
+    the fit would start from otherwise (size and kinds); a stroke-3 sketch is placed in it."""
+    from taichi_sdf.drawing import PEN_WIDTH
+    from taichi_sdf.init import PEN_SHAPES
+    from taichi_sdf.io import is_stroke3
+    from taichi_sdf.stroke3 import read_stroke3, scene_from_stroke3
+
+    if Path(path).is_file() and is_stroke3(path):
+        if shape not in PEN_SHAPES:
+            raise UsageError(f"{path} is a stroke-3 sketch: it starts a fit of --shape {' or '.join(PEN_SHAPES)}")
+        try:
+            sketch = read_stroke3(path)
+        except ValueError as error:
+            raise UsageError(str(error)) from None
+        return scene_from_stroke3(sketch, started.width, started.height, pen_width=PEN_WIDTH, curves=shape == "curve")
+    resumed, _ = _loaded_scene(path)
+    if (resumed.width, resumed.height) != (started.width, started.height):
+        raise UsageError(f"{path} is {resumed.width}x{resumed.height}, the image {started.width}x{started.height}")
+    if [type(group) for group in resumed.shapes] != [type(group) for group in started.shapes]:
+        raise UsageError(f"{path} does not hold a {type(started.shapes[0]).__name__} scene")
+    return resumed
+
+
+def _run_fit(args, source: str, photo, start, config, loss, out: Path, started: float) -> int:
     import imageio.v3 as iio
     from tqdm import tqdm
 
@@ -257,6 +291,7 @@ def _run_fit(args, source: str, scene, fitted_to, rates, config, loss, out: Path
     print(source)
     print(f"taichi arch: {init_taichi(args.arch)}")
     renderer = Renderer(config)
+    fitted_to = start.target
     frames = []
     frame_every = -(-args.steps // GIF_FRAMES)  # ceil: at most GIF_FRAMES, then the best
     with tqdm(total=args.steps, unit="step", dynamic_ncols=True) as bar:
@@ -267,11 +302,14 @@ def _run_fit(args, source: str, scene, fitted_to, rates, config, loss, out: Path
             if args.gif and state.step % frame_every == 0:
                 frames.append(gif_frame(renderer.render(state.scene)))
 
-        result = fit(fitted_to, scene, args.steps, renderer=renderer, learning_rates=rates, loss=loss, callback=progress)
+        result = fit(
+            fitted_to, start.scene, args.steps, renderer=renderer, learning_rates=start.learning_rates, loss=loss,
+            callback=progress, anneal=args.anneal, relocate=start.relocate,
+        )  # fmt: skip
 
     image = renderer.render(result.scene)
     save_image(out / "render.png", image)
-    save_image(out / "compare.png", side_by_side(fitted_to, image))
+    save_image(out / "compare.png", side_by_side(photo, image))
     result.scene.save(out / "params.npz", mode=config.mode, aa_width=config.aa_width)
     save_svg(result.scene, out / "render.svg")
     if config.mode == "mean":
@@ -388,7 +426,7 @@ def console_parser() -> argparse.ArgumentParser:
         description="Fit shapes to an image. The defaults shown are for circles; --n, --steps, --mode and --aa "
         "default by --shape to: "
         + "; ".join(f"{name}: {r.n}, {r.steps}, {r.mode}, {r.aa_width}" for name, r in SHAPES.items())
-        + ". Writes OUT/render.png, OUT/compare.png (target | fit), OUT/params.npz and OUT/render.svg.",
+        + ". Writes OUT/render.png, OUT/compare.png (image | fit), OUT/params.npz and OUT/render.svg.",
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     fit.add_argument("--shape", choices=tuple(SHAPES), default="circle", help="primitive to fit")

@@ -7,12 +7,14 @@ Each ``init_*`` builds a scene of one kind for a target picture (height, width, 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
 
-from taichi_sdf.scene import Circles, Scene, Strokes, Triangles
+from taichi_sdf.drawing import Reseeder, drawing_target, init_pen
+from taichi_sdf.scene import Circles, Scene, Triangles
 
 
 def detail_map(target: np.ndarray, sigma: float = 2.0) -> np.ndarray:
@@ -116,34 +118,6 @@ def _quantiles(profile: np.ndarray, cells: int, detail: float) -> np.ndarray:
     return np.interp(np.linspace(0, 1, cells + 1), cdf, np.arange(len(profile) + 1.0))
 
 
-def sketch_target(target: np.ndarray, blur: float = 1.0) -> np.ndarray:
-    """What a line drawing should match: the photo's luminance, lightly blurred and
-    contrast-stretched to [0, 1] (dark lines on white), as an RGB image."""
-    grey = ndimage.gaussian_filter(target @ np.array([0.299, 0.587, 0.114]), blur)
-    low, high = np.percentile(grey, [2, 98])
-    grey = np.clip((grey - low) / max(high - low, 1e-6), 0.0, 1.0)
-    return np.repeat(grey[..., None], 3, axis=2)
-
-
-def init_strokes(target: np.ndarray, n: int, seed: int = 0, length: float = 8.0, width: float = 1.5) -> Scene:
-    """``n`` short dark strokes on white, placed where ``target`` is dark or detailed."""
-    if n <= 0:
-        raise ValueError(f"the number of strokes must be positive, got {n}")
-    height, width_px = target.shape[:2]
-    rng = np.random.default_rng(seed)
-    darkness = 1.0 - target.mean(axis=2)
-    weights = (darkness + detail_map(target) * 4.0).ravel() + 1e-3
-    pixels = rng.choice(weights.size, size=n, p=weights / weights.sum())
-    rows, cols = np.divmod(pixels, width_px)
-    middles = np.stack([cols, rows], axis=1) + rng.uniform(0, 1, (n, 2))
-    angles = rng.uniform(0, math.pi, n)
-    half = 0.5 * length * np.stack([np.cos(angles), np.sin(angles)], axis=1)
-    points = np.concatenate([middles - half, middles + half])
-    segments = np.stack([np.arange(n), np.arange(n) + n], axis=1)
-    strokes = Strokes(points, segments, np.full(n, width), np.zeros((n, 3)), np.full(n, 0.8))
-    return Scene(width_px, height, [1.0, 1.0, 1.0], (strokes,))
-
-
 def _sample(image: np.ndarray, points: np.ndarray) -> np.ndarray:
     """Nearest-pixel colours of ``image`` at (N, 2) pixel positions."""
     height, width = image.shape[:2]
@@ -165,38 +139,55 @@ def _mean_in_disk(image: np.ndarray, centre: np.ndarray, radius: float) -> np.nd
 @dataclass(frozen=True)
 class ShapeRecipe:
     """How a fit of one shape starts by default: count, steps, compositing mode, anti-aliasing
-    band (pixels) and what it draws."""
+    band (pixels), loss, annealing factor of the band (see :func:`~taichi_sdf.optim.fit`)
+    and what it draws."""
 
     n: int
     steps: int
     mode: str
     aa_width: float
     description: str
+    loss: str = "mse"
+    anneal: float = 1.0
 
 
 # A mesh tiles the picture, so a wide band blends neighbouring faces into soft low-poly
 # shading, which fits a photo better than hard facets (27.5 dB at 1 px, 28.1 dB at 3 px).
+# Pen drawings composite ink as soft-or and match a blurred pyramid, with edges that start
+# soft (strokes then feel the ink around them) and sharpen.
 SHAPES = {
     "circle": ShapeRecipe(256, 800, "over", 1.0, "anti-aliased circles"),
     "triangle": ShapeRecipe(450, 400, "over", 1.0, "free triangles (each with its own corners)"),
     "mesh": ShapeRecipe(450, 600, "mean", 3.0, "a triangle mesh (shared vertices)"),
-    "segment": ShapeRecipe(1000, 300, "over", 1.0, "dark strokes on white (a line drawing)"),
+    "curve": ShapeRecipe(800, 300, "softor", 1.0, "a pen drawing in cubic Bezier strokes", "pyramid", 3.0),
+    "segment": ShapeRecipe(1000, 300, "softor", 1.0, "a pen drawing in straight strokes", "pyramid", 3.0),
 }
+PEN_SHAPES = ("curve", "segment")
+
+
+@dataclass(frozen=True)
+class Start:
+    """Where a fit starts: the scene, the image it is fitted to (a drawing's is
+    :func:`~taichi_sdf.drawing.drawing_target` of the photo), learning rates that differ
+    from the defaults, and the ``relocate`` hook of :func:`~taichi_sdf.optim.fit` if any."""
+
+    scene: Scene
+    target: np.ndarray
+    learning_rates: dict[str, float]
+    relocate: Callable[[Scene, np.ndarray, np.ndarray], Scene] | None = None
 
 
 def starting_scene(
     shape: str, target: np.ndarray, n: int, seed: int = 0, fill: str = "linear", mode: str = "over"
-) -> tuple[Scene, np.ndarray, dict[str, float]]:
-    """The scene a fit of ``n`` ``shape``s (a key of :data:`SHAPES`) to ``target`` starts
-    from, the image it is fitted to (a line drawing fits :func:`sketch_target`), and
-    learning rates that differ from the defaults. In depth-ordered modes every shape
-    learns an opacity."""
-    rates = {}
-    if shape == "segment":
-        target = sketch_target(target)
-        scene = init_strokes(target, n, seed=seed)
-        rates = {"colours": 0.0, "widths": 0.0}  # black ink of one pen width: where and how dark
-    elif shape in ("mesh", "triangle"):
+) -> Start:
+    """How a fit of ``n`` ``shape``s (a key of :data:`SHAPES`) to ``target`` (height,
+    width, 3) starts. In depth-ordered modes every shape learns an opacity; pen drawings
+    keep black ink of one width on white and re-seed strokes they give up on."""
+    if shape in PEN_SHAPES:
+        scene = init_pen(target, n, kind=shape, seed=seed)
+        rates = {"colours": 0.0, "widths": 0.0, "background": 0.0, "points": 0.2}
+        return Start(scene, drawing_target(target), rates, Reseeder(target, seed=seed))
+    if shape in ("mesh", "triangle"):
         scene = init_mesh(target, n, fill=fill, seed=seed)
         if shape == "triangle":
             scene = scene.replace(shapes=(scene.shapes[0].unshared(),))
@@ -207,4 +198,4 @@ def starting_scene(
     group = scene.shapes[0]
     if mode != "mean" and group.opacities is None:
         scene = scene.replace(shapes=(group.with_parameters({"opacities": np.ones(len(group))}),))
-    return scene, target, rates
+    return Start(scene, target, {})

@@ -9,6 +9,7 @@ import imageio.v3 as iio
 import numpy as np
 
 from taichi_sdf.scene import Scene
+from taichi_sdf.stroke3 import read_stroke3, scene_from_stroke3
 from taichi_sdf.svg import load_svg
 
 # scikit-image samples that ship with the package (no download needed).
@@ -88,15 +89,32 @@ def psnr(image: np.ndarray, target: np.ndarray) -> float:
 
 
 def load_scene(path: str | Path) -> tuple[Scene, dict[str, str]]:
-    """The scene in a params ``.npz`` or (by its suffix) an SVG file, and the settings it
-    was made with: ``mode`` and ``aa_width`` (an SVG's: alpha and 0.6 px, how SVG viewers
-    draw; a params file without a record: mean and 1 px). ValueError if unreadable."""
+    """The scene in a params ``.npz``, an SVG file or a stroke-3 sketch (``.npy``, or an
+    ``.npz`` that holds no scene; see :mod:`taichi_sdf.stroke3`), and the settings it was made
+    with: ``mode`` and ``aa_width`` (an SVG's: alpha and 0.6 px, how SVG viewers draw; a
+    sketch's: soft-or ink and 1 px; a params file without a record: mean and 1 px).
+    ImageError if unreadable."""
     path = Path(path)
     if not path.is_file():
         raise ImageError(f"{path}: no such file")
     if path.suffix.lower() == ".svg":
         return load_svg(path), {"mode": "alpha", "aa_width": "0.6"}
+    if is_stroke3(path):
+        return scene_from_stroke3(read_stroke3(path)), {"mode": "softor", "aa_width": "1.0"}
     try:
         return Scene.load(path), {"mode": "mean", "aa_width": "1.0", **Scene.metadata(path)}
     except Exception as error:  # numpy and zipfile raise many types for a bad file
         raise ImageError(f"{path}: not a taichi_sdf params file ({type(error).__name__})") from None
+
+
+def is_stroke3(path: str | Path) -> bool:
+    """Whether ``path`` names a stroke-3 sketch: a ``.npy`` file, or an ``.npz`` that is not
+    a params file (holds no ``groups``)."""
+    path = Path(path)
+    if path.suffix.lower() == ".npy":
+        return True
+    try:
+        with np.load(path) as data:
+            return isinstance(data, np.lib.npyio.NpzFile) and "groups" not in data.files
+    except Exception:  # not an npz at all: whoever reads it reports that
+        return False

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -17,18 +17,23 @@ from taichi_sdf.scene import Scene
 # Adam step sizes in natural units per step for the fill and the background ([0, 1] units);
 # each shape group adds its geometry's (pixels for positions and sizes, ``LEARNING_RATES``).
 FILL_LEARNING_RATES = {"colours": 0.02, "slopes": 0.02, "opacities": 0.02, "background": 0.01}
+# A fit with ``anneal`` narrows its anti-aliasing band over this share of the steps, and
+# ``relocate`` runs until this share of them (the rest settle what it moved).
+ANNEAL_SHARE = 0.6
+RELOCATE_UNTIL = 0.8
 # After every step values are projected back into these ranges (plus each group's ``BOUNDS``).
 FILL_BOUNDS = {"colours": (0.0, 1.0), "opacities": (0.0, 1.0), "background": (0.0, 1.0)}
 
 
 class Adam:
-    """Adam (Kingma & Ba) on a numpy array, with a learning rate per element (broadcast)."""
+    """Adam (Kingma & Ba) on a numpy array, with a learning rate per element (broadcast)
+    and a step count per element, so that elements can start afresh (:meth:`restart`)."""
 
     def __init__(self, shape: tuple, beta1: float = 0.9, beta2: float = 0.999, eps: float = 1e-8):
         self.m = np.zeros(shape)
         self.v = np.zeros(shape)
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
-        self.t = 0
+        self.t = np.zeros(shape)
 
     def step(self, params: np.ndarray, grad: np.ndarray, lr) -> np.ndarray:
         """Updated parameters; ``lr`` is the largest step per element, in its units."""
@@ -38,6 +43,12 @@ class Adam:
         m_hat = self.m / (1 - self.beta1**self.t)
         v_hat = self.v / (1 - self.beta2**self.t)
         return params - lr * m_hat / (np.sqrt(v_hat) + self.eps)
+
+    def restart(self, elements: np.ndarray) -> None:
+        """Forget the moments of the elements where the boolean mask ``elements`` is true
+        (values that were moved by hand), as if they had never been stepped."""
+        for state in (self.m, self.v, self.t):
+            state[elements] = 0.0
 
 
 def learning_rates_and_bounds(scene: Scene) -> tuple[dict[str, float], dict[str, tuple[float, float]]]:
@@ -122,6 +133,9 @@ def fit(
     callback: Callable[[FitStep], None] | None = None,
     svg_gradients: bool = True,
     loss: str | Loss = "mse",
+    anneal: float = 1.0,
+    relocate: Callable[[Scene, np.ndarray, np.ndarray], Scene] | None = None,
+    relocate_every: int = 50,
 ) -> FitResult:
     """Fit ``scene`` to ``target`` (height, width, 3 floats in [0, 1]) by Adam on ``loss``.
 
@@ -131,11 +145,21 @@ def fit(
     by default) decay along a cosine to ``final_lr_fraction`` of their start.
     ``callback(FitStep)`` runs after every step. With ``svg_gradients`` linear fills stay
     of rank one (every channel changes along one direction), so that SVG export is exact.
+    ``anneal`` > 1 starts the anti-aliasing band that many times wider (soft edges feel
+    ink further away) and narrows it geometrically to the renderer's over the first
+    :data:`ANNEAL_SHARE` of the steps; the best scene is then chosen among the sharp steps.
+    ``relocate(scene, image, target) -> scene`` (e.g. :class:`taichi_sdf.drawing.Reseeder`)
+    runs every ``relocate_every`` steps until :data:`RELOCATE_UNTIL` of them, and the values
+    it changes restart their Adam moments.
     Ctrl-C stops the loop early: the result then has ``interrupted=True`` and still holds
     the best scene seen. Returns the best scene, not the last.
     """
     if steps <= 0:
         raise ValueError(f"steps must be positive, got {steps}")
+    if not 1.0 <= anneal < math.inf:
+        raise ValueError(f"anneal must be a factor of at least 1, got {anneal}")
+    if relocate_every <= 0:
+        raise ValueError(f"relocate_every must be positive, got {relocate_every}")
     check_target(target, scene)
     loss = get_loss(loss)
     scene.check_values()
@@ -147,15 +171,17 @@ def fit(
     optimisers = {key: Adam(array.shape) for key, array in values.items()}
 
     result = FitResult(scene, math.inf)
+    sharp_from = int(ANNEAL_SHARE * steps) if anneal > 1 else 0
     start = time.perf_counter()
     try:
         for step in range(steps):
             current = scene.with_parameters(values)
-            frame = renderer.forward(current)
+            band = renderer.config.aa_width * anneal ** max(0.0, 1.0 - step / max(sharp_from, 1))
+            frame = Renderer(replace(renderer.config, aa_width=band)).forward(current)
             value, image_grad = loss.value_and_grad(frame.image, target)
             result.losses.append(value)
             result.mses.append(float(np.mean((frame.image - target) ** 2)))
-            if value < result.loss:
+            if step <= sharp_from or value < result.loss:  # softened steps are not compared
                 result.scene, result.loss, result.mse = current, value, result.mses[-1]
             grads = frame.backward(image_grad).parameters()
             decay = final_lr_fraction + (1 - final_lr_fraction) * 0.5 * (1 + math.cos(math.pi * step / steps))
@@ -164,6 +190,11 @@ def fit(
                 values[key] = np.clip(updated, *bounds[key])
                 if key.endswith(".slopes") and svg_gradients:
                     values[key] = rank_one(values[key])
+            if relocate is not None and step % relocate_every == relocate_every - 1 and step < RELOCATE_UNTIL * steps:
+                moved = relocate(scene.with_parameters(values), frame.image, target).parameters()
+                for key, optimiser in optimisers.items():
+                    optimiser.restart(moved[key] != values[key])
+                values = {key: moved[key].copy() for key in values}
             if callback is not None:
                 callback(FitStep(step, value, result.mses[-1], current))
     except KeyboardInterrupt:

@@ -23,7 +23,7 @@ def files(tmp_path_factory):
     root = tmp_path_factory.mktemp("fuzz")
     image = root / "small.png"
     iio.imwrite(image, np.random.default_rng(0).integers(0, 255, (12, 17, 3), dtype=np.uint8))
-    scene, _, _ = starting_scene("circle", iio.imread(image) / 255.0, 4)
+    scene = starting_scene("circle", iio.imread(image) / 255.0, 4).scene
     scene.save(root / "params.npz", mode="over", aa_width="1.0")
     (root / "broken.npz").write_text("not a zip")
     (root / "broken.png").write_bytes(b"\x89PNG broken")

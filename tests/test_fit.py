@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from taichi_sdf import Circles, RenderConfig, Renderer, Scene
-from taichi_sdf.init import init_circles, init_mesh, init_strokes, sketch_target, starting_scene
+from taichi_sdf.drawing import drawing_target, init_pen
+from taichi_sdf.init import init_circles, init_mesh, starting_scene
 from taichi_sdf.optim import Adam, fit
 from taichi_sdf.reference import render_reference
 
@@ -72,9 +73,9 @@ def test_fit_lowers_the_loss_of_a_mesh_and_of_strokes():
     mesh = init_mesh(target, 12, seed=0)
     result = fit(target, mesh, 40, renderer=Renderer(RenderConfig(dtype="f64")))
     assert result.loss < 0.7 * result.losses[0]
-    sketch = sketch_target(target)
-    strokes = init_strokes(sketch, 20, seed=0)
-    renderer = Renderer(RenderConfig(dtype="f64", mode="over"))
+    sketch = drawing_target(target)
+    strokes = init_pen(target, 20, kind="segment", seed=0)
+    renderer = Renderer(RenderConfig(dtype="f64", mode="softor"))
     result = fit(sketch, strokes, 40, renderer=renderer, learning_rates={"colours": 0.0, "background": 0.0})
     assert result.loss < 0.9 * result.losses[0]
     np.testing.assert_array_equal(result.scene.shapes[0].colours, 0.0)  # frozen at lr 0
@@ -93,12 +94,16 @@ def test_fit_rejects_targets_it_cannot_use():
         fit(target[..., :2], scene, 5)
 
 
-@pytest.mark.parametrize("shape", ["circle", "triangle", "mesh", "segment"])
+@pytest.mark.parametrize("shape", ["circle", "triangle", "mesh", "segment", "curve"])
 @pytest.mark.parametrize("size", [(1, 1), (1, 7), (9, 1)])
 def test_every_shape_fits_a_one_pixel_wide_image(shape, size):
     target = np.full(size + (3,), 0.4)
-    scene, fitted_to, rates = starting_scene(shape, target, 4, mode="over")
-    result = fit(fitted_to, scene, 3, renderer=Renderer(RenderConfig(dtype="f64", mode="over")), learning_rates=rates)
+    start = starting_scene(shape, target, 4, mode="over")
+    renderer = Renderer(RenderConfig(dtype="f64", mode="over"))
+    result = fit(
+        start.target, start.scene, 3, renderer=renderer, learning_rates=start.learning_rates,
+        anneal=2.0, relocate=start.relocate, relocate_every=1,
+    )  # fmt: skip
     assert len(result.losses) == 3 and np.isfinite(result.loss)
 
 

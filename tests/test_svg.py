@@ -11,7 +11,8 @@ from skimage.transform import downscale_local_mean
 
 from taichi_sdf import Circles, CubicCurves, QuadraticCurves, RenderConfig, Renderer, Scene, Strokes, Triangles
 from taichi_sdf.io import load_image, psnr
-from taichi_sdf.init import init_circles, init_mesh, init_strokes, sketch_target
+from taichi_sdf.drawing import drawing_target, init_pen
+from taichi_sdf.init import init_circles, init_mesh
 from taichi_sdf.optim import fit, rank_one
 from taichi_sdf.reference import render_reference
 from taichi_sdf.svg import SvgError, load_svg, save_svg, scene_to_svg, svg_to_scene
@@ -77,8 +78,7 @@ def test_fitted_scene_by_resvg_matches_our_raster(shape, small_cat):
     if shape == "circles":
         scene = fitted(init_circles(small_cat, 40), small_cat, "alpha")
     elif shape == "strokes":
-        target = sketch_target(small_cat)
-        scene = fitted(init_strokes(target, 60), target, "over")
+        scene = fitted(init_pen(small_cat, 60, kind="segment"), drawing_target(small_cat), "over")
     else:
         scene = init_mesh(small_cat, 60)
         if shape == "free triangles":

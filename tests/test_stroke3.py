@@ -1,0 +1,156 @@
+"""Stroke-3 sketches (SketchRNN/QuickDraw) in and out of scenes, checked on real stroke data: the
+Hershey single-line fonts."""
+
+import subprocess
+import sys
+
+import imageio.v3 as iio
+import numpy as np
+import pytest
+
+from taichi_sdf import CubicCurves, RenderConfig, Renderer, Strokes
+from taichi_sdf.optim import fit
+from taichi_sdf.stroke3 import (
+    Stroke3Error,
+    placement,
+    read_stroke3,
+    scene_from_stroke3,
+    sketch_from_strokes,
+    sketch_strokes,
+    stroke3_from_scene,
+    write_stroke3,
+)
+
+HersheyFonts = pytest.importorskip("HersheyFonts").HersheyFonts
+CONSOLE = [sys.executable, "-c", "import sys; from taichi_sdf.cli import console; sys.exit(console())"]
+
+
+def glyph_sketch(text: str, font: str = "futural") -> np.ndarray:
+    """The stroke-3 sketch of ``text`` in a Hershey font (integer coordinates, y down)."""
+    fonts = HersheyFonts()
+    fonts.load_default_font(font)
+    return sketch_from_strokes([np.array(stroke, dtype=float) for stroke in fonts.strokes_for_text(text)])
+
+
+def random_sketch(rng, rows: int = 40) -> np.ndarray:
+    """Integer moves, some strokes of one point (dots), like QuickDraw's data."""
+    sketch = np.column_stack([rng.integers(-30, 31, (rows, 2)), rng.random(rows) < 0.25]).astype(float)
+    sketch[[3, 4, -1], 2] = 1.0  # row 4 is a dot
+    return sketch
+
+
+@pytest.mark.parametrize("curves", [False, True])
+def test_round_trip_through_a_scene_is_exact(curves):
+    rng = np.random.default_rng(0)
+    for sketch in (random_sketch(rng), glyph_sketch("Bg&")):
+        scene = scene_from_stroke3(sketch, 200, 200, scale=1.0, origin=(0.0, 0.0), curves=curves)
+        assert isinstance(scene.shapes[0], CubicCurves if curves else Strokes)
+        np.testing.assert_array_equal(stroke3_from_scene(scene), sketch)
+        # Placed in an image (scaled and centred): back to within float rounding.
+        placed = scene_from_stroke3(sketch, 64, 48, curves=curves)
+        points = placed.shapes[0].points
+        assert points.min() >= 0 and points[:, 0].max() <= 64 and points[:, 1].max() <= 48
+        np.testing.assert_allclose(stroke3_from_scene(placed, *placement(sketch, 64, 48)), sketch, atol=1e-9)
+
+
+def test_scene_round_trip_keeps_every_point_of_a_polyline():
+    scene = scene_from_stroke3(glyph_sketch("R2"), 80, 60)
+    back = scene_from_stroke3(stroke3_from_scene(scene), 80, 60, scale=1.0, origin=(0.0, 0.0))
+    np.testing.assert_allclose(back.shapes[0].points, scene.shapes[0].points, atol=1e-12)
+    np.testing.assert_array_equal(back.shapes[0].segments, scene.shapes[0].segments)
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".npz"])
+def test_files_round_trip_and_datasets_pick_a_sketch(tmp_path, suffix):
+    sketch = glyph_sketch("Q")
+    write_stroke3(tmp_path / f"q{suffix}", sketch)
+    np.testing.assert_array_equal(read_stroke3(tmp_path / f"q{suffix}"), sketch)
+    dataset = np.empty(2, dtype=object)  # as QuickDraw's .npz: object arrays of int16 sketches
+    dataset[0], dataset[1] = glyph_sketch("a").astype(np.int16), glyph_sketch("b").astype(np.int16)
+    np.savez(tmp_path / "set.npz", train=dataset, valid=dataset[:1])
+    np.testing.assert_array_equal(read_stroke3(tmp_path / "set.npz", index=1), glyph_sketch("b"))
+    with pytest.raises(Stroke3Error, match="holds 2 sketches, there is no number 5"):
+        read_stroke3(tmp_path / "set.npz", index=5)
+
+
+@pytest.mark.parametrize(
+    "array,message",
+    [
+        (np.zeros((4, 2)), "rows of \\(dx, dy, pen_lifted\\)"),
+        (np.array([[1.0, 2.0, 0.5]]), "pen state"),
+        (np.array([[np.nan, 2.0, 1.0]]), "NaN"),
+    ],
+)
+def test_bad_sketches_are_named(tmp_path, array, message):
+    np.save(tmp_path / "bad.npy", array)
+    with pytest.raises(Stroke3Error, match=message):
+        read_stroke3(tmp_path / "bad.npy")
+
+
+def polyline_distance(pixels: np.ndarray, strokes: list[np.ndarray]) -> np.ndarray:
+    """Distance (numpy, independent of the kernels) from (M, 2) points to the polylines."""
+    best = np.full(len(pixels), np.inf)
+    for stroke in strokes:
+        for a, b in zip(stroke, stroke[1:] if len(stroke) > 1 else stroke):
+            ab = b - a
+            t = np.clip((pixels - a) @ ab / max(ab @ ab, 1e-12), 0.0, 1.0)
+            best = np.minimum(best, np.linalg.norm(pixels - (a + t[:, None] * ab), axis=1))
+    return best
+
+
+def test_hershey_glyph_inks_the_pixels_its_polylines_cover():
+    sketch, pen = glyph_sketch("Sk8"), 3.0
+    scene = scene_from_stroke3(sketch, 120, 60, pen_width=pen)
+    ink = 1.0 - Renderer(RenderConfig(mode="softor")).render(scene)[..., 0]
+    ys, xs = np.mgrid[0:60, 0:120] + 0.5
+    scale, origin = placement(sketch, 120, 60)
+    strokes = [origin + scale * stroke for stroke in sketch_strokes(sketch)]
+    distance = polyline_distance(np.column_stack([xs.ravel(), ys.ravel()]), strokes).reshape(60, 120)
+    assert ink[distance <= pen / 2 - 1.0].min() > 0.99  # well inside the pen: full ink
+    assert ink[distance >= pen / 2 + 1.0].max() < 1e-6  # beyond the pen and its band: paper
+    assert (distance <= pen / 2 - 1.0).sum() > 300  # the glyphs are really there
+
+
+def inked(image: np.ndarray) -> np.ndarray:
+    return image[..., 0] < 0.5
+
+
+def test_glyph_fitted_from_perturbed_curves_comes_back():
+    sketch = glyph_sketch("e3")
+    truth = scene_from_stroke3(sketch, 72, 48, pen_width=2.5, curves=True)
+    renderer = Renderer(RenderConfig(mode="softor", dtype="f32"))
+    target = renderer.render(truth).astype(np.float64)
+    rng = np.random.default_rng(1)
+    points = truth.shapes[0].points + rng.normal(0.0, 2.0, truth.shapes[0].points.shape)
+    start = truth.replace(shapes=(truth.shapes[0].with_parameters({"points": points}),))
+    rates = {"colours": 0.0, "widths": 0.0, "background": 0.0, "points": 0.3}
+    result = fit(target, start, 150, renderer=renderer, learning_rates=rates, loss="pyramid", anneal=2.0)
+
+    def iou(scene):
+        a, b = inked(renderer.render(scene)), inked(target)
+        return (a & b).sum() / (a | b).sum()
+
+    assert iou(start) < 0.6  # the perturbation really loses the glyph
+    assert iou(result.scene) >= 0.9
+
+
+def test_console_renders_a_sketch_and_refines_one_to_an_image(tmp_path):
+    write_stroke3(tmp_path / "sketch.npy", glyph_sketch("ok"))
+    run = subprocess.run(
+        [*CONSOLE, "render", str(tmp_path / "sketch.npy"), "--width", "300", "-o", str(tmp_path / "sketch.png")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    image = iio.imread(tmp_path / "sketch.png")
+    assert image.shape[1] == 300 and image.min() < 50 and np.median(image) == 255  # black ink on white
+    ys, xs = np.mgrid[0:40, 0:60]
+    iio.imwrite(tmp_path / "ring.png", (255 * (np.abs(np.hypot(xs - 30, ys - 20) - 12) > 2)).astype(np.uint8))
+    fit_command = [*CONSOLE, "fit", str(tmp_path / "ring.png"), "--resume", str(tmp_path / "sketch.npy")]
+    run = subprocess.run(
+        [*fit_command, "--shape", "curve", "--steps", "5", "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert (tmp_path / "out" / "params.npz").exists()
+    run = subprocess.run([*fit_command, "--shape", "circle"], capture_output=True, text=True, timeout=300)
+    assert run.returncode == 2 and "is a stroke-3 sketch" in run.stderr and len(run.stderr.strip().splitlines()) == 1
