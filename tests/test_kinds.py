@@ -46,7 +46,7 @@ def test_coverage_gradient_equals_finite_differences(kind):
         total = 0.0
         for i in range(points.shape[0]):
             g = ti.Vector([geometry[c] for c in ti.static(range(GEOMETRY_SIZE))])
-            cov, d_cov = kind.coverage_grad(g, ti.Vector([points[i, 0], points[i, 1]]), AA)
+            cov, d_cov = kind.coverage_grad(g, kind.guide(g, AA), ti.Vector([points[i, 0], points[i, 1]]), AA)
             total += weights[i] * cov
             for c in ti.static(range(GEOMETRY_SIZE)):
                 grad[i, c] = weights[i] * d_cov[c]
@@ -76,9 +76,8 @@ def test_numpy_reference_equals_taichi_coverage(kind):
     @ti.kernel
     def coverage(g: ti.types.ndarray(), p: ti.types.ndarray(), out: ti.types.ndarray()):
         for i in range(out.shape[0]):
-            cov, _ = kind.coverage_grad(
-                ti.Vector([g[c] for c in ti.static(range(GEOMETRY_SIZE))]), ti.Vector([p[i, 0], p[i, 1]]), AA
-            )
+            geometry = ti.Vector([g[c] for c in ti.static(range(GEOMETRY_SIZE))])
+            cov, _ = kind.coverage_grad(geometry, kind.guide(geometry, AA), ti.Vector([p[i, 0], p[i, 1]]), AA)
             out[i] = cov
 
     coverage(geometry, samples, out)

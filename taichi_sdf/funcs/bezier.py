@@ -57,10 +57,13 @@ def _closest_t(p, a, b, c):
         q = kx * (2.0 * kx * kx - 3.0 * ky) + kz
         h = q * q + 4.0 * pp * pp * pp
         if h >= 0.0:
+            # Cardano: t = cbrt(x0) + cbrt(x1) - kx, where x0 x1 = -pp^3, so one cube root
+            # (of the larger, well-conditioned x) gives the other as -pp / cbrt.
             h = ti.sqrt(h)
-            x0, x1 = 0.5 * (h - q), 0.5 * (-h - q)
-            u = ti.math.sign(x0) * ti.pow(ti.abs(x0), 1.0 / 3.0) + ti.math.sign(x1) * ti.pow(ti.abs(x1), 1.0 / 3.0)
-            t = ti.math.clamp(u - kx, 0.0, 1.0)
+            x = 0.5 * (h - q) if q <= 0.0 else 0.5 * (-h - q)
+            root = ti.math.sign(x) * ti.pow(ti.abs(x), 1.0 / 3.0)
+            other = -pp / root if root != 0.0 else 0.0 * root
+            t = ti.math.clamp(root + other - kx, 0.0, 1.0)
         else:
             z = ti.sqrt(-pp)
             v = ti.acos(ti.math.clamp(q / (pp * z * 2.0), -1.0, 1.0)) / 3.0
@@ -79,11 +82,13 @@ def _closest_t(p, a, b, c):
 
 
 @ti.func
-def _box_distance(p, a, b, c):
-    """Distance from ``p`` to the box of three points (at most the distance to the curve
-    they control, which lies in their hull)."""
-    lo, hi = ti.min(a, b, c), ti.max(a, b, c)
-    return (p - ti.math.clamp(p, lo, hi)).norm()
+def _distance_bound(p, a, b, c):
+    """At most the distance from ``p`` to the quadratic a-b-c: its distance to the chord
+    a-c less the curve's greatest offset from that chord, |a - 2b + c| / 4 (the curve minus
+    the chord's point at the same t is -t(1 - t)(a - 2b + c))."""
+    chord = c - a
+    t = ti.math.clamp((p - a).dot(chord) / ti.max(chord.dot(chord), 1e-30), 0.0, 1.0)
+    return (p - a - t * chord).norm() - 0.25 * (a - 2.0 * b + c).norm()
 
 
 @ti.func
@@ -92,7 +97,7 @@ def quadratic_distance_grad(p, a, b, c, cutoff):
     to a, b and c; ``cutoff`` and zero gradients where the curve is at least ``cutoff``
     away (no further work: a stroke's coverage there is zero)."""
     distance, d_a, d_b, d_c = cutoff + 0.0 * p[0], p * 0.0, p * 0.0, p * 0.0
-    if _box_distance(p, a, b, c) < cutoff:
+    if _distance_bound(p, a, b, c) < cutoff:
         t = _closest_t(p, a, b, c)
         offset = (1.0 - t) * (1.0 - t) * a + 2.0 * t * (1.0 - t) * b + t * t * c - p
         distance = safe_norm(offset)
@@ -127,27 +132,61 @@ CUBIC_PIECE_WEIGHTS = _cubic_piece_weights()
 _PIECE_WEIGHTS = CUBIC_PIECE_WEIGHTS.tolist()  # plain numbers, inlined into the kernels
 
 
+PIECE_VALUES = 2 * (2 * CUBIC_PIECES + 1)  # a_0, b_0, a_1, b_1, ..., a_n, two coordinates each
+
+
+@ti.func
+def cubic_pieces(p0, p1, p2, p3):
+    """The control points of the CUBIC_PIECES quadratics that draw the cubic p0..p3, as a
+    flat vector of PIECE_VALUES: points a_0, b_0, a_1, ..., a_n (x, y each); piece j is
+    (a_j, b_j, a_j+1)."""
+    pieces = ti.Vector([0.0] * PIECE_VALUES) + 0.0 * p0[0]
+    for j in ti.static(range(CUBIC_PIECES)):
+        for r in ti.static(range(3 if j == CUBIC_PIECES - 1 else 2)):
+            w = _PIECE_WEIGHTS[j][r]
+            point = w[0] * p0 + w[1] * p1 + w[2] * p2 + w[3] * p3
+            pieces[4 * j + 2 * r], pieces[4 * j + 2 * r + 1] = point[0], point[1]
+    return pieces
+
+
+@ti.func
+def pieces_distance_grad(p, pieces, cutoff):
+    """Distance from ``p`` to the quadratic pieces of :func:`cubic_pieces`, the nearest
+    piece's number and the gradients with respect to its three control points; ``cutoff``,
+    piece -1 and zero gradients where every piece is at least ``cutoff`` away. A piece whose
+    control points' box is farther than the best piece so far is not solved."""
+    best, nearest = cutoff + 0.0 * p[0], -1
+    d_a, d_b, d_c = p * 0.0, p * 0.0, p * 0.0
+    for j in ti.static(range(CUBIC_PIECES)):
+        a = ti.Vector([pieces[4 * j], pieces[4 * j + 1]])
+        b = ti.Vector([pieces[4 * j + 2], pieces[4 * j + 3]])
+        c = ti.Vector([pieces[4 * j + 4], pieces[4 * j + 5]])
+        distance, da, db, dc = quadratic_distance_grad(p, a, b, c, best)
+        if distance < best:
+            best, nearest, d_a, d_b, d_c = distance, j, da, db, dc
+    return best, nearest, d_a, d_b, d_c
+
+
+@ti.func
+def piece_grad_to_cubic(piece, d_a, d_b, d_c):
+    """Gradients with respect to the cubic's four control points from those with respect
+    to the control points of its quadratic ``piece``."""
+    w = ti.Matrix(_PIECE_WEIGHTS[0]) + 0.0 * d_a[0]
+    for k in ti.static(range(1, CUBIC_PIECES)):
+        if piece == k:
+            w = ti.Matrix(_PIECE_WEIGHTS[k]) + 0.0 * d_a[0]
+    g0 = w[0, 0] * d_a + w[1, 0] * d_b + w[2, 0] * d_c
+    g1 = w[0, 1] * d_a + w[1, 1] * d_b + w[2, 1] * d_c
+    g2 = w[0, 2] * d_a + w[1, 2] * d_b + w[2, 2] * d_c
+    g3 = w[0, 3] * d_a + w[1, 3] * d_b + w[2, 3] * d_c
+    return g0, g1, g2, g3
+
+
 @ti.func
 def cubic_distance_grad(p, p0, p1, p2, p3, cutoff):
     """Distance from ``p`` to the cubic Bézier p0..p3, drawn as CUBIC_PIECES quadratics,
     and its gradients with respect to the four control points; ``cutoff`` and zero
-    gradients where it is at least ``cutoff`` away. A piece whose control points' box is
-    farther than the best piece so far is not solved."""
-    best = cutoff + 0.0 * p[0]
-    g0, g1, g2, g3 = p * 0.0, p * 0.0, p * 0.0, p * 0.0
-    for j in range(CUBIC_PIECES):  # not unrolled: one copy of the quadratic's solver compiles faster
-        w = ti.Matrix(_PIECE_WEIGHTS[0]) + 0.0 * p[0]
-        for k in ti.static(range(1, CUBIC_PIECES)):
-            if j == k:
-                w = ti.Matrix(_PIECE_WEIGHTS[k]) + 0.0 * p[0]
-        a = w[0, 0] * p0 + w[0, 1] * p1 + w[0, 2] * p2 + w[0, 3] * p3
-        b = w[1, 0] * p0 + w[1, 1] * p1 + w[1, 2] * p2 + w[1, 3] * p3
-        c = w[2, 0] * p0 + w[2, 1] * p1 + w[2, 2] * p2 + w[2, 3] * p3
-        distance, da, db, dc = quadratic_distance_grad(p, a, b, c, best)
-        if distance < best:
-            best = distance
-            g0 = w[0, 0] * da + w[1, 0] * db + w[2, 0] * dc
-            g1 = w[0, 1] * da + w[1, 1] * db + w[2, 1] * dc
-            g2 = w[0, 2] * da + w[1, 2] * db + w[2, 2] * dc
-            g3 = w[0, 3] * da + w[1, 3] * db + w[2, 3] * dc
+    gradients where it is at least ``cutoff`` away."""
+    best, piece, d_a, d_b, d_c = pieces_distance_grad(p, cubic_pieces(p0, p1, p2, p3), cutoff)
+    g0, g1, g2, g3 = piece_grad_to_cubic(piece, d_a, d_b, d_c)
     return best, g0, g1, g2, g3

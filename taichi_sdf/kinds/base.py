@@ -5,14 +5,16 @@ The renderer flattens a scene into a primitive table with one row per primitive 
 which scene parameters fill its geometry columns (:class:`Take`), and supplies the Taichi
 functions that the kernels call on a row's geometry vector ``g`` (pixel units):
 
-* ``coverage_grad(g, p, aa) -> (cov, d cov / d g)``: anti-aliased coverage in [0, 1] at
-  pixel position ``p`` and its gradient (a vector of g's size; the backward pass needs
+* ``guide(g, aa) -> guide``: what the kind's other functions share, computed once per
+  tile entry rather than once per row or pixel (a curve's chord points and pieces);
+* ``coverage_grad(g, guide, p, aa) -> (cov, d cov / d g)``: anti-aliased coverage in [0, 1]
+  at pixel position ``p`` and its (total) gradient (a vector of g's size; the backward pass needs
   nothing else of the geometry). The forward pass calls the same function and keeps the
   value (the compiler drops the unused gradient), so both passes agree on every coverage;
 * ``fill_frame(g) -> (anchor, scale)`` and ``fill_frame_vjp(g, d_anchor, d_scale) -> d g``:
   where a linear fill is anchored and per how many pixels its slope is given;
 * ``footprint(g, aa) -> (lo, hi)``: a box holding every pixel centre the kind covers;
-* ``row_span(g, aa, y) -> (lo, hi)``: an x-interval holding every point of the line at
+* ``row_span(guide, y) -> (lo, hi)``: an x-interval holding every point of the line at
   height ``y`` that it covers (empty when lo > hi), so the kernels visit only those
   pixels of a row;
 * ``touches(g, aa, lo, hi)``: whether its coverage reaches the rectangle [lo, hi] (the
@@ -43,7 +45,8 @@ class Take:
 
 
 FUNCTIONS = (
-    "coverage_grad", "fill_frame", "fill_frame_vjp", "footprint", "row_span", "touches", "reference_coverage",
+    "coverage_grad", "fill_frame", "fill_frame_vjp", "footprint", "guide", "row_span", "touches",
+    "reference_coverage",
     "svg_element",
 )  # fmt: skip
 
@@ -61,6 +64,7 @@ class Kind:
     fill_frame: Callable
     fill_frame_vjp: Callable
     footprint: Callable
+    guide: Callable
     row_span: Callable
     touches: Callable
     reference_coverage: Callable

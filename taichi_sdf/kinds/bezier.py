@@ -18,8 +18,8 @@ from typing import ClassVar
 import numpy as np
 import taichi as ti
 
-from taichi_sdf.funcs import band_coverage_grad, cubic_distance_grad, quadratic_distance_grad
-from taichi_sdf.funcs.bezier import CUBIC_PIECES
+from taichi_sdf.funcs import band_coverage_grad, quadratic_distance_grad
+from taichi_sdf.funcs.bezier import CUBIC_PIECES, PIECE_VALUES, cubic_pieces, piece_grad_to_cubic, pieces_distance_grad
 from taichi_sdf.groups import PenGroup
 from taichi_sdf.kinds import pen, reference_sdf
 from taichi_sdf.kinds.base import Kind, Take
@@ -67,8 +67,11 @@ def _curve_kind(name: str, code: int, group: type) -> Kind:
     half_width = 2 * n  # geometry column of the half-width
     binomials = [math.comb(n - 1, m) for m in range(n)]
 
+    reach_at = 2 * CHORDS + 2  # guide: chord points, the reach, then a cubic's pieces
+    pieces_at = reach_at + 1
+
     @ti.func
-    def coverage_grad(geometry, p, aa_width):
+    def coverage_grad(geometry, guide, p, aa_width):
         """Coverage at ``p`` and its gradient with respect to the control points and the half-width."""
         grad = geometry * 0.0
         distance = 0.0 * p[0]
@@ -80,9 +83,9 @@ def _curve_kind(name: str, code: int, group: type) -> Kind:
             for j in ti.static(range(2)):
                 grad[j], grad[2 + j], grad[4 + j] = d0[j], d1[j], d2[j]
         else:
-            distance, d0, d1, d2, d3 = cubic_distance_grad(
-                p, point(geometry, 0), point(geometry, 1), point(geometry, 2), point(geometry, 3), reach
-            )
+            pieces = ti.Vector([guide[pieces_at + i] for i in ti.static(range(PIECE_VALUES))])
+            distance, piece, d_a, d_b, d_c = pieces_distance_grad(p, pieces, reach)
+            d0, d1, d2, d3 = piece_grad_to_cubic(piece, d_a, d_b, d_c)
             for j in ti.static(range(2)):
                 grad[j], grad[2 + j], grad[4 + j], grad[6 + j] = d0[j], d1[j], d2[j], d3[j]
         cov, along, d_half_width = band_coverage_grad(distance, geometry[half_width], aa_width)
@@ -116,13 +119,30 @@ def _curve_kind(name: str, code: int, group: type) -> Kind:
         return result
 
     @ti.func
-    def row_span(geometry, aa_width, y):
-        reach = geometry[half_width] + aa_width + slack(geometry)
+    def guide(geometry, aa_width):
+        """The points of the chord polyline, the reach of the coverage about it and, for a
+        cubic, the control points of its quadratic pieces."""
+        guide = ti.Vector([0.0] * (pieces_at + (PIECE_VALUES if n == 4 else 0))) + 0.0 * geometry[0]
+        for k in ti.static(range(CHORDS + 1)):
+            a = on_curve(geometry, k / CHORDS)
+            guide[2 * k], guide[2 * k + 1] = a[0], a[1]
+        guide[reach_at] = geometry[half_width] + aa_width + slack(geometry)
+        if ti.static(n == 4):
+            pieces = cubic_pieces(point(geometry, 0), point(geometry, 1), point(geometry, 2), point(geometry, 3))
+            for i in ti.static(range(PIECE_VALUES)):
+                guide[pieces_at + i] = pieces[i]
+        return guide
+
+    @ti.func
+    def row_span(guide, y):
+        reach = guide[reach_at]
         lo, hi = 1.0 + 0.0 * y, 0.0 * y
         for k in range(CHORDS):  # not unrolled: the loop body compiles once
-            a, b = on_curve(geometry, k / CHORDS), on_curve(geometry, (k + 1) / CHORDS)
-            chord_lo, chord_hi = pen.capsule_span(a, b, reach, y)
-            lo, hi = pen.merge_span(lo, hi, chord_lo, chord_hi)
+            a = ti.Vector([guide[2 * k], guide[2 * k + 1]])
+            b = ti.Vector([guide[2 * k + 2], guide[2 * k + 3]])
+            if ti.min(a[1], b[1]) - reach <= y <= ti.max(a[1], b[1]) + reach:  # else it misses the row
+                chord_lo, chord_hi = pen.capsule_span(a, b, reach, y)
+                lo, hi = pen.merge_span(lo, hi, chord_lo, chord_hi)
         return lo, hi
 
     @ti.func

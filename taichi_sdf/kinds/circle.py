@@ -74,7 +74,7 @@ def _distance_grad(geometry, p):
 
 
 @ti.func
-def coverage_grad(geometry, p, aa_width):
+def coverage_grad(geometry, guide, p, aa_width):
     """Coverage at ``p`` and its gradient with respect to (cx, cy, r)."""
     distance, grad = _distance_grad(geometry, p)
     return coverage(distance, aa_width), coverage_slope(distance, aa_width) * grad
@@ -108,12 +108,17 @@ def footprint(geometry, aa_width):
 
 
 @ti.func
-def row_span(geometry, aa_width, y):
+def guide(geometry, aa_width):
+    """The footprint disk: centre and radius."""
+    return ti.Vector([geometry[0], geometry[1], _reach(geometry, aa_width)])
+
+
+@ti.func
+def row_span(guide, y):
     """The chord of the footprint disk on the line at height ``y`` (empty: lo > hi)."""
-    reach = _reach(geometry, aa_width)
-    across = reach * reach - (y - geometry[1]) * (y - geometry[1])
+    across = guide[2] * guide[2] - (y - guide[1]) * (y - guide[1])
     half = ti.sqrt(ti.max(across, 0.0))
-    lo, hi = geometry[0] - half, geometry[0] + half
+    lo, hi = guide[0] - half, guide[0] + half
     if across <= 0.0:
         lo, hi = 1.0, 0.0
     return lo, hi

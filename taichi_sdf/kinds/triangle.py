@@ -103,7 +103,7 @@ def _within_edge_lines(geometry, p, aa_width):
 
 
 @ti.func
-def coverage_grad(geometry, p, aa_width):
+def coverage_grad(geometry, guide, p, aa_width):
     """Coverage at ``p`` and its gradient with respect to the six corner coordinates."""
     cov = 0.0 * p[0]
     grad = geometry * 0.0
@@ -145,18 +145,30 @@ def footprint(geometry, aa_width):
 
 
 @ti.func
-def row_span(geometry, aa_width, y):
-    """Where the line at height ``y`` lies within ``aa_width`` of all three edge lines (a
-    triangle holding the footprint, as :func:`_within_edge_lines` tests pixel by pixel)."""
+def guide(geometry, aa_width):
+    """The x-range of the corners grown by ``aa_width``, then each edge line moved out by
+    ``aa_width``: its outward unit normal and offset (the lines hold the footprint, as
+    :func:`_within_edge_lines` tests pixel by pixel)."""
     a, b, c = point(geometry, 0), point(geometry, 1), point(geometry, 2)
     ab, ac = b - a, c - a
     orientation = ti.math.sign(ab[0] * ac[1] - ab[1] * ac[0])
-    lo, hi = ti.min(a[0], b[0], c[0]) - aa_width, ti.max(a[0], b[0], c[0]) + aa_width
+    guide = ti.Vector([0.0] * 11) + 0.0 * geometry[0]
+    guide[0], guide[1] = ti.min(a[0], b[0], c[0]) - aa_width, ti.max(a[0], b[0], c[0]) + aa_width
     for k in ti.static(range(3)):
         start = point(geometry, k)
         edge = point(geometry, (k + 1) % 3) - start
         outward = orientation * ti.Vector([edge[1], -edge[0]]) / edge.norm()
-        lo, hi = clip_span(lo, hi, outward, outward.dot(start) + aa_width, y)
+        guide[2 + 3 * k], guide[3 + 3 * k], guide[4 + 3 * k] = outward[0], outward[1], outward.dot(start) + aa_width
+    return guide
+
+
+@ti.func
+def row_span(guide, y):
+    """Where the line at height ``y`` lies within the guide's three edge lines."""
+    lo, hi = guide[0], guide[1]
+    for k in ti.static(range(3)):
+        outward = ti.Vector([guide[2 + 3 * k], guide[3 + 3 * k]])
+        lo, hi = clip_span(lo, hi, outward, guide[4 + 3 * k], y)
     return lo, hi
 
 
