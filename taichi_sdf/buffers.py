@@ -69,7 +69,7 @@ class Buffers:
     Working buffers return to :data:`FREE_MEMORY` when this object is collected."""
 
     def __init__(self, example, free: FreeMemory = FREE_MEMORY):
-        self.torch = not isinstance(example, np.ndarray)
+        self.torch = type(example).__module__.split(".")[0] == "torch"  # not numpy, not a Taichi ndarray
         self.device = example.device if self.torch else None
         self.taichi = not self.torch and ti.lang.impl.current_cfg().arch not in (ti.x64, ti.arm64)
         self._free = free
@@ -77,7 +77,7 @@ class Buffers:
         weakref.finalize(self, _give_back, free, self._taken)
 
     def _key(self, dtype: str) -> tuple:
-        return ("torch" if self.torch else "numpy", dtype, str(self.device))
+        return ("torch" if self.torch else "taichi" if self.taichi else "numpy", dtype, str(self.device))
 
     def _fresh(self, shape: tuple, dtype: str):
         if self.torch:

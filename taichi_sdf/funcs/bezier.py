@@ -82,13 +82,18 @@ def _closest_t(p, a, b, c):
 
 
 @ti.func
-def _distance_bound(p, a, b, c):
-    """At most the distance from ``p`` to the quadratic a-b-c: its distance to the chord
-    a-c less the curve's greatest offset from that chord, |a - 2b + c| / 4 (the curve minus
-    the chord's point at the same t is -t(1 - t)(a - 2b + c))."""
-    chord = c - a
-    t = ti.math.clamp((p - a).dot(chord) / ti.max(chord.dot(chord), 1e-30), 0.0, 1.0)
-    return (p - a - t * chord).norm() - 0.25 * (a - 2.0 * b + c).norm()
+def _within(p, a, b, c, cutoff):
+    """Whether the quadratic a-b-c may come nearer to ``p`` than ``cutoff``: its control
+    points' box does (per axis first, no square root), and so does the chord a-c less the
+    curve's greatest offset from it, |a - 2b + c| / 4 (the curve minus the chord's point at
+    the same t is -t(1 - t)(a - 2b + c))."""
+    outside = ti.max(ti.min(a, b, c) - p, p - ti.max(a, b, c), 0.0)
+    near = ti.max(outside[0], outside[1]) < cutoff
+    if near:
+        chord = c - a
+        t = ti.math.clamp((p - a).dot(chord) / ti.max(chord.dot(chord), 1e-30), 0.0, 1.0)
+        near = (p - a - t * chord).norm() - 0.25 * (a - 2.0 * b + c).norm() < cutoff
+    return near
 
 
 @ti.func
@@ -97,7 +102,7 @@ def quadratic_distance_grad(p, a, b, c, cutoff):
     to a, b and c; ``cutoff`` and zero gradients where the curve is at least ``cutoff``
     away (no further work: a stroke's coverage there is zero)."""
     distance, d_a, d_b, d_c = cutoff + 0.0 * p[0], p * 0.0, p * 0.0, p * 0.0
-    if _distance_bound(p, a, b, c) < cutoff:
+    if _within(p, a, b, c, cutoff):
         t = _closest_t(p, a, b, c)
         offset = (1.0 - t) * (1.0 - t) * a + 2.0 * t * (1.0 - t) * b + t * t * c - p
         distance = safe_norm(offset)
