@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from taichi_sdf import Circles, RenderConfig, Renderer, Scene
-from taichi_sdf.drawing import drawing_target, init_pen
+from taichi_sdf.drawing import Reseeder, drawing_target, init_pen
 from taichi_sdf.init import init_circles, init_mesh, starting_scene
 from taichi_sdf.optim import Adam, fit
 from taichi_sdf.reference import render_reference
@@ -114,3 +114,29 @@ def test_fit_lowers_any_loss(loss):
     result = fit(target, scene, 40, renderer=Renderer(RenderConfig(dtype="f64")), loss=loss)
     assert result.loss < 0.7 * result.losses[0]
     assert result.mse == pytest.approx(np.mean((render_reference(result.scene) - target) ** 2), rel=1e-9)
+
+
+def test_adam_restart_forgets_only_the_moved_elements():
+    adam = Adam((3,))
+    values = np.zeros(3)
+    for _ in range(20):
+        values = adam.step(values, np.array([1.0, -2.0, 3.0]), 0.1)
+    adam.restart(np.array([False, True, False]))
+    stepped = adam.step(values, np.array([5.0, 5.0, 5.0]), 0.1)
+    assert stepped[1] - values[1] == pytest.approx(-0.1)  # a first step again: lr * sign(grad)
+    assert abs(stepped[0] - values[0]) < 0.1 and stepped[2] - values[2] == pytest.approx(-0.1, rel=0.2)
+
+
+def test_reseeder_moves_faded_strokes_where_ink_is_missing():
+    photo = small_target()
+    scene = init_pen(photo, 12, kind="curve", seed=0)
+    group = scene.shapes[0]
+    faded = group.opacity_array().copy()
+    faded[:3] = 0.05
+    scene = scene.replace(shapes=(group.with_parameters({"opacities": faded}),))
+    target = drawing_target(photo)
+    moved = Reseeder(photo, seed=1, share=1.0)(scene, np.ones_like(target), target).shapes[0]
+    points, before = moved.points.reshape(12, 4, 2), group.points.reshape(12, 4, 2)
+    assert np.all(np.any(points[:3] != before[:3], axis=(1, 2)))  # the faded ones moved
+    np.testing.assert_array_equal(points[3:], before[3:])  # the others did not
+    np.testing.assert_array_equal(moved.opacities, np.where(np.arange(12) < 3, 0.9, faded))
