@@ -20,22 +20,7 @@ from taichi_sdf.scene import CubicCurves, Scene, Strokes
 
 LUMINANCE = np.array([0.299, 0.587, 0.114])
 PEN_WIDTH = 1.4  # pixels: the width of a drawing's strokes
-
-
-def _tone(photo: np.ndarray, blur: float) -> tuple[np.ndarray, np.ndarray]:
-    """The photo's luminance (height, width), and the same lightly blurred and
-    contrast-stretched to [0, 1]."""
-    grey = photo @ LUMINANCE
-    smooth = ndimage.gaussian_filter(grey, blur)
-    low, high = np.percentile(smooth, [2, 98])
-    return grey, np.clip((smooth - low) / max(high - low, 1e-6), 0.0, 1.0)
-
-
-def sketch_target(photo: np.ndarray, blur: float = 1.0) -> np.ndarray:
-    """The photo's luminance, lightly blurred and contrast-stretched to [0, 1], as an RGB
-    image (height, width, 3): what ink hatching reproduces."""
-    _, tone = _tone(photo, blur)
-    return np.repeat(tone[..., None], 3, axis=2)
+INK_OPACITY = 0.9  # of a stroke when it is drawn (or re-seeded)
 
 
 def edge_field(photo: np.ndarray, sigma: float = 1.5) -> tuple[np.ndarray, np.ndarray]:
@@ -50,12 +35,20 @@ def edge_field(photo: np.ndarray, sigma: float = 1.5) -> tuple[np.ndarray, np.nd
     return strength, along
 
 
+def _ink(photo: np.ndarray, strength: np.ndarray) -> np.ndarray:
+    """How dark a drawing of ``photo`` is (height, width, in [0, 1]): where its edges are
+    (``strength`` from :func:`edge_field`), and a little where its blurred, contrast-stretched
+    luminance is darkest."""
+    tone = ndimage.gaussian_filter(photo @ LUMINANCE, 1.0)
+    low, high = np.percentile(tone, [2, 98])
+    tone = np.clip((tone - low) / max(high - low, 1e-6), 0.0, 1.0)
+    return np.clip(np.maximum(1.2 * strength - 0.1, 0.5 * (1.0 - tone) ** 3), 0.0, 1.0)
+
+
 def drawing_target(photo: np.ndarray) -> np.ndarray:
     """What a pen drawing of ``photo`` (height, width, 3) should look like: white paper,
     dark where the photo has edges, grey where it is darkest. RGB (height, width, 3)."""
-    _, tone = _tone(photo, 1.0)
-    strength, _ = edge_field(photo)
-    ink = np.clip(np.maximum(1.2 * strength - 0.1, 0.5 * (1.0 - tone) ** 3), 0.0, 1.0)
+    ink = _ink(photo, edge_field(photo)[0])
     return np.repeat((1.0 - ink)[..., None], 3, axis=2)
 
 
@@ -128,11 +121,10 @@ def cubics_through(polylines: np.ndarray, shortest: float = 2.0) -> np.ndarray:
     return np.concatenate([start[:, None], controls, end[:, None]], axis=1)
 
 
-def traced_strokes(photo: np.ndarray, ink: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
+def traced_strokes(edges: tuple, ink: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
     """Control points (n, 4, 2) of ``n`` cubic strokes seeded where ``ink`` (height,
-    width, >= 0) is strong and traced along the photo's edges."""
-    strength, along = edge_field(photo)
-    return cubics_through(trace_contours(sample_pixels(ink**2, n, rng), strength, along))
+    width, >= 0) is strong and traced along ``edges`` (:func:`edge_field` of the photo)."""
+    return cubics_through(trace_contours(sample_pixels(ink**2, n, rng), *edges))
 
 
 def init_pen(photo: np.ndarray, n: int, kind: str = "curve", seed: int = 0, width: float = PEN_WIDTH) -> Scene:
@@ -142,9 +134,9 @@ def init_pen(photo: np.ndarray, n: int, kind: str = "curve", seed: int = 0, widt
     if n <= 0:
         raise ValueError(f"the number of strokes must be positive, got {n}")
     height, width_px = photo.shape[:2]
-    ink = 1.0 - drawing_target(photo)[..., 0]
-    controls = traced_strokes(photo, ink, n, np.random.default_rng(seed))
-    fill = {"widths": np.full(n, width), "colours": np.zeros((n, 3)), "opacities": np.full(n, 0.9)}
+    edges = edge_field(photo)
+    controls = traced_strokes(edges, _ink(photo, edges[0]), n, np.random.default_rng(seed))
+    fill = {"widths": np.full(n, width), "colours": np.zeros((n, 3)), "opacities": np.full(n, INK_OPACITY)}
     if kind == "curve":
         group = CubicCurves(controls.reshape(-1, 2), np.arange(4 * n).reshape(n, 4), **fill)
     elif kind == "segment":
@@ -165,7 +157,7 @@ class Reseeder:
     """
 
     def __init__(self, photo: np.ndarray, seed: int = 0, faint=0.1, shortest=1.0, longest=80.0, share=0.1):
-        self.photo = photo
+        self.edges = edge_field(photo)  # once: every call traces along the same edges
         self.rng = np.random.default_rng(seed)
         self.faint, self.shortest, self.longest, self.share = faint, shortest, longest, share
 
@@ -182,9 +174,9 @@ class Reseeder:
         if len(chosen) == 0:
             return scene
         missing = ndimage.gaussian_filter(np.clip(image - target, 0.0, None).mean(axis=2), 2.0)
-        controls = traced_strokes(self.photo, missing, len(chosen), self.rng)
+        controls = traced_strokes(self.edges, missing, len(chosen), self.rng)
         points = group.points.copy()
         points[index[chosen]] = controls[:, [0, -1]] if group.CORNERS == 2 else controls
         opacities = group.opacity_array().copy()
-        opacities[chosen] = 0.9
+        opacities[chosen] = INK_OPACITY
         return scene.replace(shapes=(group.with_parameters({"points": points, "opacities": opacities}),) + scene.shapes[1:])

@@ -179,10 +179,10 @@ def stroke3_from_scene(scene: Scene, scale: float = 1.0, origin=(0.0, 0.0)) -> n
     """The stroke-3 sketch (N, 3) of a scene's pen group (its only group of
     :class:`~taichi_sdf.scene.Strokes`, quadratic or cubic curves): primitives that start
     where the previous one ended continue its stroke; sketch point = (pixel - origin) / scale."""
-    groups = [g for g in scene.shapes if isinstance(g, (Strokes, QuadraticCurves, CubicCurves))]
-    if len(groups) != 1 or len(scene.shapes) != 1:
-        raise Stroke3Error("stroke-3 holds one group of strokes or curves; this scene has " + _kinds(scene))
-    group = groups[0]
+    if len(scene.shapes) != 1 or not isinstance(scene.shapes[0], (Strokes, QuadraticCurves, CubicCurves)):
+        kinds = ", ".join(type(g).__name__ for g in scene.shapes)
+        raise Stroke3Error(f"stroke-3 holds one group of strokes or curves; this scene has {kinds}")
+    group = scene.shapes[0]
     index = getattr(group, group.INDEX)
     strokes: list[list[int]] = []  # point indices of each stroke
     for start, end in zip(index[:, 0], index[:, -1]):
@@ -192,7 +192,3 @@ def stroke3_from_scene(scene: Scene, scale: float = 1.0, origin=(0.0, 0.0)) -> n
             strokes.append([start] if start == end else [start, end])
     origin = np.asarray(origin, dtype=np.float64)
     return sketch_from_strokes([(group.points[stroke] - origin) / scale for stroke in strokes])
-
-
-def _kinds(scene: Scene) -> str:
-    return ", ".join(type(g).__name__ for g in scene.shapes) or "no groups"

@@ -158,8 +158,8 @@ def cubic_pieces(p0, p1, p2, p3):
 def pieces_distance_grad(p, pieces, cutoff):
     """Distance from ``p`` to the quadratic pieces of :func:`cubic_pieces`, the nearest
     piece's number and the gradients with respect to its three control points; ``cutoff``,
-    piece -1 and zero gradients where every piece is at least ``cutoff`` away. A piece whose
-    control points' box is farther than the best piece so far is not solved."""
+    piece -1 and zero gradients where every piece is at least ``cutoff`` away. A piece that
+    cannot come nearer than the best piece so far (see :func:`_within`) is not solved."""
     best, nearest = cutoff + 0.0 * p[0], -1
     d_a, d_b, d_c = p * 0.0, p * 0.0, p * 0.0
     for j in ti.static(range(CUBIC_PIECES)):
