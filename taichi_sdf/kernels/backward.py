@@ -34,7 +34,7 @@ import functools
 
 import taichi as ti
 
-from taichi_sdf.kernels.forward import NO_EVENT
+from taichi_sdf.kernels.forward import NO_EVENT, OPAQUE
 from taichi_sdf.kernels.rows import entry_pixels, fill_at, load_row, pixel_centre, row_columns, tile_pixels, tiles_across
 from taichi_sdf.table import COLOUR, COLUMNS, GEOMETRY_SIZE, OPACITY, SLOPE
 
@@ -48,6 +48,7 @@ def backward_kernel(
     """The backward kernel matching :func:`~taichi_sdf.kernels.forward.forward_kernel`."""
     real = {"f32": ti.f32, "f64": ti.f64}[dtype]
     layered = mode in ("over", "alpha")
+    opaque = OPAQUE[dtype]
 
     @ti.func
     def start_pixel(b, y, x, g, bg, state: ti.template(), events: ti.template(), scratch: ti.template()):
@@ -88,7 +89,7 @@ def backward_kernel(
             others = 0.0 * alpha  # the product of the other entries' factors
             if zeros == 0:
                 others = state[b, y, x, 0] / (1.0 - alpha)
-            elif zeros == 1 and alpha >= 1.0:
+            elif zeros == 1 and alpha >= real(opaque):
                 others = state[b, y, x, 0]
             d_colour = ti.Vector([scratch[b, y, x, 2 + c] for c in ti.static(range(3))])
             d_alpha = -scratch[b, y, x, 0] * others + scratch[b, y, x, 1] + d_colour.dot(colour)

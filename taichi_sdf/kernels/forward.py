@@ -21,6 +21,12 @@ entry's footprint box and updates their running state, kept per pixel (never per
   backward restarts from there, and the forward skips the rest of the list for that
   pixel (the area left, under ``TINY``, is below rounding). State: the final R (the
   background's weight), and the record.
+
+Undoing a factor ``1 - a`` divides by it, which is ill-conditioned as ``a`` nears 1, and
+the backward pass recomputes ``a`` in another kernel, where it may round an ulp apart.
+So an ``a = o cov`` of at least ``OPAQUE`` counts as exactly 1 in ``alpha`` and
+``softor`` (it takes all that remains, or is a zero factor): the image changes by at most
+``1 - OPAQUE`` of the remaining area, and no division ever meets a factor below it.
 """
 
 import functools
@@ -33,6 +39,7 @@ from taichi_sdf.kernels.rows import entry_pixels, fill_at, load_row, pixel_centr
 
 NO_EVENT = -1  # a pixel whose remaining area never fell below TINY (below every entry)
 TINY = {"f32": 1e-30, "f64": 1e-280}  # far above the smallest normal number of the type
+OPAQUE = {"f32": 1.0 - 1e-4, "f64": 1.0 - 1e-10}  # an entry's o cov from which it is opaque
 STATE_WIDTH = {"mean": 4, "over": 2, "alpha": 2, "softor": 5}  # floats kept per pixel
 
 
@@ -41,7 +48,8 @@ def forward_kernel(kinds_present: tuple, mode: str, dtype: str, linear: bool, cu
     """The forward kernel of one static configuration (``kinds_present``: the Kind objects
     that the scene uses; ``linear``: whether any fill is a linear gradient)."""
     real = {"f32": ti.f32, "f64": ti.f64}[dtype]
-    tiny = TINY[dtype]
+    # Used as real(...): a bare literal takes default_fp (1e-280 is 0.0 in f32).
+    tiny, opaque = TINY[dtype], OPAQUE[dtype]
     layered = mode in ("over", "alpha")
 
     @ti.func
@@ -56,7 +64,7 @@ def forward_kernel(kinds_present: tuple, mode: str, dtype: str, linear: bool, cu
                 state[b, y, x, 1 + c] = state[b, y, x, 1 + c] + weight * colour[c]
         elif ti.static(mode == "softor"):
             alpha = opacity * cov
-            if alpha < 1.0:
+            if alpha < real(opaque):
                 state[b, y, x, 0] = state[b, y, x, 0] * (1.0 - alpha)
             else:
                 events[b, y, x] = events[b, y, x] + 1  # a factor of zero, counted apart
@@ -76,10 +84,10 @@ def forward_kernel(kinds_present: tuple, mode: str, dtype: str, linear: bool, cu
             else:
                 alpha = opacity * cov
                 weight = remaining * alpha
-                after = remaining * (1.0 - alpha)
+                after = remaining * (1.0 - alpha) if alpha < real(opaque) else 0.0 * remaining
             for c in ti.static(range(3)):
                 image[b, y, x, c] = image[b, y, x, c] + weight * colour[c]
-            if after < tiny:
+            if after < real(tiny):
                 events[b, y, x] = entry
                 state[b, y, x, 1] = remaining
             state[b, y, x, 0] = after
@@ -135,7 +143,7 @@ def forward_kernel(kinds_present: tuple, mode: str, dtype: str, linear: bool, cu
                             for y in range(py0, py1 + 1):
                                 sx0, sx1 = row_columns(kind, culling, guide, y, px0, px1, real)
                                 for x in range(sx0, sx1 + 1):
-                                    if ti.static(not layered) or state[b, y, x, 0] >= tiny:
+                                    if ti.static(not layered) or state[b, y, x, 0] >= real(tiny):
                                         p = pixel_centre(x, y, real)
                                         cov, _cov_grad = kind.coverage_grad(geometry, guide, p, aa_width)
                                         if cov > 0.0:
