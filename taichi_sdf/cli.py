@@ -242,7 +242,7 @@ def fit_plan(shape: str, args: argparse.Namespace, started: float) -> Callable[[
     check_image_size(1, target.shape[1], target.shape[0])
     loss = get_loss(args.loss)
     config = RenderConfig(tile_size=args.tile, aa_width=args.aa, mode=args.mode)
-    start = starting_scene(shape, target, args.n, args.seed, getattr(args, "fill", "linear"), args.mode)
+    start = starting_scene(shape, target, args.n, args.seed, getattr(args, "fill", "linear"), args.mode, args.aa)
     scene = start.scene
     if args.resume:
         scene = _resumed_scene(args.resume, shape, scene)

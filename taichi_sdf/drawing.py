@@ -156,6 +156,8 @@ class Reseeder:
     ``share`` of all strokes per call, where the render is lighter than the target.
     """
 
+    every = 50  # steps between calls
+
     def __init__(self, photo: np.ndarray, seed: int = 0, faint=0.1, shortest=1.0, longest=80.0, share=0.1):
         self.edges = edge_field(photo)  # once: every call traces along the same edges
         self.rng = np.random.default_rng(seed)

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from taichi_sdf.densify import Densifier, mean_in_disk
 from taichi_sdf.drawing import Reseeder, drawing_target, init_pen
+from taichi_sdf.raster import RenderConfig
 from taichi_sdf.scene import Circles, Scene, Triangles
 
 
@@ -50,7 +52,7 @@ def init_circles(target: np.ndarray, n: int, fill: str = "linear", seed: int = 0
     radii = np.clip(radii, 2.0, 0.5 * max(width, height))
     order = np.argsort(-radii, kind="stable")  # large ones at the back, details on top
     centres, radii = centres[order], radii[order]
-    colours = np.array([_mean_in_disk(target, c, r) for c, r in zip(centres, radii)])
+    colours = np.array([mean_in_disk(target, c, r) for c, r in zip(centres, radii)])
     slopes = np.zeros((n, 3, 2)) if fill == "linear" else None
     return Scene(width, height, target.reshape(-1, 3).mean(axis=0), (Circles(centres, radii, colours, slopes),))
 
@@ -126,16 +128,6 @@ def _sample(image: np.ndarray, points: np.ndarray) -> np.ndarray:
     return image[rows, cols]
 
 
-def _mean_in_disk(image: np.ndarray, centre: np.ndarray, radius: float) -> np.ndarray:
-    height, width = image.shape[:2]
-    x0, x1 = int(max(0, centre[0] - radius)), int(min(width, centre[0] + radius + 1))
-    y0, y1 = int(max(0, centre[1] - radius)), int(min(height, centre[1] + radius + 1))
-    ys, xs = np.mgrid[y0:y1, x0:x1] + 0.5
-    inside = (xs - centre[0]) ** 2 + (ys - centre[1]) ** 2 <= radius * radius
-    patch = image[y0:y1, x0:x1][inside]
-    return patch.mean(axis=0) if len(patch) else image[min(int(centre[1]), height - 1), min(int(centre[0]), width - 1)]
-
-
 @dataclass(frozen=True)
 class ShapeRecipe:
     """How a fit of one shape starts by default: count, steps, compositing mode, anti-aliasing
@@ -178,24 +170,34 @@ class Start:
 
 
 def starting_scene(
-    shape: str, target: np.ndarray, n: int, seed: int = 0, fill: str = "linear", mode: str = "over"
+    shape: str,
+    target: np.ndarray,
+    n: int,
+    seed: int = 0,
+    fill: str = "linear",
+    mode: str = "over",
+    aa_width: float = 1.0,
 ) -> Start:
     """How a fit of ``n`` ``shape``s (a key of :data:`SHAPES`) to ``target`` (height,
-    width, 3) starts. In depth-ordered modes every shape learns an opacity; pen drawings
-    keep black ink of one width on white and re-seed strokes they give up on."""
+    width, 3) starts, to be rendered in ``mode`` with an anti-aliasing band of
+    ``aa_width`` pixels. In depth-ordered modes every shape learns an opacity; circles
+    move where the error is (:class:`~taichi_sdf.densify.Densifier`); pen drawings keep
+    black ink of one width on white and re-seed strokes they give up on."""
     if shape in PEN_SHAPES:
         scene = init_pen(target, n, kind=shape, seed=seed)
         rates = {"colours": 0.0, "widths": 0.0, "background": 0.0, "points": 0.2}
         return Start(scene, drawing_target(target), rates, Reseeder(target, seed=seed))
+    relocate = None
     if shape in ("mesh", "triangle"):
         scene = init_mesh(target, n, fill=fill, seed=seed)
         if shape == "triangle":
             scene = scene.replace(shapes=(scene.shapes[0].unshared(),))
     elif shape == "circle":
         scene = init_circles(target, n, fill=fill, seed=seed)
+        relocate = Densifier(RenderConfig(mode=mode, aa_width=aa_width), seed=seed)
     else:
         raise ValueError(f"unknown shape {shape!r}; choose from {', '.join(SHAPES)}")
     group = scene.shapes[0]
     if mode != "mean" and group.opacities is None:
         scene = scene.replace(shapes=(group.with_parameters({"opacities": np.ones(len(group))}),))
-    return Start(scene, target, {})
+    return Start(scene, target, {}, relocate)

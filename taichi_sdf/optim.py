@@ -135,7 +135,7 @@ def fit(
     loss: str | Loss = "mse",
     anneal: float = 1.0,
     relocate: Callable[[Scene, np.ndarray, np.ndarray], Scene] | None = None,
-    relocate_every: int = 50,
+    relocate_every: int | None = None,
 ) -> FitResult:
     """Fit ``scene`` to ``target`` (height, width, 3 floats in [0, 1]) by Adam on ``loss``.
 
@@ -149,8 +149,9 @@ def fit(
     ink further away) and narrows it geometrically to the renderer's over the first
     :data:`ANNEAL_SHARE` of the steps; the best scene is then chosen among the sharp steps.
     ``relocate(scene, image, target) -> scene`` (e.g. :class:`taichi_sdf.drawing.Reseeder`)
-    runs every ``relocate_every`` steps until :data:`RELOCATE_UNTIL` of them, and the values
-    it changes restart their Adam moments.
+    runs every ``relocate_every`` steps (by default the hook's ``every`` attribute, else 50)
+    until :data:`RELOCATE_UNTIL` of them, and the values it changes restart their Adam
+    moments.
     Ctrl-C stops the loop early: the result then has ``interrupted=True`` and still holds
     the best scene seen. Returns the best scene, not the last.
     """
@@ -158,6 +159,8 @@ def fit(
         raise ValueError(f"steps must be positive, got {steps}")
     if not 1.0 <= anneal < math.inf:
         raise ValueError(f"anneal must be a factor of at least 1, got {anneal}")
+    if relocate_every is None:
+        relocate_every = getattr(relocate, "every", 50)
     if relocate_every <= 0:
         raise ValueError(f"relocate_every must be positive, got {relocate_every}")
     check_target(target, scene)
