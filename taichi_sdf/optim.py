@@ -183,7 +183,7 @@ def fit(
             frame = Renderer(replace(renderer.config, aa_width=band)).forward(current)
             value, image_grad = loss.value_and_grad(frame.image, target)
             result.losses.append(value)
-            result.mses.append(float(np.mean((frame.image - target) ** 2)))
+            result.mses.append(value if loss.name == "mse" else float(np.mean((frame.image - target) ** 2)))
             if step <= sharp_from or value < result.loss:  # softened steps are not compared
                 result.scene, result.loss, result.mse = current, value, result.mses[-1]
             grads = frame.backward(image_grad).parameters()
