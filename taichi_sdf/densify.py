@@ -1,5 +1,5 @@
-"""Densify and prune during a fit: move the circles that contribute least to where the
-error is largest.
+"""Densify and prune during a fit: move the circles (or free triangles) that contribute
+least to where the error is largest.
 
 A fit by gradient descent settles with some circles that barely matter (hidden under
 others, or spent on a flat patch that their neighbours already explain) while elsewhere a
@@ -8,19 +8,30 @@ blob of error stays, because no circle is near enough to feel it. :class:`Densif
 (:func:`removal_costs`: how much the loss would grow without it) with what a new circle
 could gain (:func:`insertion_gains`: the error a disk of one colour would take away) and
 moves a circle wherever a place gains more than the circle is worth. On chelsea with 256
-circles this lifts the plateau from 27.2 dB to 27.6-27.7 dB in the same 800 steps.
+circles this lifts the plateau from 27.2 dB to 27.6-27.7 dB in the same 800 steps; 450
+free triangles go from 29.2 to 29.7 dB.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from scipy import ndimage
 
 from taichi_sdf.raster import RenderConfig
 from taichi_sdf.render import Frame, Renderer
-from taichi_sdf.scene import Circles, Scene
+from taichi_sdf.scene import Circles, Scene, Triangles
 
 GAIN_RADII = (2.0, 3.0, 5.0, 8.0, 12.0)  # pixels: the sizes a new circle is tried at
+TRIANGLE_REACH = math.sqrt(4 * math.pi / (3 * math.sqrt(3)))  # circumradius / radius of a disk's area
+
+
+def _movable(group) -> bool:
+    """Circles, or triangles that share no vertices (a mesh would tear)."""
+    if isinstance(group, Circles):
+        return True
+    return isinstance(group, Triangles) and len(np.unique(group.faces)) == group.faces.size
 
 
 def removal_costs(frame: Frame, target: np.ndarray, probes: int, rng: np.random.Generator) -> np.ndarray:
@@ -84,14 +95,16 @@ def best_places(gains: np.ndarray, radii: np.ndarray, count: int) -> tuple[np.nd
 
 
 class Densifier:
-    """Moves the circles a fit gains least from to where a new one gains most.
+    """Moves the circles (or free triangles) a fit gains least from to where a new one
+    gains most.
 
     Called as ``densifier(scene, image, target)`` (a :func:`~taichi_sdf.optim.fit`
     ``relocate`` hook; run it every :attr:`every` steps), it renders ``scene`` with
     ``config``, takes the ``share`` of the first group's circles with the lowest
     :func:`removal_costs` and moves each to one of the best places of
     :func:`insertion_gains` that gains more than the circle costs, as a flat circle of
-    the target's mean colour there, fully opaque, in its own depth slot.
+    the target's mean colour there (or an equilateral triangle of the disk's area), fully
+    opaque, in its own depth slot.
     """
 
     every = 25  # steps between calls that worked best on chelsea (27.67 dB; 27.58 at 50)
@@ -103,8 +116,11 @@ class Densifier:
 
     def __call__(self, scene: Scene, image: np.ndarray, target: np.ndarray) -> Scene:
         group = scene.shapes[0]
-        if not isinstance(group, Circles):
-            raise ValueError(f"Densifier moves circles; the scene's first group holds {type(group).__name__}")
+        if not _movable(group):
+            raise ValueError(
+                f"Densifier moves circles or free triangles; the scene's first group holds {type(group).__name__}"
+                + (" sharing vertices" if isinstance(group, Triangles) else "")
+            )
         opaque = group.with_parameters({"opacities": group.opacity_array()})  # the same render, with opacities
         frame = self.renderer.forward(scene.replace(shapes=(opaque,) + scene.shapes[1:]))
         costs = removal_costs(frame, target, self.probes, self.rng)
@@ -117,8 +133,13 @@ class Densifier:
         if len(moved) == 0:
             return scene
         values = {key: np.array(value, dtype=np.float64) for key, value in opaque.parameters().items()}
-        values["centres"][moved] = centres[worth]
-        values["radii"][moved] = radii[worth]
+        if isinstance(group, Circles):
+            values["centres"][moved] = centres[worth]
+            values["radii"][moved] = radii[worth]
+        else:  # an equilateral triangle of the disk's area, turned at random
+            turn = self.rng.uniform(0, 2 * np.pi, (len(moved), 1)) + [0.0, 2 * np.pi / 3, 4 * np.pi / 3]
+            corners = np.stack([np.cos(turn), np.sin(turn)], -1) * (TRIANGLE_REACH * radii[worth])[:, None, None]
+            values["vertices"][group.faces[moved]] = centres[worth][:, None] + corners
         values["colours"][moved] = [mean_in_disk(target, c, r) for c, r in zip(centres[worth], radii[worth])]
         values["opacities"][moved] = 1.0
         if "slopes" in values:

@@ -181,7 +181,7 @@ def starting_scene(
     """How a fit of ``n`` ``shape``s (a key of :data:`SHAPES`) to ``target`` (height,
     width, 3) starts, to be rendered in ``mode`` with an anti-aliasing band of
     ``aa_width`` pixels. In depth-ordered modes every shape learns an opacity; circles
-    move where the error is (:class:`~taichi_sdf.densify.Densifier`); pen drawings keep
+    and free triangles move where the error is (:class:`~taichi_sdf.densify.Densifier`); pen drawings keep
     black ink of one width on white and re-seed strokes they give up on."""
     if shape in PEN_SHAPES:
         scene = init_pen(target, n, kind=shape, seed=seed)
@@ -192,6 +192,7 @@ def starting_scene(
         scene = init_mesh(target, n, fill=fill, seed=seed)
         if shape == "triangle":
             scene = scene.replace(shapes=(scene.shapes[0].unshared(),))
+            relocate = Densifier(RenderConfig(mode=mode, aa_width=aa_width), seed=seed)
     elif shape == "circle":
         scene = init_circles(target, n, fill=fill, seed=seed)
         relocate = Densifier(RenderConfig(mode=mode, aa_width=aa_width), seed=seed)

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from taichi_sdf import Circles, RenderConfig, Renderer, Scene
+from taichi_sdf import Circles, RenderConfig, Renderer, Scene, Strokes, Triangles
 from taichi_sdf.densify import Densifier, best_places, insertion_gains, removal_costs
 from taichi_sdf.optim import fit
 from taichi_sdf.reference import render_reference
@@ -51,25 +51,36 @@ def test_insertion_gains_find_a_missing_disk():
     assert chosen_gains[0] > 5 * chosen_gains[1]  # the rest is the disk's fringe, two radii away
 
 
-def test_densifier_moves_a_useless_circle_to_the_missing_ink():
+def useless_pair(kind: str):
+    """Shape 0 hidden under shape 1, which matches the grey it sits on."""
+    if kind == "circle":
+        return Circles([[10.0, 10.0], [10.0, 10.0]], [3.0, 6.0], [[1.0, 0.0, 0.0], [0.5, 0.5, 0.5]], None, [1.0, 1.0])
+    corners = np.array([[0.0, -1.0], [0.87, 0.5], [-0.87, 0.5]])
+    vertices = np.vstack([[10.0, 10.0] + 3 * corners, [10.0, 10.0] + 9 * corners])
+    return Triangles(vertices, [[0, 1, 2], [3, 4, 5]], [[1.0, 0.0, 0.0], [0.5, 0.5, 0.5]], None, [1.0, 1.0])
+
+
+@pytest.mark.parametrize("kind", ["circle", "free triangle"])
+def test_densifier_moves_a_useless_shape_to_the_missing_ink(kind):
     target = np.full((32, 40, 3), 0.5)
     yy, xx = np.mgrid[0:32, 0:40] + 0.5
     target[(xx - 30.5) ** 2 + (yy - 20.5) ** 2 <= 16.0] = [0.1, 0.2, 0.9]
-    # Circle 0 is hidden under circle 1, which matches the grey it sits on.
-    circles = Circles([[10.0, 10.0], [10.0, 10.0]], [3.0, 6.0], [[1.0, 0.0, 0.0], [0.5, 0.5, 0.5]], None, [1.0, 1.0])
-    scene = Scene(40, 32, [0.5, 0.5, 0.5], (circles,))
+    group = useless_pair(kind)
+    scene = Scene(40, 32, [0.5, 0.5, 0.5], (group,))
     moved = Densifier(RenderConfig(mode="over", dtype="f64"), share=0.5)(scene, None, target).shapes[0]
-    assert np.linalg.norm(moved.centres[0] - [30.5, 20.5]) <= 1.0
+    image = render_reference(scene.replace(shapes=(moved,)), mode="over")
+    assert np.mean((image - target) ** 2) < 0.5 * np.mean((render_reference(scene, mode="over") - target) ** 2)
     np.testing.assert_allclose(moved.colours[0], [0.1, 0.2, 0.9], atol=0.05)
-    np.testing.assert_array_equal(moved.centres[1], circles.centres[1])  # worth more than any place
+    np.testing.assert_array_equal(moved.parameters()["colours"][1], group.colours[1])  # worth more than any place
 
 
-def test_densifier_refuses_other_shapes():
-    from taichi_sdf import Triangles
-
-    scene = Scene(8, 8, [0, 0, 0], (Triangles([[0, 0], [8, 0], [0, 8]], [[0, 1, 2]], [[1, 1, 1]]),))
-    with pytest.raises(ValueError, match="moves circles"):
-        Densifier()(scene, None, np.zeros((8, 8, 3)))
+def test_densifier_refuses_what_it_cannot_move():
+    mesh = Triangles([[0, 0], [8, 0], [0, 8], [8, 8]], [[0, 1, 2], [1, 3, 2]], [[1, 1, 1], [0, 0, 0]])
+    with pytest.raises(ValueError, match="sharing vertices"):
+        Densifier()(Scene(8, 8, [0, 0, 0], (mesh,)), None, np.zeros((8, 8, 3)))
+    strokes = Strokes([[1, 1], [6, 6]], [[0, 1]], [2.0], [[1, 1, 1]])
+    with pytest.raises(ValueError, match="moves circles or free triangles"):
+        Densifier()(Scene(8, 8, [0, 0, 0], (strokes,)), None, np.zeros((8, 8, 3)))
 
 
 def test_densified_fit_beats_a_plain_one():
