@@ -99,10 +99,11 @@ class Densifier:
     gains most.
 
     Called as ``densifier(scene, image, target)`` (a :func:`~taichi_sdf.optim.fit`
-    ``relocate`` hook; run it every :attr:`every` steps), it renders ``scene`` with
-    ``config``, takes the ``share`` of the first group's circles with the lowest
-    :func:`removal_costs` and moves each to one of the best places of
-    :func:`insertion_gains` that gains more than the circle costs, as a flat circle of
+    ``relocate`` hook; run it every :attr:`every` steps), it renders ``scene`` itself with
+    ``config`` (``image``, the render of the step before, is not used), takes the
+    ``share`` of the first group's shapes with the lowest :func:`removal_costs` and moves
+    each to one of the best places of :func:`insertion_gains` that gains more than the
+    shape costs, as a flat circle of
     the target's mean colour there (or an equilateral triangle of the disk's area), fully
     opaque, in its own depth slot.
     """
