@@ -20,7 +20,7 @@ from taichi_sdf.optim import fit, mse_to_psnr
 from taichi_sdf.raster import RenderConfig
 from taichi_sdf.render import Renderer
 
-LEVELS = (27.0, 27.2, 27.5)  # dB
+LEVELS = (27.0, 27.2, 27.5)  # dB, for chelsea
 
 
 def timed_fit(target, start, steps: int, renderer: Renderer, relocate) -> tuple[np.ndarray, np.ndarray]:

@@ -246,6 +246,8 @@ def fit_plan(shape: str, args: argparse.Namespace, started: float) -> Callable[[
     scene = start.scene
     if args.resume:
         scene = _resumed_scene(args.resume, shape, scene)
+        if shape == "triangle":  # free triangles, whatever the file shares (a mesh's vertices)
+            scene = scene.replace(shapes=(scene.shapes[0].unshared(),))
     if args.background is not None:
         scene = scene.replace(background=args.background)
         start.learning_rates["background"] = 0.0

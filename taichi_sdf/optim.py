@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from taichi_sdf.losses import Loss, get_loss
+from taichi_sdf.losses import MSE, Loss, get_loss
 from taichi_sdf.raster import RenderConfig
 from taichi_sdf.render import Renderer
 from taichi_sdf.scene import Scene
@@ -44,6 +44,11 @@ class Adam:
         v_hat = self.v / (1 - self.beta2**self.t)
         return params - lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
+    def reorder(self, order: np.ndarray) -> None:
+        """Permute the state along the first axis with the values: position i takes the
+        state of ``order[i]``."""
+        self.m, self.v, self.t = self.m[order], self.v[order], self.t[order]
+
     def restart(self, elements: np.ndarray) -> None:
         """Forget the moments of the elements where the boolean mask ``elements`` is true
         (values that were moved by hand), as if they had never been stepped."""
@@ -60,6 +65,17 @@ def learning_rates_and_bounds(scene: Scene) -> tuple[dict[str, float], dict[str,
         rates[key] = (group.LEARNING_RATES if group is not None else {}).get(name, FILL_LEARNING_RATES.get(name))
         bounds[key] = {**FILL_BOUNDS, **(group.BOUNDS if group is not None else {})}.get(name, (-np.inf, np.inf))
     return rates, bounds
+
+
+@dataclass(frozen=True)
+class Relocated:
+    """What a ``relocate`` hook of :func:`fit` returns when it also reorders values: the
+    scene, and for each parameter key it permuted along the first axis the permutation
+    (new position -> old index), so that the optimiser's state moves with the values.
+    A hook that only changes values returns the scene itself."""
+
+    scene: Scene
+    orders: dict[str, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -148,7 +164,8 @@ def fit(
     ``anneal`` > 1 starts the anti-aliasing band that many times wider (soft edges feel
     ink further away) and narrows it geometrically to the renderer's over the first
     :data:`ANNEAL_SHARE` of the steps; the best scene is then chosen among the sharp steps.
-    ``relocate(scene, image, target) -> scene`` (e.g. :class:`taichi_sdf.drawing.Reseeder`)
+    ``relocate(scene, image, target) -> scene`` or :class:`Relocated` (e.g.
+    :class:`taichi_sdf.drawing.Reseeder`, :class:`taichi_sdf.densify.Densifier`)
     runs every ``relocate_every`` steps (by default the hook's ``every`` attribute, else 50)
     until :data:`RELOCATE_UNTIL` of them, and the values it changes restart their Adam
     moments.
@@ -183,7 +200,7 @@ def fit(
             frame = Renderer(replace(renderer.config, aa_width=band)).forward(current)
             value, image_grad = loss.value_and_grad(frame.image, target)
             result.losses.append(value)
-            result.mses.append(value if loss.name == "mse" else float(np.mean((frame.image - target) ** 2)))
+            result.mses.append(value if type(loss) is MSE else float(np.mean((frame.image - target) ** 2)))
             if step <= sharp_from or value < result.loss:  # softened steps are not compared
                 result.scene, result.loss, result.mse = current, value, result.mses[-1]
             grads = frame.backward(image_grad).parameters()
@@ -194,8 +211,13 @@ def fit(
                 if key.endswith(".slopes") and svg_gradients:
                     values[key] = rank_one(values[key])
             if relocate is not None and step % relocate_every == relocate_every - 1 and step < RELOCATE_UNTIL * steps:
-                moved = relocate(scene.with_parameters(values), frame.image, target).parameters()
+                moved = relocate(scene.with_parameters(values), frame.image, target)
+                orders = moved.orders if isinstance(moved, Relocated) else {}
+                moved = (moved.scene if isinstance(moved, Relocated) else moved).parameters()
                 for key, optimiser in optimisers.items():
+                    if key in orders:
+                        optimiser.reorder(orders[key])
+                        values[key] = values[key][orders[key]]
                     optimiser.restart(moved[key] != values[key])
                 values = {key: moved[key].copy() for key in values}
             if callback is not None:

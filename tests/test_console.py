@@ -120,6 +120,18 @@ def test_resume_continues_the_fit(fitted, tmp_path):
     assert psnr_line(resumed) >= psnr_line(first) - 1e-6
 
 
+def test_free_triangles_resume_from_a_mesh(fitted, tmp_path):
+    # The mesh's shared vertices come apart, so its faces can move (past the first
+    # densify-and-prune call at step 25).
+    mesh = taichi_sdf("fit", fitted / "small.png", "--shape", "mesh", "--n", 24, "--steps", 5, "--out", tmp_path / "a")
+    args = ["--shape", "triangle", "--steps", 30, "--resume", tmp_path / "a" / "params.npz", "--out", tmp_path / "b"]
+    resumed = taichi_sdf("fit", fitted / "small.png", *args)
+    assert mesh.returncode == 0 and resumed.returncode == 0, resumed.stderr
+    triangles = Scene.load(tmp_path / "b" / "params.npz").shapes[0]
+    assert len(np.unique(triangles.faces)) == triangles.faces.size == 3 * len(triangles)
+    assert psnr_line(resumed) >= psnr_line(mesh) - 1e-6
+
+
 def test_gif_of_the_fit(fitted, tmp_path):
     result = taichi_sdf("fit", fitted / "small.png", "--n", 5, "--steps", 90, "--gif", "--out", tmp_path)
     assert result.returncode == 0, result.stderr

@@ -5,7 +5,7 @@ import pytest
 
 from taichi_sdf import Circles, RenderConfig, Renderer, Scene, Strokes, Triangles
 from taichi_sdf.densify import Densifier, best_places, insertion_gains, removal_costs
-from taichi_sdf.optim import fit
+from taichi_sdf.optim import Relocated, fit
 from taichi_sdf.reference import render_reference
 
 
@@ -60,18 +60,58 @@ def useless_pair(kind: str):
     return Triangles(vertices, [[0, 1, 2], [3, 4, 5]], [[1.0, 0.0, 0.0], [0.5, 0.5, 0.5]], None, [1.0, 1.0])
 
 
-@pytest.mark.parametrize("kind", ["circle", "free triangle"])
-def test_densifier_moves_a_useless_shape_to_the_missing_ink(kind):
+def blob_target(*blobs) -> np.ndarray:
+    """Grey 40x32 with disks (x, y, radius, colour) painted on."""
     target = np.full((32, 40, 3), 0.5)
     yy, xx = np.mgrid[0:32, 0:40] + 0.5
-    target[(xx - 30.5) ** 2 + (yy - 20.5) ** 2 <= 16.0] = [0.1, 0.2, 0.9]
+    for x, y, radius, colour in blobs:
+        target[(xx - x) ** 2 + (yy - y) ** 2 <= radius**2] = colour
+    return target
+
+
+def mse(scene, target, mode="over") -> float:
+    return float(np.mean((render_reference(scene, mode=mode) - target) ** 2))
+
+
+@pytest.mark.parametrize("kind", ["circle", "free triangle"])
+def test_densifier_moves_a_useless_shape_on_top_of_the_missing_ink(kind):
+    target = blob_target((30.5, 20.5, 4.0, [0.1, 0.2, 0.9]))
     group = useless_pair(kind)
     scene = Scene(40, 32, [0.5, 0.5, 0.5], (group,))
-    moved = Densifier(RenderConfig(mode="over", dtype="f64"), share=0.5)(scene, None, target).shapes[0]
-    image = render_reference(scene.replace(shapes=(moved,)), mode="over")
-    assert np.mean((image - target) ** 2) < 0.5 * np.mean((render_reference(scene, mode="over") - target) ** 2)
-    np.testing.assert_allclose(moved.colours[0], [0.1, 0.2, 0.9], atol=0.05)
-    np.testing.assert_array_equal(moved.parameters()["colours"][1], group.colours[1])  # worth more than any place
+    result = Densifier(RenderConfig(mode="over", dtype="f64"), share=1.0)(scene, None, target)
+    assert isinstance(result, Relocated)  # depth-ordered: the moved shape goes on top
+    np.testing.assert_array_equal(result.orders["0.colours"], [1, 0])
+    moved = result.scene.shapes[0]
+    assert mse(result.scene, target) < 0.5 * mse(scene, target)
+    np.testing.assert_allclose(moved.colours[1], [0.1, 0.2, 0.9], atol=0.05)
+    np.testing.assert_array_equal(moved.colours[0], group.colours[1])  # worth more than any place
+    before = group.parameters()
+    for key, value in moved.parameters().items():  # the kept shape keeps its values in its new slot
+        if key == "vertices":
+            np.testing.assert_array_equal(value[group.faces[0]], before[key][group.faces[1]])
+        else:
+            np.testing.assert_array_equal(value[0], before[key][1])
+
+
+def test_densifier_leaves_shapes_worth_more_than_any_place():
+    # Two circles that paint what the target has, and a faint blob elsewhere: losing
+    # either costs more than the blob could give, so nothing moves.
+    target = blob_target((10.5, 10.5, 6.0, [0.9, 0.1, 0.1]), (28.5, 20.5, 6.0, [0.1, 0.9, 0.1]), (30, 6, 3, [0.52] * 3))
+    circles = Circles([[10.5, 10.5], [28.5, 20.5]], [6.0, 6.0], [[0.9, 0.1, 0.1], [0.1, 0.9, 0.1]], None, [1.0, 1.0])
+    scene = Scene(40, 32, [0.5, 0.5, 0.5], (circles,))
+    assert Densifier(RenderConfig(mode="over", dtype="f64"), share=1.0)(scene, None, target) is scene
+
+
+def test_densifier_moves_one_of_two_shapes_that_stand_in_for_each_other():
+    # Two identical circles on one spot: each alone costs nothing to lose (the other
+    # paints the same), both together a red disk. Two blobs want circles.
+    target = blob_target((12.5, 12.5, 6.0, [0.9, 0.1, 0.1]), (30.5, 8.5, 3.0, [0.1, 0.1, 0.9]), (30.5, 24.5, 3.0, [0.1, 0.9, 0.1]))
+    circles = Circles([[12.5, 12.5]] * 2, [6.0, 6.0], [[0.9, 0.1, 0.1]] * 2, None, [1.0, 1.0])
+    scene = Scene(40, 32, [0.5, 0.5, 0.5], (circles,))
+    result = Densifier(RenderConfig(mode="mean", dtype="f64"), share=1.0)(scene, None, target)
+    moved = np.any(result.shapes[0].centres != circles.centres, axis=1)
+    assert moved.sum() == 1
+    assert mse(result, target, "mean") < mse(scene, target, "mean")
 
 
 def test_densifier_refuses_what_it_cannot_move():

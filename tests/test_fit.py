@@ -127,6 +127,19 @@ def test_adam_restart_forgets_only_the_moved_elements():
     assert abs(stepped[0] - values[0]) < 0.1 and stepped[2] - values[2] == pytest.approx(-0.1, rel=0.2)
 
 
+def test_adam_state_follows_reordered_values():
+    gradients = np.array([1.0, -2.0, 3.0])
+    plain, reordered = Adam((3,)), Adam((3,))
+    for _ in range(5):
+        plain.step(np.zeros(3), gradients, 0.1)
+        reordered.step(np.zeros(3), gradients, 0.1)
+    reordered.reorder(np.array([2, 0, 1]))
+    order = np.array([2, 0, 1])
+    np.testing.assert_array_equal(
+        reordered.step(np.zeros(3), gradients[order], 0.1), plain.step(np.zeros(3), gradients, 0.1)[order]
+    )
+
+
 def test_reseeder_moves_faded_strokes_where_ink_is_missing():
     photo = small_target()
     scene = init_pen(photo, 12, kind="curve", seed=0)

@@ -73,7 +73,6 @@ def test_over_mode_gradient_near_the_kink(gap):
     assert_matches(*directional_check(scene, ["0.vertices", "0.colours"], RenderConfig(dtype="f64", mode="over")))
 
 
-
 OPAQUE_CIRCLE_SCRIPT = """
 import numpy as np
 import taichi as ti

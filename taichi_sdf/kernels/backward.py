@@ -15,8 +15,8 @@ Per pixel, with ``q = g . colour - lam``:
 * ``softor``: ``image = (1 - T) C / S + T bg`` gives dL/dT, dL/dS and dL/dC once per pixel;
   an entry's ``a = o cov`` has ``dL/da = -dL/dT prod_others(1 - a) + dL/dS + dL/dC . colour``,
   where the product of the other factors is T / (1 - a) (both products of the same
-  factors, so it stays exact), or, where one factor is exactly zero, the stored product
-  for that entry and zero for the others.
+  factors, so it stays exact), or, where one factor is zero (``a >= OPAQUE``, see the
+  forward kernel), the stored product for that entry and zero for the others.
 * ``over`` and ``alpha``: ``lam = dL/dR`` after the entry, starting from ``g . bg``
   behind the last entry, and ``lam += q dw/dR`` going forward. An entry's ``R`` is
   recovered by undoing its forward step from the ``R`` after it (see the forward

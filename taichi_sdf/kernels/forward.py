@@ -24,9 +24,11 @@ entry's footprint box and updates their running state, kept per pixel (never per
 
 Undoing a factor ``1 - a`` divides by it, which is ill-conditioned as ``a`` nears 1, and
 the backward pass recomputes ``a`` in another kernel, where it may round an ulp apart.
-So an ``a = o cov`` of at least ``OPAQUE`` counts as exactly 1 in ``alpha`` and
-``softor`` (it takes all that remains, or is a zero factor): the image changes by at most
-``1 - OPAQUE`` of the remaining area, and no division ever meets a factor below it.
+So an entry whose ``a = o cov`` is at least ``OPAQUE`` is opaque in ``alpha`` and
+``softor``: it keeps its weight ``R a`` (alpha), but what remains behind it, at most
+``1 - OPAQUE`` of R, is dropped (R = 0 after it; in softor it is a zero factor). No
+division then meets a factor below ``1 - OPAQUE``; the gradients stay those of the
+formula without the threshold.
 """
 
 import functools
