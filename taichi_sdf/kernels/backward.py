@@ -173,7 +173,7 @@ def backward_kernel(
                     row = entry_rows[entry]
                     geometry, base, slope, opacity = load_row(table, row)
                     d_geometry, d_base, d_slope = geometry * 0.0, base * 0.0, slope * 0.0
-                    d_opacity, d_anchor, d_scale = opacity * 0.0, ti.Vector([opacity, opacity]) * 0.0, opacity * 0.0
+                    d_opacity = opacity * 0.0
                     px0, px1, py0, py1 = entry_pixels(culling, footprints, row, x0, y0, x1, y1)
                     for kind in ti.static(kinds_present):
                         if kinds[row % n_prims] == kind.code:
@@ -196,9 +196,12 @@ def backward_kernel(
                                         d_base += d_unclamped
                                         if ti.static(linear):
                                             d_slope += d_unclamped.outer_product(offset)
-                                            d_anchor -= slope.transpose() @ d_unclamped / scale
-                                            d_scale -= d_unclamped.dot(slope @ offset) / scale
                             if ti.static(linear):
+                                # colour = base + slope (p - anchor) / scale: the anchor's and the
+                                # scale's gradients are sums over the same pixels as d_base's and
+                                # d_slope's, so they follow from those once per entry.
+                                d_anchor = -(slope.transpose() @ d_base) / scale
+                                d_scale = -(slope * d_slope).sum() / scale
                                 d_geometry += kind.fill_frame_vjp(geometry, d_anchor, d_scale)
                     for c in ti.static(range(GEOMETRY_SIZE)):
                         entry_grads[entry, c] = d_geometry[c]
