@@ -28,13 +28,13 @@ def smooth_step_slope(t):
 @ti.func
 def coverage(signed_distance, aa_width):
     """Coverage in [0, 1] of a pixel whose centre lies ``signed_distance`` pixels from the edge."""
-    return smooth_step(0.5 - 0.5 * signed_distance / aa_width)
+    return smooth_step(0.5 - signed_distance * (0.5 / aa_width))  # (0.5 / aa_width): hoisted out of pixel loops
 
 
 @ti.func
 def coverage_slope(signed_distance, aa_width):
     """Derivative of :func:`coverage` with respect to the signed distance (per pixel, <= 0)."""
-    return -0.5 / aa_width * smooth_step_slope(0.5 - 0.5 * signed_distance / aa_width)
+    return -(0.5 / aa_width) * smooth_step_slope(0.5 - signed_distance * (0.5 / aa_width))
 
 
 @ti.func
@@ -49,7 +49,7 @@ def circle_coverage(p, centre, radius, aa_width):
     to first order, so the edge stays where the circle is.
     """
     q = p - centre
-    return coverage((q.dot(q) - radius * radius) / (2.0 * radius), aa_width)
+    return coverage((q.dot(q) - radius * radius) * (0.5 / radius), aa_width)
 
 
 @ti.func

@@ -86,7 +86,7 @@ def load_row(table: ti.template(), row):
 def fill_at(base, slope, anchor, scale, p, linear: ti.template()):
     """Fill colour at ``p`` (clamped to [0, 1]), where each channel is not clamped (1.0)
     or clamped (0.0), and the fill coordinate ``(p - anchor) / scale``."""
-    offset = (p - anchor) / scale
+    offset = (p - anchor) * (1.0 / scale)  # the reciprocal is the same for every pixel
     colour = base
     if ti.static(linear):
         colour = base + slope @ offset
