@@ -1,6 +1,7 @@
 """One Taichi runtime per test session (CPU, float64 by default), random test scenes, and the
 finite-difference gradient check the gradient tests share."""
 
+import math
 import signal
 import subprocess
 import time
@@ -10,6 +11,7 @@ import pytest
 import taichi as ti
 
 from taichi_sdf import Circles, RenderConfig, Renderer, Scene, Strokes, Triangles
+from taichi_sdf.reference import primitive_layers
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -95,3 +97,14 @@ def interrupted(command: list[str], ready: str, after: float) -> tuple[int, str]
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=300)
     return process.returncode, stderr
+
+
+def assert_every_covered_pixel_binned(scene: Scene, tile_size: int = 8) -> None:
+    """Every pixel a primitive covers (numpy reference) lies in a tile that lists it."""
+    renderer = Renderer(RenderConfig(tile_size=tile_size, dtype="f64"))
+    renderer.render(scene)
+    lists = renderer.tile_lists()
+    tiles_x = math.ceil(scene.width / tile_size)
+    for i, (cov, _, _) in enumerate(primitive_layers(scene)):
+        for row, col in zip(*np.nonzero(cov > 0)):
+            assert i in lists[(row // tile_size) * tiles_x + col // tile_size]

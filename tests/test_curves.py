@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 import taichi as ti
-from conftest import assert_matches, directional_check
+from conftest import assert_every_covered_pixel_binned, assert_matches, directional_check
 
 from taichi_sdf import CubicCurves, QuadraticCurves, RenderConfig, Renderer, Scene
 from taichi_sdf.funcs import cubic_distance_grad, quadratic_distance_grad
-from taichi_sdf.reference import primitive_layers, render_reference
+from taichi_sdf.reference import render_reference
 
 MODES = ["mean", "over", "alpha", "softor"]
 
@@ -138,10 +138,4 @@ def test_ink_is_twice_the_half_width_times_the_length_plus_the_caps(n):
 
 def test_every_covered_pixel_of_a_curve_is_binned():
     scene = curve_scene(np.random.default_rng(9), width=53, height=37)
-    renderer = Renderer(RenderConfig(tile_size=8, dtype="f64"))
-    renderer.render(scene)
-    lists = renderer.tile_lists()
-    tiles_x = math.ceil(scene.width / 8)
-    for i, (cov, _, _) in enumerate(primitive_layers(scene)):
-        for row, col in zip(*np.nonzero(cov > 0)):
-            assert i in lists[(row // 8) * tiles_x + col // 8]
+    assert_every_covered_pixel_binned(scene)

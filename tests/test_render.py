@@ -5,11 +5,11 @@ import math
 
 import numpy as np
 import pytest
-from conftest import mixed_scene, random_scene
+from conftest import assert_every_covered_pixel_binned, mixed_scene, random_scene
 
 from taichi_sdf import Circles, RenderConfig, Renderer, Scene, Strokes, Triangles
 from taichi_sdf.kinds.reference_sdf import segment_distance, triangle_sdf
-from taichi_sdf.reference import primitive_layers, render_reference
+from taichi_sdf.reference import render_reference
 
 
 @pytest.mark.parametrize("fill", ["flat", "linear"])
@@ -84,13 +84,7 @@ def test_binning_equals_brute_force(tile_size):
 
 def test_every_covered_pixel_is_binned():
     scene = mixed_scene(np.random.default_rng(3), width=53, height=37, fill="flat")
-    renderer = Renderer(RenderConfig(tile_size=8, dtype="f64"))
-    renderer.render(scene)
-    lists = renderer.tile_lists()
-    tiles_x = math.ceil(scene.width / 8)
-    for i, (cov, _, _) in enumerate(primitive_layers(scene)):
-        for row, col in zip(*np.nonzero(cov > 0)):
-            assert i in lists[(row // 8) * tiles_x + col // 8]
+    assert_every_covered_pixel_binned(scene)
 
 
 def test_two_thousand_circles_on_one_tile_none_dropped():

@@ -30,10 +30,10 @@ PIECE_ERROR = math.sqrt(3.0) / 36.0 / CUBIC_PIECES**3  # times |P0 - 3 P1 + 3 P2
 
 
 @dataclass(frozen=True)
-class QuadraticCurves(PenGroup):
-    """Quadratic Bézier strokes with round caps: points (Q, 2) shared by curves (N, 3) of
-    point indices (start, control, end), so curves sharing ends form polycurves. widths
-    (N,) full stroke width in pixels; colours (N, 3) flat; optional opacities (N,)."""
+class BezierCurves(PenGroup):
+    """Bézier strokes with round caps: points (Q, 2) shared by curves (N, CORNERS) of point
+    indices (start, controls, end), so curves sharing ends form polycurves. widths (N,)
+    full stroke width in pixels; colours (N, 3) flat; optional opacities (N,)."""
 
     points: np.ndarray
     curves: np.ndarray
@@ -42,22 +42,21 @@ class QuadraticCurves(PenGroup):
     opacities: np.ndarray | None = None
 
     INDEX: ClassVar = "curves"
+
+
+@dataclass(frozen=True)
+class QuadraticCurves(BezierCurves):
+    """Quadratic Bézier strokes: curves (N, 3) of (start, control, end) point indices (see
+    :class:`BezierCurves`)."""
+
     CORNERS: ClassVar = 3
 
 
 @dataclass(frozen=True)
-class CubicCurves(PenGroup):
-    """Cubic Bézier strokes with round caps: points (Q, 2) shared by curves (N, 4) of point
-    indices (start, control, control, end), so curves sharing ends form polycurves. widths
-    (N,) full stroke width in pixels; colours (N, 3) flat; optional opacities (N,)."""
+class CubicCurves(BezierCurves):
+    """Cubic Bézier strokes: curves (N, 4) of (start, control, control, end) point indices
+    (see :class:`BezierCurves`)."""
 
-    points: np.ndarray
-    curves: np.ndarray
-    widths: np.ndarray
-    colours: np.ndarray
-    opacities: np.ndarray | None = None
-
-    INDEX: ClassVar = "curves"
     CORNERS: ClassVar = 4
 
 
