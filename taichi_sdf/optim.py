@@ -211,13 +211,14 @@ def fit(
                 if key.endswith(".slopes") and svg_gradients:
                     values[key] = rank_one(values[key])
             if relocate is not None and step % relocate_every == relocate_every - 1 and step < RELOCATE_UNTIL * steps:
-                moved = relocate(scene.with_parameters(values), frame.image, target)
-                orders = moved.orders if isinstance(moved, Relocated) else {}
-                moved = (moved.scene if isinstance(moved, Relocated) else moved).parameters()
+                relocated = relocate(scene.with_parameters(values), frame.image, target)
+                if not isinstance(relocated, Relocated):
+                    relocated = Relocated(relocated, {})
+                moved = relocated.scene.parameters()
                 for key, optimiser in optimisers.items():
-                    if key in orders:
-                        optimiser.reorder(orders[key])
-                        values[key] = values[key][orders[key]]
+                    if key in relocated.orders:
+                        optimiser.reorder(relocated.orders[key])
+                        values[key] = values[key][relocated.orders[key]]
                     optimiser.restart(moved[key] != values[key])
                 values = {key: moved[key].copy() for key in values}
             if callback is not None:
