@@ -103,7 +103,7 @@ def main() -> None:
         ("4096 circles r2-16, 512x512", random_scene(4096, 512, 512, (2.0, 16.0))),
         ("256 mixed, 451x300", mixed_scene(256, 451, 300, (4.0, 40.0))),
     ]
-    print(f"arch: {ti.lang.impl.current_cfg().arch.name}; f32, linear fills, tile 16")
+    print(f"arch: {ti.lang.impl.current_cfg().arch.name}; f32, linear fills, tile {RenderConfig().tile()}")
     print(
         f"{'scene':30s} {'binned fwd':>11s} {'binned f+b':>11s} {'dense fwd':>10s} {'dense f+b':>10s} {'speed-up f+b':>12s}"
     )

@@ -378,7 +378,7 @@ def main() -> None:
     print("\n".join(extra))
     run = next((r for r in results.values() if "arch" in r), {})
     head += [f"- Taichi {run.get('taichi', '?')}, arch {run.get('arch', '?')}, dtype {args.dtype}, "
-             "tile 16, anti-aliasing 1 px",
+             f"tile {32 if args.arch == 'cpu' else 16} (RenderConfig's default), anti-aliasing 1 px",
              f"- {datetime.datetime.now().isoformat(timespec='minutes')}: `{command}`, {len(results)} cases "
              f"in {time.perf_counter() - started:.0f} s",
              "", __doc__.split("\n\n", 3)[3].strip()]  # fmt: skip

@@ -41,7 +41,10 @@ BYTES_PER_PIXEL = 8 * (3 + 4 + 1 + 1 + 3 + 4)
 class RenderConfig:
     """Static settings of a render (each combination compiles its own kernels).
 
-    tile_size: screen tile edge in pixels (8, 16 or 32).
+    tile_size: screen tile edge in pixels (8, 16 or 32), or None for the arch's choice:
+        32 on the CPU, where larger tiles halve the work done per (tile, primitive) entry
+        (list walks, row spans) for 5-8 % less time per frame, and 16 on GPUs, which run
+        a thread per tile and want more of them.
     aa_width: half-width in pixels of the anti-aliasing band around every edge.
     dtype: 'f32' or 'f64' for parameters, images and gradients.
     mode: 'mean' (order-free blend), 'over' (seam-free depth order), 'alpha' (classic
@@ -51,21 +54,27 @@ class RenderConfig:
         (the dense baseline for benchmarks).
     """
 
-    tile_size: int = 16
+    tile_size: int | None = None
     aa_width: float = 1.0
     dtype: str = "f32"
     mode: str = "mean"
     culling: bool = True
 
     def __post_init__(self):
-        if self.tile_size not in (8, 16, 32):
-            raise ValueError(f"tile_size must be 8, 16 or 32, got {self.tile_size}")
+        if self.tile_size not in (None, 8, 16, 32):
+            raise ValueError(f"tile_size must be 8, 16, 32 or None, got {self.tile_size}")
         if not self.aa_width > 0 or not np.isfinite(self.aa_width):
             raise ValueError(f"aa_width must be a positive number, got {self.aa_width}")
         if self.dtype not in DTYPES:
             raise ValueError(f"dtype must be one of {DTYPES}, got {self.dtype!r}")
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+
+    def tile(self) -> int:
+        """The tile edge in pixels that a render with this config uses on the current arch."""
+        if self.tile_size is not None:
+            return self.tile_size
+        return 32 if ti.lang.impl.current_cfg().arch in (ti.x64, ti.arm64) else 16
 
 
 def check_image_size(batch: int, width: int, height: int) -> None:
@@ -94,6 +103,7 @@ class RasterFrame:
     """A forward pass and what its backward needs. ``image``: (B, H, W, 3)."""
 
     config: RenderConfig
+    tile_size: int
     kinds_present: tuple
     linear: bool
     buffers: Buffers
@@ -128,7 +138,7 @@ class RasterFrame:
         scratch = Buffers(a["table"])  # this pass's working buffers, free again when it returns
         kernel = backward_kernel(self.kinds_present, config.mode, config.dtype, self.linear, config.culling)
         kernel(
-            a["table"], a["kinds"], a["background"], config.aa_width, config.tile_size,
+            a["table"], a["kinds"], a["background"], config.aa_width, self.tile_size,
             spread_for(ti.lang.impl.current_cfg().arch, n_tiles), a["footprints"], a["row_offsets"],
             a["entry_rows"], a["tile_offsets"], a["tile_lists"], a["state"], a["events"], a["background_weight"],
             buffers.put(image_grad, config.dtype),
@@ -154,7 +164,7 @@ def rasterize(
                          f"{len(kind_codes)} kinds do not fit together")  # fmt: skip
     check_image_size(batch, width, height)
     buffers = Buffers(table)
-    dtype, tile = config.dtype, config.tile_size
+    dtype, tile = config.dtype, config.tile()
     codes = np.asarray(kind_codes, np.int32)
     kinds_present = tuple(kind for kind in KINDS if np.any(codes == kind.code))
     n_tiles = batch * (-(-width // tile)) * (-(-height // tile))
@@ -185,4 +195,4 @@ def rasterize(
         a["entry_tiles"], a["entry_rows"], a["tile_offsets"], a["tile_fill"], a["tile_lists"], a["state"],
         a["events"], a["background_weight"], a["image"],
     )  # fmt: skip
-    return RasterFrame(config, kinds_present, linear, buffers, a)
+    return RasterFrame(config, tile, kinds_present, linear, buffers, a)

@@ -29,6 +29,32 @@ SQRT3 = math.sqrt(3.0)
 
 
 @ti.func
+def _cube_root(x):
+    """Real cube root of ``x`` (any sign), float32 or float64: a first guess from the bits
+    and two Halley steps (see :func:`_positive_cube_root`). About a quarter of the cost of
+    ``pow(x, 1/3)``, a library call that took a tenth of a cubic curve's time."""
+    size = ti.abs(x)
+    root = size
+    if ti.static(x.ptr.get_rvalue_type() == ti.f32):
+        root = _positive_cube_root(size, ti.f32, ti.i32, 0x2A5137A0)
+    else:
+        root = _positive_cube_root(size, ti.f64, ti.i64, 0x2A9F7893782DA1CE)
+    return ti.math.sign(x) * root if size > 0.0 else 0.0 * x
+
+
+@ti.func
+def _positive_cube_root(x, real: ti.template(), bits: ti.template(), magic: ti.template()):
+    """Cube root of ``x > 0``: the exponent divided by three in the bits (the mantissa
+    follows linearly; Kahan's constants), within 4 %, then Halley's ``y (y^3 + 2x) /
+    (2y^3 + x)`` twice, which cubes the relative error each time (4e-2, 1e-5, rounding)."""
+    y = ti.bit_cast(ti.bit_cast(x, bits) // 3 + bits(magic), real)
+    for _ in ti.static(range(2)):
+        cube = y * y * y
+        y *= (cube + 2.0 * x) / (2.0 * cube + x)
+    return y
+
+
+@ti.func
 def _newton(t, a, b, c, p):
     """Two Newton steps towards a zero of (B(t) - p) . B'(t), clamped to [0, 1]."""
     for _ in ti.static(range(2)):
@@ -61,7 +87,7 @@ def _closest_t(p, a, b, c):
             # (of the larger, well-conditioned x) gives the other as -pp / cbrt.
             h = ti.sqrt(h)
             x = 0.5 * (h - q) if q <= 0.0 else 0.5 * (-h - q)
-            root = ti.math.sign(x) * ti.pow(ti.abs(x), 1.0 / 3.0)
+            root = _cube_root(x)
             other = -pp / root if root != 0.0 else 0.0 * root
             t = ti.math.clamp(root + other - kx, 0.0, 1.0)
         else:
