@@ -67,7 +67,7 @@ def milliseconds(step, repeats: int) -> float:
 def fitting_step(scene: Scene, culling: bool = True):
     """A function running one forward+backward (MSE loss and its gradient) of ``scene``."""
     renderer = Renderer(RenderConfig(culling=culling))
-    target = np.full((scene.height, scene.width, 3), 0.5)
+    target = np.full((scene.height, scene.width, 3), 0.5, np.float32)  # the render's precision, as fit() holds it
     loss = MSE()
 
     def step():

@@ -146,7 +146,8 @@ def measure_case(case: Case, args) -> dict:
 
     def fitting_step(scene, culling: bool = True):
         renderer = Renderer(RenderConfig(dtype=args.dtype, mode=case.mode, culling=culling))
-        target = np.full((scene.height, scene.width, 3), 0.5)
+        precision = {"f32": np.float32, "f64": np.float64}[args.dtype]
+        target = np.full((scene.height, scene.width, 3), 0.5, precision)  # in the render's precision, as fit() holds it
 
         def step():
             frame = renderer.forward(scene)

@@ -166,7 +166,9 @@ def add_fit_arguments(parser: argparse.ArgumentParser, shape: str) -> None:
         help="anti-aliasing: half-width in pixels of the band around edges (photos fit best soft; "
         "SVG viewers draw about 0.6)",
     )
-    parser.add_argument("--tile", type=int, choices=(8, 16, 32), help="tile size in pixels (default: 32 on the CPU, 16 on GPUs)")
+    parser.add_argument(
+        "--tile", type=int, choices=(8, 16, 32), help="tile size in pixels (default: 32 on the CPU, 16 on GPUs)"
+    )
     parser.add_argument("--arch", choices=ARCHES, default="cpu", help="Taichi backend")
 
 

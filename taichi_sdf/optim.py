@@ -184,6 +184,9 @@ def fit(
     loss = get_loss(loss)
     scene.check_values()
     renderer = renderer or Renderer(RenderConfig())
+    # In the render's precision, once: a float32 render would otherwise convert a float64
+    # target in every step's loss.
+    target = np.asarray(target, {"f32": np.float32, "f64": np.float64}[renderer.config.dtype])
     rates, bounds = learning_rates_and_bounds(scene)
     for name, rate in (learning_rates or {}).items():
         rates.update({key: rate for key in rates if key == name or key.split(".")[-1] == name})
