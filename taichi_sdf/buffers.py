@@ -60,6 +60,11 @@ class FreeMemory:
                 self._bytes -= smallest.shape[0] * _ITEM_BYTES[key[1]]
 
 
+def on_cpu() -> bool:
+    """Whether Taichi runs on the CPU now (x64 or arm64), where buffers are host memory."""
+    return ti.lang.impl.current_cfg().arch in (ti.x64, ti.arm64)
+
+
 FREE_MEMORY = FreeMemory()  # free memory only: every buffer in use belongs to one frame
 
 
@@ -71,7 +76,7 @@ class Buffers:
     def __init__(self, example, free: FreeMemory = FREE_MEMORY):
         self.torch = type(example).__module__.split(".")[0] == "torch"  # not numpy, not a Taichi ndarray
         self.device = example.device if self.torch else None
-        self.taichi = not self.torch and ti.lang.impl.current_cfg().arch not in (ti.x64, ti.arm64)
+        self.taichi = not self.torch and not on_cpu()
         self._free = free
         self._taken: list[tuple] = []
         weakref.finalize(self, _give_back, free, self._taken)

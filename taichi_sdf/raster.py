@@ -20,9 +20,8 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
-import taichi as ti
 
-from taichi_sdf.buffers import Buffers, to_numpy
+from taichi_sdf.buffers import Buffers, on_cpu, to_numpy
 from taichi_sdf.kernels.backward import SCRATCH_WIDTH, backward_kernel
 from taichi_sdf.kernels.binning import count_kernel
 from taichi_sdf.kernels.forward import STATE_WIDTH, forward_kernel
@@ -74,7 +73,7 @@ class RenderConfig:
         """The tile edge in pixels that a render with this config uses on the current arch."""
         if self.tile_size is not None:
             return self.tile_size
-        return 32 if ti.lang.impl.current_cfg().arch in (ti.x64, ti.arm64) else 16
+        return 32 if on_cpu() else 16
 
 
 def check_image_size(batch: int, width: int, height: int) -> None:
@@ -139,7 +138,7 @@ class RasterFrame:
         kernel = backward_kernel(self.kinds_present, config.mode, config.dtype, self.linear, config.culling)
         kernel(
             a["table"], a["kinds"], a["background"], config.aa_width, self.tile_size,
-            spread_for(ti.lang.impl.current_cfg().arch, n_tiles), a["footprints"], a["row_offsets"],
+            spread_for(n_tiles), a["footprints"], a["row_offsets"],
             a["entry_rows"], a["tile_offsets"], a["tile_lists"], a["state"], a["events"], a["background_weight"],
             buffers.put(image_grad, config.dtype),
             scratch.working((batch, height, width, SCRATCH_WIDTH[config.mode]), config.dtype),
@@ -191,7 +190,7 @@ def rasterize(
     forward = forward_kernel(kinds_present, config.mode, dtype, linear, config.culling)
     forward(
         a["table"], a["kinds"], a["background"], config.aa_width, tile,
-        spread_for(ti.lang.impl.current_cfg().arch, n_tiles), a["footprints"], a["row_offsets"],
+        spread_for(n_tiles), a["footprints"], a["row_offsets"],
         a["entry_tiles"], a["entry_rows"], a["tile_offsets"], a["tile_fill"], a["tile_lists"], a["state"],
         a["events"], a["background_weight"], a["image"],
     )  # fmt: skip

@@ -28,7 +28,7 @@ def smooth_step_slope(t):
 @ti.func
 def coverage(signed_distance, aa_width):
     """Coverage in [0, 1] of a pixel whose centre lies ``signed_distance`` pixels from the edge."""
-    return smooth_step(0.5 - signed_distance * (0.5 / aa_width))  # (0.5 / aa_width): hoisted out of pixel loops
+    return smooth_step(0.5 - signed_distance * (0.5 / aa_width))
 
 
 @ti.func

@@ -2,6 +2,7 @@
 
 import taichi as ti
 
+from taichi_sdf.buffers import on_cpu
 from taichi_sdf.funcs.shading import unit_clamp
 from taichi_sdf.table import COLOUR, GEOMETRY_SIZE, OPACITY, SLOPE
 
@@ -13,9 +14,9 @@ from taichi_sdf.table import COLOUR, GEOMETRY_SIZE, OPACITY, SLOPE
 CPU_SLOTS = 16 * 512
 
 
-def spread_for(arch, n_tiles: int) -> int:
-    """Loop slots per tile for ``n_tiles`` tiles on ``arch`` (see CPU_SLOTS)."""
-    return max(1, -(-CPU_SLOTS // n_tiles)) if arch in (ti.x64, ti.arm64) else 1
+def spread_for(n_tiles: int) -> int:
+    """Loop slots per tile for ``n_tiles`` tiles on the current arch (see CPU_SLOTS)."""
+    return max(1, -(-CPU_SLOTS // n_tiles)) if on_cpu() else 1
 
 
 @ti.func
@@ -86,7 +87,7 @@ def load_row(table: ti.template(), row):
 def fill_at(base, slope, anchor, scale, p, linear: ti.template()):
     """Fill colour at ``p`` (clamped to [0, 1]), where each channel is not clamped (1.0)
     or clamped (0.0), and the fill coordinate ``(p - anchor) / scale``."""
-    offset = (p - anchor) * (1.0 / scale)  # the reciprocal is the same for every pixel
+    offset = (p - anchor) * (1.0 / scale)  # one reciprocal for all pixels (if fast math keeps it)
     colour = base
     if ti.static(linear):
         colour = base + slope @ offset

@@ -65,7 +65,9 @@ def _distance_grad(geometry, p):
     """Area-corrected signed distance and its gradient with respect to the geometry."""
     q = p - point(geometry, 0)
     radius = geometry[2]
-    half_inverse = 0.5 / radius  # the same for every pixel: a product per pixel, not a division
+    # The same for every pixel, but Taichi's fast math may fold it back into a division
+    # per pixel (LLVM rewrites x * (0.5 / r) as (x * 0.5) / r; seen in the forward pass).
+    half_inverse = 0.5 / radius
     distance = (q.dot(q) - radius * radius) * half_inverse
     grad = geometry * 0.0
     grad[0] = -2.0 * half_inverse * q[0]
