@@ -19,6 +19,14 @@ def geometry_of(group) -> np.ndarray:
     return pack(Scene(40, 40, [1, 1, 1], (group,)), values)[0, 0, :GEOMETRY_SIZE]
 
 
+@ti.func
+def kind_coverage_grad(kind: ti.template(), geometry, p):
+    """The kind's coverage at ``p`` and its gradient, with the guide and row it needs there."""
+    guide = kind.guide(geometry, AA)
+    _, _, row = kind.row_span(guide, p[1])
+    return kind.coverage_grad(geometry, guide, row, p, AA)
+
+
 def random_group(kind, rng):
     """One random primitive of ``kind`` around (20, 20), as its scene group."""
     colour = [[0.5, 0.5, 0.5]]
@@ -46,7 +54,7 @@ def test_coverage_gradient_equals_finite_differences(kind):
         total = 0.0
         for i in range(points.shape[0]):
             g = ti.Vector([geometry[c] for c in ti.static(range(GEOMETRY_SIZE))])
-            cov, d_cov = kind.coverage_grad(g, kind.guide(g, AA), ti.Vector([points[i, 0], points[i, 1]]), AA)
+            cov, d_cov = kind_coverage_grad(kind, g, ti.Vector([points[i, 0], points[i, 1]]))
             total += weights[i] * cov
             for c in ti.static(range(GEOMETRY_SIZE)):
                 grad[i, c] = weights[i] * d_cov[c]
@@ -77,7 +85,7 @@ def test_numpy_reference_equals_taichi_coverage(kind):
     def coverage(g: ti.types.ndarray(), p: ti.types.ndarray(), out: ti.types.ndarray()):
         for i in range(out.shape[0]):
             geometry = ti.Vector([g[c] for c in ti.static(range(GEOMETRY_SIZE))])
-            cov, _ = kind.coverage_grad(geometry, kind.guide(geometry, AA), ti.Vector([p[i, 0], p[i, 1]]), AA)
+            cov, _ = kind_coverage_grad(kind, geometry, ti.Vector([p[i, 0], p[i, 1]]))
             out[i] = cov
 
     coverage(geometry, samples, out)

@@ -180,10 +180,10 @@ def backward_kernel(
                             anchor, scale = kind.fill_frame(geometry)
                             guide = kind.guide(geometry, aa_width)
                             for y in range(py0, py1 + 1):
-                                sx0, sx1 = row_columns(kind, culling, guide, y, px0, px1, real)
+                                sx0, sx1, on_row = row_columns(kind, culling, guide, y, px0, px1, real)
                                 for x in range(sx0, sx1 + 1):
                                     p = pixel_centre(x, y, real)
-                                    cov, d_cov_d_geometry = kind.coverage_grad(geometry, guide, p, aa_width)
+                                    cov, d_cov_d_geometry = kind.coverage_grad(geometry, guide, on_row, p, aa_width)
                                     if cov > 0.0:
                                         colour, inside, offset = fill_at(base, slope, anchor, scale, p, linear)
                                         g = ti.Vector([image_grad[b, y, x, c] for c in ti.static(range(3))])

@@ -143,11 +143,11 @@ def forward_kernel(kinds_present: tuple, mode: str, dtype: str, linear: bool, cu
                             anchor, scale = kind.fill_frame(geometry)
                             guide = kind.guide(geometry, aa_width)
                             for y in range(py0, py1 + 1):
-                                sx0, sx1 = row_columns(kind, culling, guide, y, px0, px1, real)
+                                sx0, sx1, on_row = row_columns(kind, culling, guide, y, px0, px1, real)
                                 for x in range(sx0, sx1 + 1):
                                     if ti.static(not layered) or state[b, y, x, 0] >= real(tiny):
                                         p = pixel_centre(x, y, real)
-                                        cov, _cov_grad = kind.coverage_grad(geometry, guide, p, aa_width)
+                                        cov, _cov_grad = kind.coverage_grad(geometry, guide, on_row, p, aa_width)
                                         if cov > 0.0:
                                             colour, _inside, _offset = fill_at(base, slope, anchor, scale, p, linear)
                                             composite(entry, state, events, image, b, x, y, cov, opacity, colour)

@@ -54,13 +54,14 @@ def entry_pixels(culling: ti.template(), footprints: ti.template(), row, x0, y0,
 @ti.func
 def row_columns(kind: ti.template(), culling: ti.template(), guide, y, px0, px1, dtype: ti.template()):
     """The columns of [px0, px1] (inclusive) on pixel row ``y`` whose centre (j + 0.5) may
-    lie in the kind's row span (``guide`` from the kind's ``guide``); with culling off, all."""
+    lie in the kind's row span (``guide`` from the kind's ``guide``), with culling off all
+    of them, and what the row's pixels share (see :mod:`taichi_sdf.kinds.base`)."""
     first, last = px0, px1
+    lo, hi, row = kind.row_span(guide, ti.cast(y, dtype) + 0.5)
     if ti.static(culling):
-        lo, hi = kind.row_span(guide, ti.cast(y, dtype) + 0.5)
         first = ti.cast(ti.floor(ti.math.clamp(lo - 0.5, px0, px1 + 1)), ti.i32)
         last = ti.cast(ti.ceil(ti.math.clamp(hi - 0.5, px0 - 1, px1)), ti.i32)
-    return first, last
+    return first, last, row
 
 
 @ti.func

@@ -7,16 +7,18 @@ functions that the kernels call on a row's geometry vector ``g`` (pixel units):
 
 * ``guide(g, aa) -> guide``: what the kind's other functions share, computed once per
   tile entry rather than once per row or pixel (a curve's chord points and pieces);
-* ``coverage_grad(g, guide, p, aa) -> (cov, d cov / d g)``: anti-aliased coverage in [0, 1]
-  at pixel position ``p`` and its (total) gradient (a vector of g's size; the backward pass needs
+* ``row_span(guide, y) -> (lo, hi, row)``: an x-interval holding every point of the line
+  at height ``y`` that it covers (empty when lo > hi), so the kernels visit only those
+  pixels of a row, and what the row's pixels share (a vector: which of a curve's pieces
+  reach the row where; the height itself for the kinds that need nothing of it);
+* ``coverage_grad(g, guide, row, p, aa) -> (cov, d cov / d g)``: anti-aliased coverage in
+  [0, 1] at pixel position ``p`` (``row`` from ``row_span`` at ``p``'s height) and its
+  (total) gradient (a vector of g's size; the backward pass needs
   nothing else of the geometry). The forward pass calls the same function and keeps the
   value (the compiler drops the unused gradient), so both passes agree on every coverage;
 * ``fill_frame(g) -> (anchor, scale)`` and ``fill_frame_vjp(g, d_anchor, d_scale) -> d g``:
   where a linear fill is anchored and per how many pixels its slope is given;
 * ``footprint(g, aa) -> (lo, hi)``: a box holding every pixel centre the kind covers;
-* ``row_span(guide, y) -> (lo, hi)``: an x-interval holding every point of the line at
-  height ``y`` that it covers (empty when lo > hi), so the kernels visit only those
-  pixels of a row;
 * ``touches(g, aa, lo, hi)``: whether its coverage reaches the rectangle [lo, hi] (the
   binning's exact test).
 

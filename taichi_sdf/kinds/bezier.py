@@ -6,7 +6,8 @@ coverage is a stroke's band (see :mod:`taichi_sdf.kinds.segment`) about the curv
 distance for quadratics, and for cubics the distance to four quadratic pieces within
 ``sqrt(3)/2304 |P0 - 3 P1 + 3 P2 - P3|`` pixels of the cubic (see
 :mod:`taichi_sdf.funcs.bezier`). A curve lies in the hull of its control points, which
-bins it; rows are visited along its chords.
+bins it; rows are visited along the chords of its pieces, and a pixel solves only for the
+pieces whose chords come near it.
 """
 
 from __future__ import annotations
@@ -18,14 +19,23 @@ from typing import ClassVar
 import numpy as np
 import taichi as ti
 
-from taichi_sdf.funcs import band_coverage_grad, quadratic_distance_grad
-from taichi_sdf.funcs.bezier import CUBIC_PIECES, PIECE_VALUES, cubic_pieces, piece_grad_to_cubic, pieces_distance_grad
+from taichi_sdf.funcs import band_coverage_grad
+from taichi_sdf.funcs.bezier import (
+    CUBIC_PIECES,
+    FRAME_SIZE,
+    cubic_piece,
+    piece_distance_grad,
+    piece_frame,
+    piece_grad_to_cubic,
+    pieces_nearest,
+)
 from taichi_sdf.groups import PenGroup
 from taichi_sdf.kinds import pen, reference_sdf
 from taichi_sdf.kinds.base import Kind, Take
 from taichi_sdf.kinds.footprints import point
+from taichi_sdf.kinds.pen import CAPSULE_SIZE
 
-CHORDS = 8  # pieces of the polyline along which a curve's rows are visited
+CHORDS = 8  # chords along which a curve's rows are visited, shared equally by its quadratic pieces
 PIECE_ERROR = math.sqrt(3.0) / 36.0 / CUBIC_PIECES**3  # times |P0 - 3 P1 + 3 P2 - P3|
 
 
@@ -64,26 +74,21 @@ def _curve_kind(name: str, code: int, group: type) -> Kind:
     """The kind of ``group``'s curves (3 control points: quadratic; 4: cubic)."""
     n = group.CORNERS
     half_width = 2 * n  # geometry column of the half-width
-    binomials = [math.comb(n - 1, m) for m in range(n)]
-
-    reach_at = 2 * CHORDS + 2  # guide: chord points, the reach, then a cubic's pieces
-    pieces_at = reach_at + 1
+    pieces = 1 if n == 3 else CUBIC_PIECES
+    splits = CHORDS // pieces  # chords per piece
+    frames_at = CHORDS * CAPSULE_SIZE  # the guide: the chords' row spans, then the pieces' frames
 
     @ti.func
-    def coverage_grad(geometry, guide, p, aa_width):
+    def coverage_grad(geometry, guide, row, p, aa_width):
         """Coverage at ``p`` and its gradient with respect to the control points and the half-width."""
         grad = geometry * 0.0
-        distance = 0.0 * p[0]
         reach = geometry[half_width] + aa_width  # no ink at or beyond it
+        distance, piece, t, offset = pieces_nearest(p, guide, frames_at, pieces, reach, row)
+        d_a, d_b, d_c = piece_distance_grad(distance, piece, t, offset)
         if ti.static(n == 3):
-            distance, d0, d1, d2 = quadratic_distance_grad(
-                p, point(geometry, 0), point(geometry, 1), point(geometry, 2), reach
-            )
             for j in ti.static(range(2)):
-                grad[j], grad[2 + j], grad[4 + j] = d0[j], d1[j], d2[j]
+                grad[j], grad[2 + j], grad[4 + j] = d_a[j], d_b[j], d_c[j]
         else:
-            pieces = ti.Vector([guide[pieces_at + i] for i in ti.static(range(PIECE_VALUES))])
-            distance, piece, d_a, d_b, d_c = pieces_distance_grad(p, pieces, reach)
             d0, d1, d2, d3 = piece_grad_to_cubic(piece, d_a, d_b, d_c)
             for j in ti.static(range(2)):
                 grad[j], grad[2 + j], grad[4 + j], grad[6 + j] = d0[j], d1[j], d2[j], d3[j]
@@ -93,56 +98,51 @@ def _curve_kind(name: str, code: int, group: type) -> Kind:
         return cov, grad
 
     @ti.func
-    def slack(geometry):
-        """How far the drawn curve may stray from its chords (the curve's second derivative
-        bounds a chord's sagitta) and, for a cubic, from the cubic."""
-        bend = (point(geometry, 0) - 2.0 * point(geometry, 1) + point(geometry, 2)).norm()
-        extra = 0.0 * geometry[0]
-        if ti.static(n == 4):
-            bend = ti.max(bend, (point(geometry, 1) - 2.0 * point(geometry, 2) + point(geometry, 3)).norm())
-            third = point(geometry, 0) - 3.0 * point(geometry, 1) + 3.0 * point(geometry, 2) - point(geometry, 3)
-            extra = PIECE_ERROR * third.norm()
-        return (n - 1) * (n - 2) * bend / (8.0 * CHORDS * CHORDS) + extra
-
-    @ti.func
     def footprint(geometry, aa_width):
         return pen.footprint(geometry, n, aa_width)
 
     @ti.func
-    def on_curve(geometry, t):
-        """The curve's point at parameter ``t`` (Bernstein form)."""
-        result = point(geometry, 0) * 0.0
-        for m in ti.static(range(n)):
-            weight = binomials[m] * ti.pow(t, m) * ti.pow(1.0 - t, n - 1 - m)
-            result += weight * point(geometry, m)
-        return result
+    def piece_controls(geometry, j):
+        """Control points a, b, c of the curve's quadratic piece ``j`` (a quadratic is its own)."""
+        if ti.static(n == 3):
+            return point(geometry, 0), point(geometry, 1), point(geometry, 2)
+        return cubic_piece(point(geometry, 0), point(geometry, 1), point(geometry, 2), point(geometry, 3), j)
 
     @ti.func
     def guide(geometry, aa_width):
-        """The points of the chord polyline, the reach of the coverage about it and, for a
-        cubic, the control points of its quadratic pieces."""
-        guide = ti.Vector([0.0] * (pieces_at + (PIECE_VALUES if n == 4 else 0))) + 0.0 * geometry[0]
-        for k in ti.static(range(CHORDS + 1)):
-            a = on_curve(geometry, k / CHORDS)
-            guide[2 * k], guide[2 * k + 1] = a[0], a[1]
-        guide[reach_at] = geometry[half_width] + aa_width + slack(geometry)
-        if ti.static(n == 4):
-            pieces = cubic_pieces(point(geometry, 0), point(geometry, 1), point(geometry, 2), point(geometry, 3))
-            for i in ti.static(range(PIECE_VALUES)):
-                guide[pieces_at + i] = pieces[i]
+        """The frames of the quadratic pieces (the curve itself for a quadratic) and the row
+        spans (see :func:`~taichi_sdf.kinds.pen.capsule_rows`) of the coverage's reach about
+        each piece's ``splits`` chords, grown by how far the piece strays from them: a
+        quadratic's chord over a share s of it lies within s^2 |a - 2b + c| / 4 of it."""
+        guide = ti.Vector([0.0] * (frames_at + pieces * FRAME_SIZE)) + 0.0 * geometry[0]
+        for j in range(pieces):  # not unrolled: the loop body compiles once
+            a, b, c = piece_controls(geometry, j)
+            frame = piece_frame(a, b, c)
+            for i in ti.static(range(FRAME_SIZE)):
+                guide[frames_at + j * FRAME_SIZE + i] = frame[i]
+            along, bend = b - a, a - 2.0 * b + c
+            reach = geometry[half_width] + aa_width + bend.norm() / (4.0 * splits * splits)
+            for k in range(splits):
+                s0, s1 = ti.cast(k, a.element_type()) / splits, ti.cast(k + 1, a.element_type()) / splits
+                start, end = a + (2.0 * along + s0 * bend) * s0, a + (2.0 * along + s1 * bend) * s1
+                rows = pen.capsule_rows(start, end, reach)
+                for i in ti.static(range(CAPSULE_SIZE)):
+                    guide[(j * splits + k) * CAPSULE_SIZE + i] = rows[i]
         return guide
 
     @ti.func
     def row_span(guide, y):
-        reach = guide[reach_at]
-        lo, hi = 1.0 + 0.0 * y, 0.0 * y
+        """The row's span about the chords, and each piece's span about its own chords, so
+        that a pixel solves only for the pieces that may reach it."""
+        lo, hi = pen.FAR + 0.0 * y, -pen.FAR + 0.0 * y
+        spans = ti.Vector([pen.FAR, -pen.FAR] * pieces) + 0.0 * y
         for k in range(CHORDS):  # not unrolled: the loop body compiles once
-            a = ti.Vector([guide[2 * k], guide[2 * k + 1]])
-            b = ti.Vector([guide[2 * k + 2], guide[2 * k + 3]])
-            if ti.min(a[1], b[1]) - reach <= y <= ti.max(a[1], b[1]) + reach:  # else it misses the row
-                chord_lo, chord_hi = pen.capsule_span(a, b, reach, y)
-                lo, hi = pen.merge_span(lo, hi, chord_lo, chord_hi)
-        return lo, hi
+            rows = ti.Vector([guide[k * CAPSULE_SIZE + i] for i in ti.static(range(CAPSULE_SIZE))])
+            chord_lo, chord_hi = pen.capsule_span(rows, y)
+            lo, hi = pen.merge_span(lo, hi, chord_lo, chord_hi)
+            at = 2 * (k // splits)
+            spans[at], spans[at + 1] = pen.merge_span(spans[at], spans[at + 1], chord_lo, chord_hi)
+        return lo, hi, spans
 
     @ti.func
     def touches(geometry, aa_width, lo, hi):

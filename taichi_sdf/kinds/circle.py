@@ -77,7 +77,7 @@ def _distance_grad(geometry, p):
 
 
 @ti.func
-def coverage_grad(geometry, guide, p, aa_width):
+def coverage_grad(geometry, guide, row, p, aa_width):
     """Coverage at ``p`` and its gradient with respect to (cx, cy, r)."""
     distance, grad = _distance_grad(geometry, p)
     return coverage(distance, aa_width), coverage_slope(distance, aa_width) * grad
@@ -124,7 +124,7 @@ def row_span(guide, y):
     lo, hi = guide[0] - half, guide[0] + half
     if across <= 0.0:
         lo, hi = 1.0, 0.0
-    return lo, hi
+    return lo, hi, ti.Vector([y])
 
 
 @ti.func

@@ -6,7 +6,7 @@ A pen stroke's geometry is its points (2 columns each) followed by its half-widt
 
 import taichi as ti
 
-from taichi_sdf.kinds.footprints import clip_span, point, points_box
+from taichi_sdf.kinds.footprints import point, points_box
 
 
 @ti.func
@@ -29,31 +29,54 @@ def footprint(geometry, n: ti.template(), aa_width):
     return points_box(geometry, n, geometry[2 * n] + aa_width)
 
 
+# The rectangle around a capsule (its reach beyond the ends and across), as what its row
+# spans need: the start point, the band of rows it meets, and for each pair of its sides
+# (across the segment, along it) the offsets from a's x of their crossings of the row at
+# a's height and their slope in x per row. A pair of sides within STEEP of the rows'
+# direction is left out: the row band bounds the rectangle there.
+CAPSULE_SIZE = 9  # x, y of a; first, last row height; across: slope, half-width; along: slope, lo, hi
+STEEP = 0.05
+FAR = 1e30  # no bound
+
+
 @ti.func
-def capsule_span(a, b, reach, y):
-    """The line at height ``y`` cut to the rectangle around the capsule of ``reach`` about
-    segment a-b (its reach beyond the ends and across); empty when lo > hi."""
-    lo, hi = ti.min(a[0], b[0]) - reach, ti.max(a[0], b[0]) + reach
+def capsule_rows(a, b, reach):
+    """The row spans' description (CAPSULE_SIZE values, see above) of the rectangle of
+    ``reach`` around segment a-b."""
+    rows = ti.Vector([0.0] * CAPSULE_SIZE) + 0.0 * a[0]
+    rows[0], rows[1] = a[0], a[1]
+    rows[2], rows[3] = ti.min(a[1], b[1]) - reach, ti.max(a[1], b[1]) + reach
+    rows[5], rows[7], rows[8] = reach, -FAR, FAR  # a point: x within reach of a
     length = (b - a).norm()
     if length > 0.0:
         along = (b - a) / length
-        across = ti.Vector([-along[1], along[0]])
-        lo, hi = clip_span(lo, hi, across, across.dot(a) + reach, y)
-        lo, hi = clip_span(lo, hi, -across, -across.dot(a) + reach, y)
-        lo, hi = clip_span(lo, hi, along, along.dot(b) + reach, y)
-        lo, hi = clip_span(lo, hi, -along, -along.dot(a) + reach, y)
+        if ti.abs(along[1]) >= STEEP:  # across: |n . (p - a)| <= reach with n = (-along_y, along_x)
+            rows[4], rows[5] = along[0] / along[1], reach / ti.abs(along[1])
+        else:
+            rows[5] = FAR
+        if ti.abs(along[0]) >= STEEP:  # along: -reach <= along . (p - a) <= length + reach
+            first, last = -reach / along[0], (length + reach) / along[0]
+            rows[6], rows[7], rows[8] = -along[1] / along[0], ti.min(first, last), ti.max(first, last)
+    return rows
+
+
+@ti.func
+def capsule_span(rows, y):
+    """The line at height ``y`` cut to the rectangle that ``rows`` (from
+    :func:`capsule_rows`) describes; (FAR, -FAR) where it misses the rectangle (no branch:
+    :func:`merge_span` takes it as it is)."""
+    dy = y - rows[1]
+    across, along = rows[4] * dy, rows[6] * dy
+    meets = rows[2] <= y <= rows[3]
+    lo = ti.select(meets, rows[0] + ti.max(across - rows[5], along + rows[7]), FAR)
+    hi = ti.select(meets, rows[0] + ti.min(across + rows[5], along + rows[8]), -FAR)
     return lo, hi
 
 
 @ti.func
 def merge_span(lo, hi, other_lo, other_hi):
-    """The smallest span holding both (an empty one adds nothing)."""
-    if other_lo <= other_hi:
-        if lo <= hi:
-            lo, hi = ti.min(lo, other_lo), ti.max(hi, other_hi)
-        else:
-            lo, hi = other_lo, other_hi
-    return lo, hi
+    """The smallest span holding both, where an empty span is (FAR, -FAR)."""
+    return ti.min(lo, other_lo), ti.max(hi, other_hi)
 
 
 @ti.func

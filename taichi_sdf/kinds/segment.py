@@ -41,7 +41,7 @@ class Strokes(PenGroup):
 
 
 @ti.func
-def coverage_grad(geometry, guide, p, aa_width):
+def coverage_grad(geometry, guide, row, p, aa_width):
     """Coverage at ``p`` and its gradient with respect to (x0, y0, x1, y1, half-width)."""
     distance, d_start, d_end = segment_distance_grad(p, point(geometry, 0), point(geometry, 1))
     cov, along, d_half_width = band_coverage_grad(distance, geometry[4], aa_width)
@@ -60,13 +60,14 @@ def footprint(geometry, aa_width):
 
 @ti.func
 def guide(geometry, aa_width):
-    """The end points and the reach of the coverage about the segment."""
-    return ti.Vector([geometry[0], geometry[1], geometry[2], geometry[3], geometry[4] + aa_width])
+    """The row spans of the reach of the coverage about the segment."""
+    return pen.capsule_rows(point(geometry, 0), point(geometry, 1), geometry[4] + aa_width)
 
 
 @ti.func
 def row_span(guide, y):
-    return pen.capsule_span(point(guide, 0), point(guide, 1), guide[4], y)
+    lo, hi = pen.capsule_span(guide, y)
+    return lo, hi, ti.Vector([y])
 
 
 @ti.func

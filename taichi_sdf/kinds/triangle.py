@@ -103,7 +103,7 @@ def _within_edge_lines(geometry, p, aa_width):
 
 
 @ti.func
-def coverage_grad(geometry, guide, p, aa_width):
+def coverage_grad(geometry, guide, row, p, aa_width):
     """Coverage at ``p`` and its gradient with respect to the six corner coordinates."""
     cov = 0.0 * p[0]
     grad = geometry * 0.0
@@ -169,7 +169,7 @@ def row_span(guide, y):
     for k in ti.static(range(3)):
         outward = ti.Vector([guide[2 + 3 * k], guide[3 + 3 * k]])
         lo, hi = clip_span(lo, hi, outward, guide[4 + 3 * k], y)
-    return lo, hi
+    return lo, hi, ti.Vector([y])
 
 
 @ti.func
