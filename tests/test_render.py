@@ -127,6 +127,24 @@ def test_capsule_coverage_sums_to_its_area():
     assert abs(coverage_area(stroke, (120, 80)) - area) <= 1e-3 * area
 
 
+def test_strokes_along_and_near_the_rows_and_columns_equal_reference():
+    # Row spans leave out the sides of a stroke's rectangle that run within 3 degrees of
+    # the rows (or the columns); strokes at and near those angles, and one of no length,
+    # must still be drawn wherever the reference draws them.
+    angles = np.radians([0.0, 0.4, 2.0, 4.0, 45.0, 86.0, 88.5, 89.9, 90.0, 180.3])
+    starts = np.stack([6.3 + 5.1 * np.arange(len(angles)) % 40, 8.7 + 3.3 * np.arange(len(angles))], axis=1)
+    ends = starts + 17.0 * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+    points = np.concatenate([starts, ends, [[20.5, 20.5]]])
+    n = len(angles)
+    segments = [[i, n + i] for i in range(n)] + [[2 * n, 2 * n]]
+    colours = np.random.default_rng(0).uniform(0, 1, (n + 1, 3))
+    strokes = Strokes(points, segments, np.linspace(0.6, 4.0, n + 1), colours)
+    scene = Scene(61, 47, [0.9, 0.9, 0.9], (strokes,))
+    for tile_size in (8, 32):
+        image = Renderer(RenderConfig(tile_size=tile_size, dtype="f64", mode="over")).render(scene)
+        assert np.abs(image - render_reference(scene, mode="over")).max() <= 1e-9
+
+
 def test_image_smaller_than_a_tile():
     scene = random_scene(np.random.default_rng(2), 5, width=5, height=3, fill="linear")
     image = Renderer(RenderConfig(dtype="f64")).render(scene)

@@ -6,7 +6,7 @@ which scene parameters fill its geometry columns (:class:`Take`), and supplies t
 functions that the kernels call on a row's geometry vector ``g`` (pixel units):
 
 * ``guide(g, aa) -> guide``: what the kind's other functions share, computed once per
-  tile entry rather than once per row or pixel (a curve's chord points and pieces);
+  tile entry rather than once per row or pixel (a curve's pieces and its chords' row spans);
 * ``row_span(guide, y) -> (lo, hi, row)``: an x-interval holding every point of the line
   at height ``y`` that it covers (empty when lo > hi), so the kernels visit only those
   pixels of a row, and what the row's pixels share (a vector: which of a curve's pieces
