@@ -98,16 +98,17 @@ def _vector(frame, at: ti.template()):
 
 
 @ti.func
-def _offset(u, along, bend, t):
-    """B(t) - p for u = a - p."""
-    return u + (2.0 * along + bend * t) * t
+def quadratic_at(origin, along, bend, t):
+    """``origin + B(t) - a`` for the quadratic with along = b - a and bend = a - 2b + c:
+    its point B(t) for origin a, and B(t) - p for origin a - p."""
+    return origin + (2.0 * along + bend * t) * t
 
 
 @ti.func
 def _newton(t, u, along, bend):
     """Two Newton steps towards a zero of (B(t) - p) . B'(t), clamped to [0, 1]."""
     for _ in ti.static(range(2)):
-        offset = _offset(u, along, bend, t)
+        offset = quadratic_at(u, along, bend, t)
         tangent = 2.0 * (along + t * bend)
         slope = tangent.dot(tangent) + 2.0 * offset.dot(bend)
         if slope > 0.0:
@@ -139,8 +140,8 @@ def _closest_t(u, frame):
             m, n = ti.cos(v), ti.sin(v) * SQRT3
             t0 = ti.math.clamp((m + m) * z - kx, 0.0, 1.0)
             t1 = ti.math.clamp((-n - m) * z - kx, 0.0, 1.0)
-            d0 = _offset(u, along, bend, t0).norm_sqr()
-            d1 = _offset(u, along, bend, t1).norm_sqr()
+            d0 = quadratic_at(u, along, bend, t0).norm_sqr()
+            d1 = quadratic_at(u, along, bend, t1).norm_sqr()
             t = t0 if d0 <= d1 else t1
     else:
         chord = 2.0 * along + bend
@@ -172,7 +173,7 @@ def pieces_nearest(p, frames: ti.template(), first: ti.template(), count: ti.tem
         u = _vector(frame, FRAME_A) - p
         if spans[2 * j] <= p[0] <= spans[2 * j + 1] and _within(u, frame, best):
             t = _closest_t(u, frame)
-            offset = _offset(u, _vector(frame, FRAME_ALONG), _vector(frame, FRAME_BEND), t)
+            offset = quadratic_at(u, _vector(frame, FRAME_ALONG), _vector(frame, FRAME_BEND), t)
             if offset.norm_sqr() < best * best:
                 best, nearest, best_t, best_offset = safe_norm(offset), j, t, offset
     return best, nearest, best_t, best_offset

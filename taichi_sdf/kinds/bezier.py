@@ -22,12 +22,16 @@ import taichi as ti
 from taichi_sdf.funcs import band_coverage_grad
 from taichi_sdf.funcs.bezier import (
     CUBIC_PIECES,
+    FRAME_ALONG,
+    FRAME_BEND,
+    FRAME_SAG,
     FRAME_SIZE,
     cubic_piece,
     piece_distance_grad,
     piece_frame,
     piece_grad_to_cubic,
     pieces_nearest,
+    quadratic_at,
 )
 from taichi_sdf.groups import PenGroup
 from taichi_sdf.kinds import pen, reference_sdf
@@ -120,11 +124,12 @@ def _curve_kind(name: str, code: int, group: type) -> Kind:
             frame = piece_frame(a, b, c)
             for i in ti.static(range(FRAME_SIZE)):
                 guide[frames_at + j * FRAME_SIZE + i] = frame[i]
-            along, bend = b - a, a - 2.0 * b + c
-            reach = geometry[half_width] + aa_width + bend.norm() / (4.0 * splits * splits)
+            along = ti.Vector([frame[FRAME_ALONG], frame[FRAME_ALONG + 1]])
+            bend = ti.Vector([frame[FRAME_BEND], frame[FRAME_BEND + 1]])
+            reach = geometry[half_width] + aa_width + frame[FRAME_SAG] / (splits * splits)
             for k in range(splits):
                 s0, s1 = ti.cast(k, a.element_type()) / splits, ti.cast(k + 1, a.element_type()) / splits
-                start, end = a + (2.0 * along + s0 * bend) * s0, a + (2.0 * along + s1 * bend) * s1
+                start, end = quadratic_at(a, along, bend, s0), quadratic_at(a, along, bend, s1)
                 rows = pen.capsule_rows(start, end, reach)
                 for i in ti.static(range(CAPSULE_SIZE)):
                     guide[(j * splits + k) * CAPSULE_SIZE + i] = rows[i]
