@@ -62,10 +62,12 @@ class MSE(Loss):
 
     def value_and_grad(self, image, target):
         _check(image, target)
-        # In the image's precision: a float32 render moves a third of float64's bytes, and
-        # numpy's pairwise sum keeps the mean to ~1e-7 (relative) even so.
+        # In the image's precision: a float32 render moves a third of float64's bytes. The
+        # sum of squares is a BLAS dot product (no temporary array), good to ~1e-6 relative
+        # in float32.
         difference = np.subtract(image, target, dtype=np.result_type(image.dtype, np.float32))
-        value = float(np.square(difference).sum()) / difference.size
+        flat = difference.reshape(-1)
+        value = float(np.dot(flat, flat)) / difference.size
         difference *= 2.0 / difference.size
         return value, difference
 

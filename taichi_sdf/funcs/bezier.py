@@ -224,7 +224,6 @@ def _cubic_piece_weights() -> np.ndarray:
 
 
 CUBIC_PIECE_WEIGHTS = _cubic_piece_weights()
-_PIECE_WEIGHTS = CUBIC_PIECE_WEIGHTS.tolist()  # plain numbers, inlined into the kernels
 _PIECE_WEIGHTS_BY_ROW = CUBIC_PIECE_WEIGHTS.reshape(-1, 4).tolist()  # piece j's a, b, c: rows 3j, 3j + 1, 3j + 2
 
 
@@ -258,19 +257,26 @@ def cubic_pieces(p0, p1, p2, p3):
     return pieces
 
 
+def _cubic_point_polynomials() -> list:
+    """(CUBIC_PIECES, 3, 4): the weight of each of the cubic's control points in the point
+    B(t) of each quadratic piece, as a polynomial in t: its coefficients of 1, t and t^2."""
+    to_powers = np.array([[1.0, 0.0, 0.0], [-2.0, 2.0, 0.0], [1.0, -2.0, 1.0]])  # Bernstein -> powers of t
+    return (to_powers @ CUBIC_PIECE_WEIGHTS).tolist()
+
+
+_POINT_POLYNOMIALS = _cubic_point_polynomials()  # plain numbers, inlined into the kernels
+
+
 @ti.func
-def piece_grad_to_cubic(piece, d_a, d_b, d_c):
-    """Gradients with respect to the cubic's four control points from those with respect
-    to the control points of its quadratic ``piece``."""
-    w = ti.Matrix(_PIECE_WEIGHTS[0]) + 0.0 * d_a[0]
+def cubic_point_weights(piece, t):
+    """The weights (4-vector) of the cubic's control points in the point B(t) of its
+    quadratic ``piece``: by the envelope theorem, the distance's gradient with respect to
+    control point k is its weight times the unit offset."""
+    c = ti.Matrix(_POINT_POLYNOMIALS[0]) + 0.0 * t
     for k in ti.static(range(1, CUBIC_PIECES)):
         if piece == k:
-            w = ti.Matrix(_PIECE_WEIGHTS[k]) + 0.0 * d_a[0]
-    g0 = w[0, 0] * d_a + w[1, 0] * d_b + w[2, 0] * d_c
-    g1 = w[0, 1] * d_a + w[1, 1] * d_b + w[2, 1] * d_c
-    g2 = w[0, 2] * d_a + w[1, 2] * d_b + w[2, 2] * d_c
-    g3 = w[0, 3] * d_a + w[1, 3] * d_b + w[2, 3] * d_c
-    return g0, g1, g2, g3
+            c = ti.Matrix(_POINT_POLYNOMIALS[k]) + 0.0 * t
+    return ti.Vector([c[0, k] + t * (c[1, k] + t * c[2, k]) for k in ti.static(range(4))])
 
 
 @ti.func
@@ -281,5 +287,6 @@ def cubic_distance_grad(p, p0, p1, p2, p3, cutoff):
     spans = ti.Vector(EVERYWHERE * CUBIC_PIECES)
     pieces = cubic_pieces(p0, p1, p2, p3)
     distance, piece, t, offset = pieces_nearest(p, pieces, 0, CUBIC_PIECES, cutoff, spans)
-    g0, g1, g2, g3 = piece_grad_to_cubic(piece, *piece_distance_grad(distance, piece, t, offset))
-    return distance, g0, g1, g2, g3
+    away = offset / distance if piece >= 0 else offset * 0.0
+    weights = cubic_point_weights(piece, t)
+    return distance, weights[0] * away, weights[1] * away, weights[2] * away, weights[3] * away

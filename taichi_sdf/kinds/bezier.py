@@ -27,9 +27,9 @@ from taichi_sdf.funcs.bezier import (
     FRAME_SAG,
     FRAME_SIZE,
     cubic_piece,
+    cubic_point_weights,
     piece_distance_grad,
     piece_frame,
-    piece_grad_to_cubic,
     pieces_nearest,
     quadratic_at,
 )
@@ -88,14 +88,15 @@ def _curve_kind(name: str, code: int, group: type) -> Kind:
         grad = geometry * 0.0
         reach = geometry[half_width] + aa_width  # no ink at or beyond it
         distance, piece, t, offset = pieces_nearest(p, guide, frames_at, pieces, reach, row)
-        d_a, d_b, d_c = piece_distance_grad(distance, piece, t, offset)
         if ti.static(n == 3):
+            d_a, d_b, d_c = piece_distance_grad(distance, piece, t, offset)
             for j in ti.static(range(2)):
                 grad[j], grad[2 + j], grad[4 + j] = d_a[j], d_b[j], d_c[j]
-        else:
-            d0, d1, d2, d3 = piece_grad_to_cubic(piece, d_a, d_b, d_c)
-            for j in ti.static(range(2)):
-                grad[j], grad[2 + j], grad[4 + j], grad[6 + j] = d0[j], d1[j], d2[j], d3[j]
+        elif piece >= 0:
+            away, weights = offset / distance, cubic_point_weights(piece, t)
+            for k in ti.static(range(4)):
+                for j in ti.static(range(2)):
+                    grad[2 * k + j] = weights[k] * away[j]
         cov, along, d_half_width = band_coverage_grad(distance, geometry[half_width], aa_width)
         grad *= along
         grad[half_width] = d_half_width
