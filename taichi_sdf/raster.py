@@ -171,11 +171,14 @@ def rasterize(
         "table": buffers.put(table.reshape(batch * n_prims, COLUMNS), dtype),
         "kinds": buffers.put(codes, "i32"),
         "background": buffers.put(background, dtype),
+        "guides": buffers.working((batch * n_prims, max(kind.guide_size for kind in kinds_present or KINDS)), dtype),
         "footprints": buffers.working((batch * n_prims, 4), dtype),
         "row_offsets": buffers.working((batch * n_prims + 1,), "i32"),
     }
     count = count_kernel(kinds_present, config.culling, dtype)
-    entries = count(a["table"], a["kinds"], config.aa_width, tile, width, height, a["footprints"], a["row_offsets"])
+    entries = count(
+        a["table"], a["kinds"], config.aa_width, tile, width, height, a["guides"], a["footprints"], a["row_offsets"]
+    )
     a.update(
         entry_tiles=buffers.working((max(entries, 1),), "i32"),
         entry_rows=buffers.working((max(entries, 1),), "i32"),
@@ -190,7 +193,7 @@ def rasterize(
     forward = forward_kernel(kinds_present, config.mode, dtype, linear, config.culling)
     forward(
         a["table"], a["kinds"], a["background"], config.aa_width, tile,
-        spread_for(n_tiles), a["footprints"], a["row_offsets"],
+        spread_for(n_tiles), a["guides"], a["footprints"], a["row_offsets"],
         a["entry_tiles"], a["entry_rows"], a["tile_offsets"], a["tile_fill"], a["tile_lists"], a["state"],
         a["events"], a["background_weight"], a["image"],
     )  # fmt: skip

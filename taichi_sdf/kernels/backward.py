@@ -178,6 +178,8 @@ def backward_kernel(
                     for kind in ti.static(kinds_present):
                         if kinds[row % n_prims] == kind.code:
                             anchor, scale = kind.fill_frame(geometry)
+                            # Computed here, not loaded as the forward pass does: with the
+                            # values this loop keeps live, loaded guides measured 2-5 % slower.
                             guide = kind.guide(geometry, aa_width)
                             for y in range(py0, py1 + 1):
                                 sx0, sx1, on_row = row_columns(kind, culling, guide, y, px0, px1, real)

@@ -4,8 +4,9 @@ anti-aliased footprint touches it, in depth (row) order.
 Sizes come from a counting pass, so no tile has a fixed capacity and nothing is dropped:
 
 1. :func:`count_kernel` (its own launch, as the entry arrays are sized from its total):
-   per table row, a footprint box and the number of tiles of its image that it touches;
-   a scan turns the counts into each row's first entry;
+   per table row, its kind's guide (stored for the raster kernels), a footprint box and
+   the number of tiles of its image that it touches; a scan turns the counts into each
+   row's first entry;
 2. :func:`bin_entries`, the first loops of the forward kernel: each row writes its (tile,
    row) entries; entries are counted per tile, scanned, scattered into per-tile slices of
    ``tile_lists`` and sorted there into depth order (the scatter's atomics scramble it).
@@ -22,7 +23,7 @@ import functools
 
 import taichi as ti
 
-from taichi_sdf.kernels.rows import load_geometry, tiles_across
+from taichi_sdf.kernels.rows import load_geometry, store_guide, tiles_across
 
 
 @ti.func
@@ -85,8 +86,9 @@ def _row_tiles(
 
 @functools.cache
 def count_kernel(kinds_present: tuple, culling: bool, dtype: str):
-    """Kernel: footprint boxes (lo x, lo y, hi x, hi y) of every row, the tiles each
-    touches, and their scan into ``row_offsets``. Returns the number of entries."""
+    """Kernel: the guide (see :mod:`taichi_sdf.kinds.base`) and footprint box (lo x, lo y,
+    hi x, hi y) of every row, the tiles each touches, and their scan into
+    ``row_offsets``. Returns the number of entries."""
 
     @ti.kernel
     def count(
@@ -96,6 +98,7 @@ def count_kernel(kinds_present: tuple, culling: bool, dtype: str):
         tile_size: ti.i32,
         width: ti.i32,
         height: ti.i32,
+        guides: ti.types.ndarray(),
         footprints: ti.types.ndarray(),
         row_offsets: ti.types.ndarray(),
     ) -> ti.i32:
@@ -106,6 +109,7 @@ def count_kernel(kinds_present: tuple, culling: bool, dtype: str):
             for kind in ti.static(kinds_present):
                 if kinds[row % n_prims] == kind.code:
                     lo, hi = kind.footprint(geometry, aa_width)
+                    store_guide(guides, row, kind.guide(geometry, aa_width), kind.guide_size)
             footprints[row, 0], footprints[row, 1], footprints[row, 2], footprints[row, 3] = lo[0], lo[1], hi[0], hi[1]
             row_offsets[row + 1] = _row_tiles(
                 kinds_present, culling, tile_size, False, table, kinds, footprints, row, aa_width, width, height,

@@ -37,7 +37,9 @@ import taichi as ti
 
 from taichi_sdf.funcs import blend_mean
 from taichi_sdf.kernels.binning import bin_entries
-from taichi_sdf.kernels.rows import entry_pixels, fill_at, load_row, pixel_centre, row_columns, tile_pixels
+from taichi_sdf.kernels.rows import (
+    entry_pixels, fill_at, load_guide, load_row, pixel_centre, row_columns, tile_pixels,
+)  # fmt: skip
 
 NO_EVENT = -1  # a pixel whose remaining area never fell below TINY (below every entry)
 TINY = {"f32": 1e-30, "f64": 1e-280}  # far above the smallest normal number of the type
@@ -102,6 +104,7 @@ def forward_kernel(kinds_present: tuple, mode: str, dtype: str, linear: bool, cu
         aa_width: real,
         tile_size: ti.i32,
         spread: ti.i32,
+        guides: ti.types.ndarray(),
         footprints: ti.types.ndarray(),
         row_offsets: ti.types.ndarray(),
         entry_tiles: ti.types.ndarray(),
@@ -141,7 +144,7 @@ def forward_kernel(kinds_present: tuple, mode: str, dtype: str, linear: bool, cu
                     for kind in ti.static(kinds_present):
                         if kinds[row % n_prims] == kind.code:
                             anchor, scale = kind.fill_frame(geometry)
-                            guide = kind.guide(geometry, aa_width)
+                            guide = load_guide(guides, row, kind.guide_size)
                             for y in range(py0, py1 + 1):
                                 sx0, sx1, on_row = row_columns(kind, culling, guide, y, px0, px1, real)
                                 for x in range(sx0, sx1 + 1):

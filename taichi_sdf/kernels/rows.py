@@ -76,6 +76,19 @@ def load_geometry(table: ti.template(), row):
 
 
 @ti.func
+def store_guide(guides: ti.template(), row, guide, size: ti.template()):
+    """Store a kind's guide (``size`` values) in the row's line of ``guides``."""
+    for i in ti.static(range(size)):
+        guides[row, i] = guide[i]
+
+
+@ti.func
+def load_guide(guides: ti.template(), row, size: ti.template()):
+    """The row's guide (a vector of ``size`` values), as :func:`store_guide` stored it."""
+    return ti.Vector([guides[row, i] for i in ti.static(range(size))])
+
+
+@ti.func
 def load_row(table: ti.template(), row):
     """Geometry (vector), base colour, 3x2 colour slope and opacity of a table row."""
     geometry = load_geometry(table, row)

@@ -5,8 +5,11 @@ The renderer flattens a scene into a primitive table with one row per primitive 
 which scene parameters fill its geometry columns (:class:`Take`), and supplies the Taichi
 functions that the kernels call on a row's geometry vector ``g`` (pixel units):
 
-* ``guide(g, aa) -> guide``: what the kind's other functions share, computed once per
-  tile entry rather than once per row or pixel (a curve's pieces and its chords' row spans);
+* ``guide(g, aa) -> guide``: what the kind's other functions share (a vector of
+  ``GUIDE_SIZE`` values), computed once per primitive by the binning and stored for the
+  forward pass (once per tile entry by the backward pass), rather than once per row or
+  pixel: a curve's pieces and its chords' row spans; a circle's reciprocals, which the
+  forward pass's pixel loop then reads from memory instead of dividing;
 * ``row_span(guide, y) -> (lo, hi, row)``: an x-interval holding every point of the line
   at height ``y`` that it covers (empty when lo > hi), so the kernels visit only those
   pixels of a row, and what the row's pixels share (a vector: which of a curve's pieces
@@ -55,13 +58,14 @@ FUNCTIONS = (
 
 @dataclass(frozen=True, eq=False)
 class Kind:
-    """One primitive kind: its name, its code in the table, its scene group and its
-    geometry columns, and the functions described in this module's docstring."""
+    """One primitive kind: its name, its code in the table, its scene group, its geometry
+    columns, the size of its guide, and the functions described in this module's docstring."""
 
     name: str
     code: int
     group: type
     geometry: tuple[Take, ...]
+    guide_size: int
     coverage_grad: Callable
     fill_frame: Callable
     fill_frame_vjp: Callable
@@ -75,8 +79,11 @@ class Kind:
     @classmethod
     def from_functions(cls, name: str, code: int, group: type, geometry: tuple[Take, ...], functions: dict) -> Kind:
         """A kind whose functions are those of ``functions`` (a kind module's ``globals()``)
-        named as this module's docstring lists them."""
-        return cls(name, code, group, geometry, **{field: functions[field] for field in FUNCTIONS})
+        named as this module's docstring lists them, and whose guide has
+        ``functions["GUIDE_SIZE"]`` values."""
+        return cls(
+            name, code, group, geometry, functions["GUIDE_SIZE"], **{field: functions[field] for field in FUNCTIONS}
+        )
 
     @property
     def geometry_size(self) -> int:

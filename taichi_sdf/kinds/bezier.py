@@ -81,6 +81,7 @@ def _curve_kind(name: str, code: int, group: type) -> Kind:
     pieces = 1 if n == 3 else CUBIC_PIECES
     splits = CHORDS // pieces  # chords per piece
     frames_at = CHORDS * CAPSULE_SIZE  # the guide: the chords' row spans, then the pieces' frames
+    GUIDE_SIZE = frames_at + pieces * FRAME_SIZE  # noqa: N806 (a kind's constant, as in the kind modules)
 
     @ti.func
     def coverage_grad(geometry, guide, row, p, aa_width):
@@ -119,7 +120,7 @@ def _curve_kind(name: str, code: int, group: type) -> Kind:
         spans (see :func:`~taichi_sdf.kinds.pen.capsule_rows`) of the coverage's reach about
         each piece's ``splits`` chords, grown by how far the piece strays from them: a
         quadratic's chord over a share s of it lies within s^2 |a - 2b + c| / 4 of it."""
-        guide = ti.Vector([0.0] * (frames_at + pieces * FRAME_SIZE)) + 0.0 * geometry[0]
+        guide = ti.Vector([0.0] * GUIDE_SIZE) + 0.0 * geometry[0]
         for j in range(pieces):  # not unrolled: the loop body compiles once
             a, b, c = piece_controls(geometry, j)
             frame = piece_frame(a, b, c)

@@ -17,7 +17,7 @@ from typing import ClassVar
 import numpy as np
 import taichi as ti
 
-from taichi_sdf.funcs import coverage, coverage_slope
+from taichi_sdf.funcs import smooth_step, smooth_step_slope
 from taichi_sdf.groups import ShapeGroup, as_array, set_fill
 from taichi_sdf.kinds import reference_sdf
 from taichi_sdf.kinds.base import Kind, Take
@@ -60,27 +60,26 @@ class Circles(ShapeGroup):
         return -self.radii[i], self.radii[i]
 
 
-@ti.func
-def _distance_grad(geometry, p):
-    """Area-corrected signed distance and its gradient with respect to the geometry."""
-    q = p - point(geometry, 0)
-    radius = geometry[2]
-    # The same for every pixel, but Taichi's fast math may fold it back into a division
-    # per pixel (LLVM rewrites x * (0.5 / r) as (x * 0.5) / r; seen in the forward pass).
-    half_inverse = 0.5 / radius
-    distance = (q.dot(q) - radius * radius) * half_inverse
-    grad = geometry * 0.0
-    grad[0] = -2.0 * half_inverse * q[0]
-    grad[1] = -2.0 * half_inverse * q[1]
-    grad[2] = -(q.dot(q) + radius * radius) * (half_inverse / radius)
-    return distance, grad
+# The guide: the footprint disk (centre x, y and reach), then k = 1 / (4 r aa_width) and
+# k / r. The coverage is smooth_step(0.5 - d / (2 aa_width)) = smooth_step(0.5 - (|q|^2 -
+# r^2) k). The forward pass reads the guide from memory, so its pixel loop multiplies by
+# these reciprocals: computed beside the loop, Taichi's fast math folds them back into a
+# division per pixel (LLVM rewrites x * (0.5 / r) as (x * 0.5) / r).
+GUIDE_SIZE = 5
 
 
 @ti.func
 def coverage_grad(geometry, guide, row, p, aa_width):
     """Coverage at ``p`` and its gradient with respect to (cx, cy, r)."""
-    distance, grad = _distance_grad(geometry, p)
-    return coverage(distance, aa_width), coverage_slope(distance, aa_width) * grad
+    q = p - point(geometry, 0)
+    radius, k, k_per_radius = geometry[2], guide[3], guide[4]
+    step = 0.5 - (q.dot(q) - radius * radius) * k
+    slope = smooth_step_slope(step)
+    grad = geometry * 0.0
+    grad[0] = 2.0 * k * slope * q[0]
+    grad[1] = 2.0 * k * slope * q[1]
+    grad[2] = (q.dot(q) + radius * radius) * k_per_radius * slope
+    return smooth_step(step), grad
 
 
 @ti.func
@@ -112,8 +111,10 @@ def footprint(geometry, aa_width):
 
 @ti.func
 def guide(geometry, aa_width):
-    """The footprint disk: centre and radius."""
-    return ti.Vector([geometry[0], geometry[1], _reach(geometry, aa_width)])
+    """The footprint disk and the coverage's reciprocals (see GUIDE_SIZE)."""
+    radius = geometry[2]
+    k = 0.25 / (radius * aa_width)
+    return ti.Vector([geometry[0], geometry[1], _reach(geometry, aa_width), k, k / radius])
 
 
 @ti.func

@@ -58,6 +58,9 @@ def footprint(geometry, aa_width):
     return pen.footprint(geometry, 2, aa_width)
 
 
+GUIDE_SIZE = pen.CAPSULE_SIZE
+
+
 @ti.func
 def guide(geometry, aa_width):
     """The row spans of the reach of the coverage about the segment."""

@@ -144,6 +144,9 @@ def footprint(geometry, aa_width):
     return points_box(geometry, 3, aa_width)
 
 
+GUIDE_SIZE = 11  # x-range, then three edge lines (normal x, y and offset)
+
+
 @ti.func
 def guide(geometry, aa_width):
     """The x-range of the corners grown by ``aa_width``, then each edge line moved out by
@@ -152,7 +155,7 @@ def guide(geometry, aa_width):
     a, b, c = point(geometry, 0), point(geometry, 1), point(geometry, 2)
     ab, ac = b - a, c - a
     orientation = ti.math.sign(ab[0] * ac[1] - ab[1] * ac[0])
-    guide = ti.Vector([0.0] * 11) + 0.0 * geometry[0]
+    guide = ti.Vector([0.0] * GUIDE_SIZE) + 0.0 * geometry[0]
     guide[0], guide[1] = ti.min(a[0], b[0], c[0]) - aa_width, ti.max(a[0], b[0], c[0]) + aa_width
     for k in ti.static(range(3)):
         start = point(geometry, k)
