@@ -27,7 +27,7 @@ its compilation and its memory are its own. In that process, after ti.init:
   primitives x pixels tables a * marks times still measured so.
 - f+b of each run: the speed issue's cases (the first table) are measured in --rounds
   rounds (default 3, 1 with --quick), each round all of them in turn, each case in a
-  fresh process, so that the runs of a case lie minutes apart; the table keeps the run
+  fresh process, so that the runs of a case lie a minute or more apart; the table keeps the run
   with the lowest f+b median, and this column lists every run's. The machine this was
   written for is a shared VM whose neighbours at times take half of its cores for tens of
   seconds without it showing in /proc/stat (no steal time, other load 0): such runs come
