@@ -109,14 +109,14 @@ def backward_kernel(
                 remaining = state[b, y, x, 1]  # recorded where the area ran out
                 d_cov, d_opacity, d_remaining, weight = cov * 0.0, cov * 0.0, cov * 0.0, cov * 0.0
                 if ti.static(mode == "over"):
+                    took_all = cov > remaining  # all that remained (R < cov), where it was recorded
                     if entry != event:
-                        remaining = after + opacity * cov
-                        if after < (1.0 - opacity) * cov:  # it took all that remained
-                            remaining = after / (1.0 - opacity)
-                    if cov <= remaining:
-                        weight, d_cov, d_opacity = opacity * cov, opacity, cov
-                    else:
+                        took_all = after < (1.0 - opacity) * cov
+                        remaining = after / (1.0 - opacity) if took_all else after + opacity * cov
+                    if took_all:
                         weight, d_opacity, d_remaining = opacity * remaining, remaining, opacity
+                    else:
+                        weight, d_cov, d_opacity = opacity * cov, opacity, cov
                 else:
                     alpha = opacity * cov
                     if entry != event:
