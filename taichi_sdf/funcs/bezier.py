@@ -93,8 +93,17 @@ def piece_frame(a, b, c):
 
 
 @ti.func
-def _vector(frame, at: ti.template()):
+def frame_vector(frame, at: ti.template()):
+    """The 2-vector of ``frame`` at ``at`` (FRAME_A, FRAME_ALONG, FRAME_BEND, ...)."""
     return ti.Vector([frame[at], frame[at + 1]])
+
+
+@ti.func
+def _chord_projection(u, frame):
+    """The framed quadratic's chord c - a, and the parameter in [0, 1] of the projection of
+    ``p`` onto it (u = a - p)."""
+    chord = 2.0 * frame_vector(frame, FRAME_ALONG) + frame_vector(frame, FRAME_BEND)
+    return chord, ti.math.clamp(-u.dot(chord) * frame[FRAME_CHORD_INV], 0.0, 1.0)
 
 
 @ti.func
@@ -119,12 +128,12 @@ def _newton(t, u, along, bend):
 @ti.func
 def _closest_t(u, frame):
     """Parameter in [0, 1] of the point of the framed quadratic nearest to ``p`` (u = a - p)."""
-    along, bend = _vector(frame, FRAME_ALONG), _vector(frame, FRAME_BEND)
+    along, bend = frame_vector(frame, FRAME_ALONG), frame_vector(frame, FRAME_BEND)
     t = 0.0 * u[0]
     if frame[FRAME_SOLVE] > 0.0:
         kx = frame[FRAME_KX]
-        pp = frame[FRAME_PP] + _vector(frame, FRAME_PP + 1).dot(u)
-        q = frame[FRAME_Q] + _vector(frame, FRAME_Q + 1).dot(u)
+        pp = frame[FRAME_PP] + frame_vector(frame, FRAME_PP + 1).dot(u)
+        q = frame[FRAME_Q] + frame_vector(frame, FRAME_Q + 1).dot(u)
         h = q * q + 4.0 * pp * pp * pp
         if h >= 0.0:
             # Cardano: t = cbrt(x0) + cbrt(x1) - kx, where x0 x1 = -pp^3, so one cube root
@@ -144,8 +153,8 @@ def _closest_t(u, frame):
             d1 = quadratic_at(u, along, bend, t1).norm_sqr()
             t = t0 if d0 <= d1 else t1
     else:
-        chord = 2.0 * along + bend
-        t = _newton(ti.math.clamp(-u.dot(chord) * frame[FRAME_CHORD_INV], 0.0, 1.0), u, along, bend)
+        _, start = _chord_projection(u, frame)
+        t = _newton(start, u, along, bend)
     return t
 
 
@@ -154,8 +163,7 @@ def _within(u, frame, cutoff):
     """Whether the framed quadratic may come nearer to ``p`` (u = a - p) than ``cutoff``:
     the chord a-c does, less the curve's greatest offset from it, |a - 2b + c| / 4 (the
     curve minus the chord's point at the same t is -t(1 - t)(a - 2b + c))."""
-    chord = 2.0 * _vector(frame, FRAME_ALONG) + _vector(frame, FRAME_BEND)
-    t = ti.math.clamp(-u.dot(chord) * frame[FRAME_CHORD_INV], 0.0, 1.0)
+    chord, t = _chord_projection(u, frame)
     reach = cutoff + frame[FRAME_SAG]
     return (u + t * chord).norm_sqr() < reach * reach
 
@@ -170,10 +178,10 @@ def pieces_nearest(p, frames: ti.template(), first: ti.template(), count: ti.tem
     best, nearest, best_t, best_offset = cutoff + 0.0 * p[0], -1, 0.0 * p[0], p * 0.0
     for j in ti.static(range(count)):
         frame = ti.Vector([frames[first + j * FRAME_SIZE + i] for i in ti.static(range(FRAME_SIZE))])
-        u = _vector(frame, FRAME_A) - p
+        u = frame_vector(frame, FRAME_A) - p
         if spans[2 * j] <= p[0] <= spans[2 * j + 1] and _within(u, frame, best):
             t = _closest_t(u, frame)
-            offset = quadratic_at(u, _vector(frame, FRAME_ALONG), _vector(frame, FRAME_BEND), t)
+            offset = quadratic_at(u, frame_vector(frame, FRAME_ALONG), frame_vector(frame, FRAME_BEND), t)
             if offset.norm_sqr() < best * best:
                 best, nearest, best_t, best_offset = safe_norm(offset), j, t, offset
     return best, nearest, best_t, best_offset
@@ -268,7 +276,7 @@ _POINT_POLYNOMIALS = _cubic_point_polynomials()  # plain numbers, inlined into t
 
 
 @ti.func
-def cubic_point_weights(piece, t):
+def _cubic_point_weights(piece, t):
     """The weights (4-vector) of the cubic's control points in the point B(t) of its
     quadratic ``piece``: by the envelope theorem, the distance's gradient with respect to
     control point k is its weight times the unit offset."""
@@ -280,6 +288,17 @@ def cubic_point_weights(piece, t):
 
 
 @ti.func
+def cubic_piece_distance_grad(distance, piece, t, offset):
+    """Gradients of the distance |offset| to the cubic's quadratic ``piece`` (none where it
+    is -1) with respect to the cubic's four control points (see :func:`piece_distance_grad`)."""
+    g0, g1, g2, g3 = offset * 0.0, offset * 0.0, offset * 0.0, offset * 0.0
+    if piece >= 0:
+        away, weights = offset / distance, _cubic_point_weights(piece, t)
+        g0, g1, g2, g3 = weights[0] * away, weights[1] * away, weights[2] * away, weights[3] * away
+    return g0, g1, g2, g3
+
+
+@ti.func
 def cubic_distance_grad(p, p0, p1, p2, p3, cutoff):
     """Distance from ``p`` to the cubic Bézier p0..p3, drawn as CUBIC_PIECES quadratics,
     and its gradients with respect to the four control points; ``cutoff`` and zero
@@ -287,6 +306,5 @@ def cubic_distance_grad(p, p0, p1, p2, p3, cutoff):
     spans = ti.Vector(EVERYWHERE * CUBIC_PIECES)
     pieces = cubic_pieces(p0, p1, p2, p3)
     distance, piece, t, offset = pieces_nearest(p, pieces, 0, CUBIC_PIECES, cutoff, spans)
-    away = offset / distance if piece >= 0 else offset * 0.0
-    weights = cubic_point_weights(piece, t)
-    return distance, weights[0] * away, weights[1] * away, weights[2] * away, weights[3] * away
+    g0, g1, g2, g3 = cubic_piece_distance_grad(distance, piece, t, offset)
+    return distance, g0, g1, g2, g3

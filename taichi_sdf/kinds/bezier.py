@@ -27,7 +27,8 @@ from taichi_sdf.funcs.bezier import (
     FRAME_SAG,
     FRAME_SIZE,
     cubic_piece,
-    cubic_point_weights,
+    cubic_piece_distance_grad,
+    frame_vector,
     piece_distance_grad,
     piece_frame,
     pieces_nearest,
@@ -81,7 +82,7 @@ def _curve_kind(name: str, code: int, group: type) -> Kind:
     pieces = 1 if n == 3 else CUBIC_PIECES
     splits = CHORDS // pieces  # chords per piece
     frames_at = CHORDS * CAPSULE_SIZE  # the guide: the chords' row spans, then the pieces' frames
-    GUIDE_SIZE = frames_at + pieces * FRAME_SIZE  # noqa: N806 (a kind's constant, as in the kind modules)
+    GUIDE_SIZE = frames_at + pieces * FRAME_SIZE  # read by Kind.from_functions, as in the kind modules
 
     @ti.func
     def coverage_grad(geometry, guide, row, p, aa_width):
@@ -93,11 +94,10 @@ def _curve_kind(name: str, code: int, group: type) -> Kind:
             d_a, d_b, d_c = piece_distance_grad(distance, piece, t, offset)
             for j in ti.static(range(2)):
                 grad[j], grad[2 + j], grad[4 + j] = d_a[j], d_b[j], d_c[j]
-        elif piece >= 0:
-            away, weights = offset / distance, cubic_point_weights(piece, t)
-            for k in ti.static(range(4)):
-                for j in ti.static(range(2)):
-                    grad[2 * k + j] = weights[k] * away[j]
+        else:
+            d0, d1, d2, d3 = cubic_piece_distance_grad(distance, piece, t, offset)
+            for j in ti.static(range(2)):
+                grad[j], grad[2 + j], grad[4 + j], grad[6 + j] = d0[j], d1[j], d2[j], d3[j]
         cov, along, d_half_width = band_coverage_grad(distance, geometry[half_width], aa_width)
         grad *= along
         grad[half_width] = d_half_width
@@ -126,8 +126,7 @@ def _curve_kind(name: str, code: int, group: type) -> Kind:
             frame = piece_frame(a, b, c)
             for i in ti.static(range(FRAME_SIZE)):
                 guide[frames_at + j * FRAME_SIZE + i] = frame[i]
-            along = ti.Vector([frame[FRAME_ALONG], frame[FRAME_ALONG + 1]])
-            bend = ti.Vector([frame[FRAME_BEND], frame[FRAME_BEND + 1]])
+            along, bend = frame_vector(frame, FRAME_ALONG), frame_vector(frame, FRAME_BEND)
             reach = geometry[half_width] + aa_width + frame[FRAME_SAG] / (splits * splits)
             for k in range(splits):
                 s0, s1 = ti.cast(k, a.element_type()) / splits, ti.cast(k + 1, a.element_type()) / splits
