@@ -23,7 +23,8 @@ def geometry_of(group) -> np.ndarray:
 def kind_coverage_grad(kind: ti.template(), geometry, p):
     """The kind's coverage at ``p`` and its gradient, with the guide and row it needs there."""
     guide = kind.guide(geometry, AA)
-    _, _, row = kind.row_span(guide, p[1])
+    _, _, spans = kind.row_span(guide, p[1])
+    row = kind.row_pixels(geometry, guide, spans, p[1], p[0], 1, AA)
     return kind.coverage_grad(geometry, guide, row, p, AA)
 
 

@@ -9,7 +9,9 @@ t starts instead from the projection onto the chord a-c and two Newton steps mak
 (so the distance does not jump between the two ways).
 
 What the solve needs of a quadratic that does not depend on the pixel is computed once,
-in its frame (:func:`piece_frame`), so that a pixel adds only a few products.
+in its frame (:func:`piece_frame`), so that a pixel adds only a few products. Pixels are
+solved a row at a time (:func:`pieces_nearest`), in loops without branches that the
+compiler vectorises.
 
 By the envelope theorem the gradient only moves the nearest point: d distance / d P_k is
 ``w_k(t) (B(t) - p) / |B(t) - p|`` with ``w_k`` the Bernstein weights.
@@ -24,12 +26,13 @@ import math
 import numpy as np
 import taichi as ti
 
-from taichi_sdf.funcs.sdf import safe_norm
-
 CUBIC_PIECES = 4
 STRAIGHT = 1e-4  # |a - 2b + c|^2 below this share of |b - a|^2: start from the chord
 SQRT3 = math.sqrt(3.0)
 EVERYWHERE = [-1e30, 1e30]  # a piece's x-span that holds every point (fast math assumes no infinities)
+ROW_COLUMNS = 32  # most points one solve takes: a pixel row of the largest tile
+VECTOR = 8  # solves run over a multiple of this many points: the compiler's vectorised loop takes 8 a step
+FAR_OFFSET = [1e15, 1e15]  # farther than any point a solve records (and its square finite in float32)
 
 
 @ti.func
@@ -126,65 +129,113 @@ def _newton(t, u, along, bend):
 
 
 @ti.func
-def _closest_t(u, frame):
-    """Parameter in [0, 1] of the point of the framed quadratic nearest to ``p`` (u = a - p)."""
+def _depressed(u, frame):
+    """The framed quadratic's depressed cubic t^3 + pp t + q = 0 (in t shifted by kx) for
+    ``p`` (u = a - p): pp, q and the discriminant h = q^2 + 4 pp^3 (three real roots where
+    h < 0)."""
+    pp = frame[FRAME_PP] + frame_vector(frame, FRAME_PP + 1).dot(u)
+    q = frame[FRAME_Q] + frame_vector(frame, FRAME_Q + 1).dot(u)
+    return pp, q, q * q + 4.0 * pp * pp * pp
+
+
+@ti.func
+def _cardano_t(frame, pp, q, h):
+    """The parameter in [0, 1] of the one real root where h >= 0, without branches:
+    Cardano's t = cbrt(x0) + cbrt(x1) - kx, where x0 x1 = -pp^3, so one cube root (of the
+    larger, well-conditioned x) gives the other as -pp / cbrt."""
+    s = ti.sqrt(ti.max(h, 0.0))
+    x = ti.select(q <= 0.0, 0.5 * (s - q), 0.5 * (-s - q))
+    root = _cube_root(x)
+    nonzero = root != 0.0
+    other = ti.select(nonzero, -pp / ti.select(nonzero, root, 1.0), 0.0)
+    return ti.math.clamp(root + other - frame[FRAME_KX], 0.0, 1.0)
+
+
+@ti.func
+def _trig_t(u, frame, pp, q):
+    """The parameter in [0, 1] of the nearest point where h < 0 (three real roots, by the
+    trigonometric form): the nearer of the two roots that can be minima."""
     along, bend = frame_vector(frame, FRAME_ALONG), frame_vector(frame, FRAME_BEND)
-    t = 0.0 * u[0]
-    if frame[FRAME_SOLVE] > 0.0:
-        kx = frame[FRAME_KX]
-        pp = frame[FRAME_PP] + frame_vector(frame, FRAME_PP + 1).dot(u)
-        q = frame[FRAME_Q] + frame_vector(frame, FRAME_Q + 1).dot(u)
-        h = q * q + 4.0 * pp * pp * pp
-        if h >= 0.0:
-            # Cardano: t = cbrt(x0) + cbrt(x1) - kx, where x0 x1 = -pp^3, so one cube root
-            # (of the larger, well-conditioned x) gives the other as -pp / cbrt.
-            h = ti.sqrt(h)
-            x = 0.5 * (h - q) if q <= 0.0 else 0.5 * (-h - q)
-            root = _cube_root(x)
-            other = -pp / root if root != 0.0 else 0.0 * root
-            t = ti.math.clamp(root + other - kx, 0.0, 1.0)
-        else:
-            z = ti.sqrt(-pp)
-            v = ti.acos(ti.math.clamp(q / (pp * z * 2.0), -1.0, 1.0)) / 3.0
-            m, n = ti.cos(v), ti.sin(v) * SQRT3
-            t0 = ti.math.clamp((m + m) * z - kx, 0.0, 1.0)
-            t1 = ti.math.clamp((-n - m) * z - kx, 0.0, 1.0)
-            d0 = quadratic_at(u, along, bend, t0).norm_sqr()
-            d1 = quadratic_at(u, along, bend, t1).norm_sqr()
-            t = t0 if d0 <= d1 else t1
-    else:
-        _, start = _chord_projection(u, frame)
-        t = _newton(start, u, along, bend)
-    return t
+    kx = frame[FRAME_KX]
+    z = ti.sqrt(-pp)
+    v = ti.acos(ti.math.clamp(q / (pp * z * 2.0), -1.0, 1.0)) / 3.0
+    m, n = ti.cos(v), ti.sin(v) * SQRT3
+    t0 = ti.math.clamp((m + m) * z - kx, 0.0, 1.0)
+    t1 = ti.math.clamp((-n - m) * z - kx, 0.0, 1.0)
+    d0 = quadratic_at(u, along, bend, t0).norm_sqr()
+    d1 = quadratic_at(u, along, bend, t1).norm_sqr()
+    return t0 if d0 <= d1 else t1
 
 
 @ti.func
-def _within(u, frame, cutoff):
-    """Whether the framed quadratic may come nearer to ``p`` (u = a - p) than ``cutoff``:
-    the chord a-c does, less the curve's greatest offset from it, |a - 2b + c| / 4 (the
-    curve minus the chord's point at the same t is -t(1 - t)(a - 2b + c))."""
-    chord, t = _chord_projection(u, frame)
-    reach = cutoff + frame[FRAME_SAG]
-    return (u + t * chord).norm_sqr() < reach * reach
+def _keep_nearer(best: ti.template(), pieces: ti.template(), ts: ti.template(), offsets_x: ti.template(),
+                 offsets_y: ti.template(), c, j, t, offset):  # fmt: skip
+    """Record piece ``j``'s point B(t) (``offset`` = B(t) - p) at point ``c`` (see
+    :func:`pieces_nearest`) where it is nearer than the one recorded."""
+    squared = offset.norm_sqr()
+    nearer = squared < best[c]
+    best[c] = ti.select(nearer, squared, best[c])
+    pieces[c] = ti.select(nearer, j, pieces[c])
+    ts[c] = ti.select(nearer, t, ts[c])
+    offsets_x[c] = ti.select(nearer, offset[0], offsets_x[c])
+    offsets_y[c] = ti.select(nearer, offset[1], offsets_y[c])
 
 
 @ti.func
-def pieces_nearest(p, frames: ti.template(), first: ti.template(), count: ti.template(), cutoff, spans):
+def pieces_nearest(frames: ti.template(), first: ti.template(), count: ti.template(), cutoff, x0, y, n, spans,
+                   columns: ti.template()):  # fmt: skip
     """The nearest of ``count`` framed quadratics (FRAME_SIZE values each, from
-    ``frames[first]`` on) to ``p``: its distance (``cutoff`` where all are at least that
-    far), number (-1 then), parameter t and offset B(t) - p. Piece j is only looked at
-    where ``p``'s x lies in [spans[2j], spans[2j + 1]] (where it may come within
-    ``cutoff``), and not solved where it cannot come nearer than the best so far."""
-    best, nearest, best_t, best_offset = cutoff + 0.0 * p[0], -1, 0.0 * p[0], p * 0.0
-    for j in ti.static(range(count)):
+    ``frames[first]`` on) to each of the points (x0 + c, y) for c < n <= ``columns``: per
+    point (vectors of ``columns`` values) the squared distance (cutoff^2 where all are at
+    least ``cutoff`` away), the piece's number (-1 then), its parameter t, and the offset
+    B(t) - p's x and y. Piece j is solved only at the points whose x lies in [spans[2j],
+    spans[2j + 1]] (where it may come within ``cutoff``).
+
+    Each piece's solve is one loop over its points without branches, which the compiler
+    vectorises, 8 points a step; it runs over a multiple of VECTOR points (those past the
+    span get their true distance to the piece, which is at least ``cutoff``), since a
+    shorter loop would not be vectorised. The rare points where the piece's cubic has three
+    real roots are left out of it and solved after it.
+    """
+    best = ti.Vector([cutoff * cutoff] * (columns + VECTOR))
+    pieces, ts, offsets_x, offsets_y = ti.Vector([-1] * (columns + VECTOR)), best * 0.0, best * 0.0, best * 0.0
+    n = ti.min(n, columns)
+    for j in range(count):  # not unrolled: the loop body compiles once
         frame = ti.Vector([frames[first + j * FRAME_SIZE + i] for i in ti.static(range(FRAME_SIZE))])
-        u = frame_vector(frame, FRAME_A) - p
-        if spans[2 * j] <= p[0] <= spans[2 * j + 1] and _within(u, frame, best):
-            t = _closest_t(u, frame)
-            offset = quadratic_at(u, frame_vector(frame, FRAME_ALONG), frame_vector(frame, FRAME_BEND), t)
-            if offset.norm_sqr() < best * best:
-                best, nearest, best_t, best_offset = safe_norm(offset), j, t, offset
-    return best, nearest, best_t, best_offset
+        a, along, bend = frame_vector(frame, FRAME_A), frame_vector(frame, FRAME_ALONG), frame_vector(frame, FRAME_BEND)
+        c0 = ti.cast(ti.ceil(ti.math.clamp(spans[2 * j] - x0, 0.0, n)), ti.i32)
+        c1 = ti.cast(ti.floor(ti.math.clamp(spans[2 * j + 1] - x0, -1.0, n - 1.0)), ti.i32)
+        if frame[FRAME_SOLVE] > 0.0:
+            three_roots = 0
+            for c in range(c0, c0 + (c1 - c0 + VECTOR) // VECTOR * VECTOR):
+                u = a - ti.Vector([x0 + c, y])
+                pp, q, h = _depressed(u, frame)
+                t = _cardano_t(frame, pp, q, h)
+                offset = ti.select(h < 0.0, ti.Vector(FAR_OFFSET), quadratic_at(u, along, bend, t))
+                three_roots = ti.max(three_roots, ti.select(h < 0.0, 1, 0))
+                _keep_nearer(best, pieces, ts, offsets_x, offsets_y, c, j, t, offset)
+            if three_roots > 0:
+                for c in range(c0, c1 + 1):
+                    u = a - ti.Vector([x0 + c, y])
+                    pp, q, h = _depressed(u, frame)
+                    if h < 0.0:
+                        t = _trig_t(u, frame, pp, q)
+                        _keep_nearer(best, pieces, ts, offsets_x, offsets_y, c, j, t, quadratic_at(u, along, bend, t))
+        else:
+            for c in range(c0, c1 + 1):
+                u = a - ti.Vector([x0 + c, y])
+                _, start = _chord_projection(u, frame)
+                t = _newton(start, u, along, bend)
+                _keep_nearer(best, pieces, ts, offsets_x, offsets_y, c, j, t, quadratic_at(u, along, bend, t))
+    return best, pieces, ts, offsets_x, offsets_y
+
+
+@ti.func
+def nearest_at(nearest: ti.template(), c):
+    """Point ``c`` of :func:`pieces_nearest`'s result: its distance (the cutoff where no
+    piece comes nearer), piece, parameter t and offset B(t) - p."""
+    best, pieces, ts, offsets_x, offsets_y = nearest
+    return ti.sqrt(ti.max(best[c], 1e-30)), pieces[c], ts[c], ti.Vector([offsets_x[c], offsets_y[c]])
 
 
 @ti.func
@@ -204,8 +255,9 @@ def quadratic_distance_grad(p, a, b, c, cutoff):
     to a, b and c; ``cutoff`` and zero gradients where the curve is at least ``cutoff``
     away (no further work: a stroke's coverage there is zero)."""
     frame = piece_frame(a, b, c)
-    distance, nearest, t, offset = pieces_nearest(p, frame, 0, 1, cutoff, ti.Vector(EVERYWHERE))
-    d_a, d_b, d_c = piece_distance_grad(distance, nearest, t, offset)
+    nearest = pieces_nearest(frame, 0, 1, cutoff, p[0], p[1], 1, ti.Vector(EVERYWHERE), 1)
+    distance, piece, t, offset = nearest_at(nearest, 0)
+    d_a, d_b, d_c = piece_distance_grad(distance, piece, t, offset)
     return distance, d_a, d_b, d_c
 
 
@@ -305,6 +357,7 @@ def cubic_distance_grad(p, p0, p1, p2, p3, cutoff):
     gradients where it is at least ``cutoff`` away."""
     spans = ti.Vector(EVERYWHERE * CUBIC_PIECES)
     pieces = cubic_pieces(p0, p1, p2, p3)
-    distance, piece, t, offset = pieces_nearest(p, pieces, 0, CUBIC_PIECES, cutoff, spans)
+    nearest = pieces_nearest(pieces, 0, CUBIC_PIECES, cutoff, p[0], p[1], 1, spans, 1)
+    distance, piece, t, offset = nearest_at(nearest, 0)
     g0, g1, g2, g3 = cubic_piece_distance_grad(distance, piece, t, offset)
     return distance, g0, g1, g2, g3

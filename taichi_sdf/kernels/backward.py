@@ -182,7 +182,7 @@ def backward_kernel(
                             # values this loop keeps live, loaded guides measured 2-5 % slower.
                             guide = kind.guide(geometry, aa_width)
                             for y in range(py0, py1 + 1):
-                                sx0, sx1, on_row = row_columns(kind, culling, guide, y, px0, px1, real)
+                                sx0, sx1, on_row = row_columns(kind, culling, geometry, guide, y, px0, px1, real, aa_width)
                                 for x in range(sx0, sx1 + 1):
                                     p = pixel_centre(x, y, real)
                                     cov, d_cov_d_geometry = kind.coverage_grad(geometry, guide, on_row, p, aa_width)

@@ -146,7 +146,7 @@ def forward_kernel(kinds_present: tuple, mode: str, dtype: str, linear: bool, cu
                             anchor, scale = kind.fill_frame(geometry)
                             guide = load_guide(guides, row, kind.guide_size)
                             for y in range(py0, py1 + 1):
-                                sx0, sx1, on_row = row_columns(kind, culling, guide, y, px0, px1, real)
+                                sx0, sx1, on_row = row_columns(kind, culling, geometry, guide, y, px0, px1, real, aa_width)
                                 for x in range(sx0, sx1 + 1):
                                     if ti.static(not layered) or state[b, y, x, 0] >= real(tiny):
                                         p = pixel_centre(x, y, real)

@@ -52,16 +52,20 @@ def entry_pixels(culling: ti.template(), footprints: ti.template(), row, x0, y0,
 
 
 @ti.func
-def row_columns(kind: ti.template(), culling: ti.template(), guide, y, px0, px1, dtype: ti.template()):
+def row_columns(kind: ti.template(), culling: ti.template(), geometry, guide, y, px0, px1, dtype: ti.template(),
+                aa_width):  # fmt: skip
     """The columns of [px0, px1] (inclusive) on pixel row ``y`` whose centre (j + 0.5) may
     lie in the kind's row span (``guide`` from the kind's ``guide``), with culling off all
-    of them, and what the row's pixels share (see :mod:`taichi_sdf.kinds.base`)."""
+    of them, and what the row's pixels share (the kind's ``row_pixels``, see
+    :mod:`taichi_sdf.kinds.base`)."""
     first, last = px0, px1
-    lo, hi, row = kind.row_span(guide, ti.cast(y, dtype) + 0.5)
+    centre = ti.cast(y, dtype) + 0.5
+    lo, hi, spans = kind.row_span(guide, centre)
     if ti.static(culling):
         first = ti.cast(ti.floor(ti.math.clamp(lo - 0.5, px0, px1 + 1)), ti.i32)
         last = ti.cast(ti.ceil(ti.math.clamp(hi - 0.5, px0 - 1, px1)), ti.i32)
-    return first, last, row
+    x0 = ti.cast(first, dtype) + 0.5
+    return first, last, kind.row_pixels(geometry, guide, spans, centre, x0, last - first + 1, aa_width)
 
 
 @ti.func

@@ -10,12 +10,16 @@ functions that the kernels call on a row's geometry vector ``g`` (pixel units):
   forward pass (once per tile entry by the backward pass), rather than once per row or
   pixel: a curve's pieces and its chords' row spans; a circle's reciprocals, which the
   forward pass's pixel loop then reads from memory instead of dividing;
-* ``row_span(guide, y) -> (lo, hi, row)``: an x-interval holding every point of the line
+* ``row_span(guide, y) -> (lo, hi, spans)``: an x-interval holding every point of the line
   at height ``y`` that it covers (empty when lo > hi), so the kernels visit only those
-  pixels of a row, and what the row's pixels share (a vector: which of a curve's pieces
-  reach the row where; the height itself for the kinds that need nothing of it);
+  pixels of a row, and what the row's pixels share (a vector: where each of a curve's
+  pieces reaches the row; the height itself for the kinds that need nothing of it);
+* ``row_pixels(g, guide, spans, y, x0, count, aa) -> row`` (optional; by default
+  ``spans``): what the ``count`` points (x0 + c, y) of the row (pixel centres, at most
+  ROW_COLUMNS) share: a curve solves for each point's nearest point here, a row at a
+  time, so that the compiler can vectorise the solve;
 * ``coverage_grad(g, guide, row, p, aa) -> (cov, d cov / d g)``: anti-aliased coverage in
-  [0, 1] at pixel position ``p`` (``row`` from ``row_span`` at ``p``'s height) and its
+  [0, 1] at pixel position ``p`` (``row`` from ``row_pixels`` for points that hold ``p``) and its
   (total) gradient (a vector of g's size; the backward pass needs
   nothing else of the geometry). The forward pass calls the same function and keeps the
   value (the compiler drops the unused gradient), so both passes agree on every coverage;
@@ -36,6 +40,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import taichi as ti
+
+
+@ti.func
+def row_spans(geometry, guide, spans, y, x0, count, aa_width):
+    """The default ``row_pixels``: the row's pixels share what ``row_span`` gave."""
+    return spans
+
 
 @dataclass(frozen=True)
 class Take:
@@ -50,7 +62,7 @@ class Take:
 
 
 FUNCTIONS = (
-    "coverage_grad", "fill_frame", "fill_frame_vjp", "footprint", "guide", "row_span", "touches",
+    "coverage_grad", "fill_frame", "fill_frame_vjp", "footprint", "guide", "row_span", "row_pixels", "touches",
     "reference_coverage",
     "svg_element",
 )  # fmt: skip
@@ -72,6 +84,7 @@ class Kind:
     footprint: Callable
     guide: Callable
     row_span: Callable
+    row_pixels: Callable
     touches: Callable
     reference_coverage: Callable
     svg_element: Callable
@@ -81,6 +94,7 @@ class Kind:
         """A kind whose functions are those of ``functions`` (a kind module's ``globals()``)
         named as this module's docstring lists them, and whose guide has
         ``functions["GUIDE_SIZE"]`` values."""
+        functions = {"row_pixels": row_spans, **functions}
         return cls(
             name, code, group, geometry, functions["GUIDE_SIZE"], **{field: functions[field] for field in FUNCTIONS}
         )

@@ -6,11 +6,9 @@ coverage is a stroke's band (see :mod:`taichi_sdf.kinds.segment`) about the curv
 distance for quadratics, and for cubics the distance to four quadratic pieces within
 ``sqrt(3)/2304 |P0 - 3 P1 + 3 P2 - P3|`` pixels of the cubic (see
 :mod:`taichi_sdf.funcs.bezier`). A curve lies in the hull of its control points, which
-bins it; rows are visited along the chords of its pieces, and a pixel solves only for the
-pieces whose chords come near it.
+bins it; rows are visited along the chords of its pieces, and each piece is solved, a
+row of pixels at a time, at the pixels its chords come near.
 """
-
-from __future__ import annotations
 
 import math
 from dataclasses import dataclass
@@ -26,9 +24,11 @@ from taichi_sdf.funcs.bezier import (
     FRAME_BEND,
     FRAME_SAG,
     FRAME_SIZE,
+    ROW_COLUMNS,
     cubic_piece,
     cubic_piece_distance_grad,
     frame_vector,
+    nearest_at,
     piece_distance_grad,
     piece_frame,
     pieces_nearest,
@@ -85,11 +85,11 @@ def _curve_kind(name: str, code: int, group: type) -> Kind:
     GUIDE_SIZE = frames_at + pieces * FRAME_SIZE  # read by Kind.from_functions, as in the kind modules
 
     @ti.func
-    def coverage_grad(geometry, guide, row, p, aa_width):
+    def coverage_grad(geometry, guide, row: ti.template(), p, aa_width):
         """Coverage at ``p`` and its gradient with respect to the control points and the half-width."""
         grad = geometry * 0.0
-        reach = geometry[half_width] + aa_width  # no ink at or beyond it
-        distance, piece, t, offset = pieces_nearest(p, guide, frames_at, pieces, reach, row)
+        x0, nearest = row
+        distance, piece, t, offset = nearest_at(nearest, ti.cast(ti.round(p[0] - x0), ti.i32))
         if ti.static(n == 3):
             d_a, d_b, d_c = piece_distance_grad(distance, piece, t, offset)
             for j in ti.static(range(2)):
@@ -149,6 +149,14 @@ def _curve_kind(name: str, code: int, group: type) -> Kind:
             at = 2 * (k // splits)
             spans[at], spans[at + 1] = pen.merge_span(spans[at], spans[at + 1], chord_lo, chord_hi)
         return lo, hi, spans
+
+    @ti.func
+    def row_pixels(geometry, guide, spans, y, x0, count, aa_width):
+        """The first point's x, and at each of the ``count`` points (x0 + c, y) the nearest
+        piece, its t and offset, solved piece by piece (see
+        :func:`~taichi_sdf.funcs.bezier.pieces_nearest`)."""
+        reach = geometry[half_width] + aa_width  # no ink at or beyond it
+        return x0, pieces_nearest(guide, frames_at, pieces, reach, x0, y, count, spans, ROW_COLUMNS)
 
     @ti.func
     def touches(geometry, aa_width, lo, hi):
