@@ -31,7 +31,7 @@ STRAIGHT = 1e-4  # |a - 2b + c|^2 below this share of |b - a|^2: start from the 
 SQRT3 = math.sqrt(3.0)
 EVERYWHERE = [-1e30, 1e30]  # a piece's x-span that holds every point (fast math assumes no infinities)
 ROW_COLUMNS = 32  # most points one solve takes: a pixel row of the largest tile
-VECTOR = 8  # solves run over a multiple of this many points: the compiler's vectorised loop takes 8 a step
+VECTOR = 8  # a row's solves run over a multiple of this many points: the compiler's vectorised loop takes 8 a step
 FAR_OFFSET = [1e15, 1e15]  # farther than any point a solve records (and its square finite in float32)
 
 
@@ -192,13 +192,14 @@ def pieces_nearest(frames: ti.template(), first: ti.template(), count: ti.templa
     spans[2j + 1]] (where it may come within ``cutoff``).
 
     Each piece's solve is one loop over its points without branches, which the compiler
-    vectorises, 8 points a step; it runs over a multiple of VECTOR points (those past the
-    span get their true distance to the piece, which is at least ``cutoff``), since a
-    shorter loop would not be vectorised. The rare points where the piece's cubic has three
-    real roots are left out of it and solved after it.
+    vectorises, 8 points a step; for a row (``columns`` > 1) it runs over a multiple of
+    VECTOR points (those past the span get their true distance to the piece, which is at
+    least ``cutoff``), since a shorter loop would not be vectorised. The rare points where
+    the piece's cubic has three real roots are left out of it and solved after it.
     """
-    best = ti.Vector([cutoff * cutoff] * (columns + VECTOR))
-    pieces, ts, offsets_x, offsets_y = ti.Vector([-1] * (columns + VECTOR)), best * 0.0, best * 0.0, best * 0.0
+    step = ti.static(VECTOR if columns > 1 else 1)  # a single point is not padded
+    best = ti.Vector([cutoff * cutoff] * (columns + step))
+    pieces, ts, offsets_x, offsets_y = ti.Vector([-1] * (columns + step)), best * 0.0, best * 0.0, best * 0.0
     n = ti.min(n, columns)
     for j in range(count):  # not unrolled: the loop body compiles once
         frame = ti.Vector([frames[first + j * FRAME_SIZE + i] for i in ti.static(range(FRAME_SIZE))])
@@ -207,7 +208,7 @@ def pieces_nearest(frames: ti.template(), first: ti.template(), count: ti.templa
         c1 = ti.cast(ti.floor(ti.math.clamp(spans[2 * j + 1] - x0, -1.0, n - 1.0)), ti.i32)
         if frame[FRAME_SOLVE] > 0.0:
             three_roots = 0
-            for c in range(c0, c0 + (c1 - c0 + VECTOR) // VECTOR * VECTOR):
+            for c in range(c0, c0 + (c1 - c0 + step) // step * step):
                 u = a - ti.Vector([x0 + c, y])
                 pp, q, h = _depressed(u, frame)
                 t = _cardano_t(frame, pp, q, h)
@@ -239,11 +240,11 @@ def nearest_at(nearest: ti.template(), c):
 
 
 @ti.func
-def piece_distance_grad(distance, nearest, t, offset):
-    """Gradients of the distance |offset| to piece ``nearest`` (none where it is -1) with
-    respect to its control points a, b, c: the envelope theorem moves only B(t)."""
+def piece_distance_grad(distance, piece, t, offset):
+    """Gradients of the distance |offset| to ``piece`` (none where it is -1) with respect
+    to its control points a, b, c: the envelope theorem moves only B(t)."""
     d_a, d_b, d_c = offset * 0.0, offset * 0.0, offset * 0.0
-    if nearest >= 0:
+    if piece >= 0:
         away = offset / distance
         d_a, d_b, d_c = (1.0 - t) * (1.0 - t) * away, 2.0 * t * (1.0 - t) * away, t * t * away
     return d_a, d_b, d_c

@@ -59,13 +59,12 @@ def row_columns(kind: ti.template(), culling: ti.template(), geometry, guide, y,
     of them, and what the row's pixels share (the kind's ``row_pixels``, see
     :mod:`taichi_sdf.kinds.base`)."""
     first, last = px0, px1
-    centre = ti.cast(y, dtype) + 0.5
-    lo, hi, spans = kind.row_span(guide, centre)
+    lo, hi, spans = kind.row_span(guide, ti.cast(y, dtype) + 0.5)
     if ti.static(culling):
         first = ti.cast(ti.floor(ti.math.clamp(lo - 0.5, px0, px1 + 1)), ti.i32)
         last = ti.cast(ti.ceil(ti.math.clamp(hi - 0.5, px0 - 1, px1)), ti.i32)
-    x0 = ti.cast(first, dtype) + 0.5
-    return first, last, kind.row_pixels(geometry, guide, spans, centre, x0, last - first + 1, aa_width)
+    start = pixel_centre(first, y, dtype)
+    return first, last, kind.row_pixels(geometry, guide, spans, start[1], start[0], last - first + 1, aa_width)
 
 
 @ti.func
