@@ -17,7 +17,7 @@ import taichi as ti
 from taichi_sdf.init import SHAPES, starting_scene
 from taichi_sdf.io import load_image
 from taichi_sdf.optim import fit, mse_to_psnr
-from taichi_sdf.raster import RenderConfig
+from taichi_sdf.config import RenderConfig
 from taichi_sdf.render import Renderer
 
 LEVELS = (27.0, 27.2, 27.5)  # dB, for chelsea

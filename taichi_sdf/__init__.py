@@ -3,7 +3,7 @@
 Call ``ti.init(...)`` yourself (any arch) before rendering; importing this package does not.
 """
 
-from taichi_sdf.raster import RenderConfig
+from taichi_sdf.config import RenderConfig
 from taichi_sdf.render import Frame, Renderer
 from taichi_sdf.scene import Circles, CubicCurves, QuadraticCurves, Scene, Strokes, Triangles
 

@@ -238,7 +238,7 @@ def fit_plan(shape: str, args: argparse.Namespace, started: float) -> Callable[[
     from taichi_sdf.init import starting_scene
     from taichi_sdf.io import load_image
     from taichi_sdf.losses import get_loss
-    from taichi_sdf.raster import RenderConfig, check_image_size
+    from taichi_sdf.config import RenderConfig, check_image_size
 
     target, source = load_image(args.image)
     check_image_size(1, target.shape[1], target.shape[0])
@@ -364,7 +364,7 @@ def scaled_band(aa_width: float, factor: float) -> float:
 
 
 def render_plan(args: argparse.Namespace) -> Callable[[], int]:
-    from taichi_sdf.raster import RenderConfig, check_image_size
+    from taichi_sdf.config import RenderConfig, check_image_size
 
     scene, recorded = _loaded_scene(args.params)
     mode = args.mode or recorded["mode"]

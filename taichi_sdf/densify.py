@@ -18,7 +18,7 @@ import numpy as np
 from scipy import ndimage
 
 from taichi_sdf.optim import Relocated
-from taichi_sdf.raster import RenderConfig
+from taichi_sdf.config import RenderConfig
 from taichi_sdf.render import Frame, Renderer
 from taichi_sdf.scene import Circles, Scene, Triangles
 

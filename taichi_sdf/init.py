@@ -15,7 +15,7 @@ from scipy import ndimage
 
 from taichi_sdf.densify import Densifier, mean_in_disk
 from taichi_sdf.drawing import Reseeder, drawing_target, init_pen
-from taichi_sdf.raster import RenderConfig
+from taichi_sdf.config import RenderConfig
 from taichi_sdf.scene import Circles, Scene, Triangles
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from taichi_sdf.losses import MSE, Loss, get_loss
-from taichi_sdf.raster import RenderConfig
+from taichi_sdf.config import RenderConfig
 from taichi_sdf.render import Renderer
 from taichi_sdf.scene import Scene
 

@@ -14,7 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 
 from taichi_sdf.buffers import to_numpy
-from taichi_sdf.raster import RenderConfig, rasterize
+from taichi_sdf.config import RenderConfig
+from taichi_sdf.raster import rasterize
 from taichi_sdf.scene import Scene
 from taichi_sdf.table import kind_codes, pack, unpack_grad
 

@@ -24,7 +24,8 @@ import numpy as np
 import taichi as ti
 import torch
 
-from taichi_sdf.raster import RenderConfig, rasterize
+from taichi_sdf.config import RenderConfig
+from taichi_sdf.raster import rasterize
 from taichi_sdf.scene import Scene
 from taichi_sdf.table import kind_codes, pack
 
