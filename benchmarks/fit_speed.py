@@ -16,7 +16,8 @@ import taichi as ti
 
 from taichi_sdf.init import SHAPES, starting_scene
 from taichi_sdf.io import load_image
-from taichi_sdf.optim import fit, mse_to_psnr
+from taichi_sdf.losses import mse_to_psnr
+from taichi_sdf.optim import fit
 from taichi_sdf.config import RenderConfig
 from taichi_sdf.render import Renderer
 

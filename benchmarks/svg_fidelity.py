@@ -15,7 +15,8 @@ from pathlib import Path
 import imageio.v3 as iio
 import resvg_py
 
-from taichi_sdf.io import load_image, psnr
+from taichi_sdf.io import load_image
+from taichi_sdf.losses import psnr
 
 
 def main() -> None:

@@ -55,7 +55,7 @@ def make_model(strokes: int):
     import torch
     from torch import nn
 
-    from taichi_sdf.training import small_cnn
+    from taichi_sdf.app.training import small_cnn
 
     class StrokeEncoder(nn.Module):
         """(B, 1, 32, 32) digits -> (B, K*POINTS, 2) points, (B, K) widths and darknesses."""
@@ -90,8 +90,8 @@ def drawn(model, template, paper, config):
 
 
 def parse(argv):
-    from taichi_sdf.cli import positive_int
-    from taichi_sdf.training import training_parser
+    from taichi_sdf.app.arguments import positive_int
+    from taichi_sdf.app.training import training_parser
 
     parser = training_parser(__doc__, minutes=2.5, batch=64, out="out/autoencoder")
     parser.add_argument("--strokes", type=positive_int, default=6, help="polylines per digit (3 segments each)")
@@ -104,12 +104,12 @@ def main(argv=None) -> int:
     from sklearn.linear_model import LogisticRegression
 
     from taichi_sdf import RenderConfig
+    from taichi_sdf.app.training import begin, finish, image_grid, train
     from taichi_sdf.io import save_image
     from taichi_sdf.losses import get_loss
-    from taichi_sdf.training import begin, finish, image_grid, train
 
     args = parse(argv)
-    out, device = begin(args)
+    outputs, device = begin(args, ("grid.png",))
     (train_paper, train_labels), (test_paper, test_labels) = digits(args.seed)
     template = stroke_template(args.strokes)
     config = RenderConfig(mode="over")
@@ -138,33 +138,39 @@ def main(argv=None) -> int:
         optimiser.zero_grad()
         value.backward()
         optimiser.step()
-        return float(value)
+        return value.item()
 
     log = train(step, args.minutes, args.steps)
-    recon = reconstruct(test_t)
-    classifier = LogisticRegression(max_iter=3000).fit(train_paper.reshape(len(train_paper), -1), train_labels)
-    metrics = {
-        "loss": args.loss,
-        "first_loss": log.losses[0] if log.losses else None,
-        "last_loss": float(np.mean(log.losses[-20:])) if log.losses else None,
-        "mse_start": at_start,
-        "mse_end": mse(recon),
-        "mse_mean_image": baseline,
-        "accuracy_real": float(classifier.score(test_paper.reshape(len(test_paper), -1), test_labels)),
-        "accuracy_reconstructed": float(classifier.score(recon.reshape(len(recon), -1), test_labels)),
-    }
-    pairs = np.stack([test_paper[:32], recon[:32]], axis=1).reshape(-1, SIZE, SIZE)
-    save_image(out / "grid.png", image_grid(np.repeat(pairs[..., None], 3, axis=-1), columns=16, scale=2))
+
+    def evaluate():
+        recon = reconstruct(test_t)
+        classifier = LogisticRegression(max_iter=3000).fit(train_paper.reshape(len(train_paper), -1), train_labels)
+        metrics = {
+            "loss": args.loss,
+            "first_loss": log.losses[0] if log.losses else None,
+            "last_loss": float(np.mean(log.losses[-20:])) if log.losses else None,
+            "mse_start": at_start,
+            "mse_end": mse(recon),
+            "mse_mean_image": baseline,
+            "accuracy_real": float(classifier.score(test_paper.reshape(len(test_paper), -1), test_labels)),
+            "accuracy_reconstructed": float(classifier.score(recon.reshape(len(recon), -1), test_labels)),
+        }
+        pairs = np.stack([test_paper[:32], recon[:32]], axis=1).reshape(-1, SIZE, SIZE)
+        grid = image_grid(np.repeat(pairs[..., None], 3, axis=-1), columns=16, scale=2)
+        return metrics, {"grid.png": lambda path: save_image(path, grid)}
+
+    def report(metrics):
+        print(f"held-out reconstruction MSE: {at_start:.4f} at the start, {metrics['mse_end']:.4f} at the end; "
+              f"mean-image baseline {baseline:.4f} ({metrics['mse_end'] / baseline:.2f}x)")  # fmt: skip
+        print(f"classifier trained on real digits: {100 * metrics['accuracy_real']:.1f} % on real held-out digits, "
+              f"{100 * metrics['accuracy_reconstructed']:.1f} % on their reconstructions -> {args.out}/")  # fmt: skip
+
     checkpoint = {"state_dict": model.state_dict(), "strokes": args.strokes, "points": POINTS}
-    status = finish(out, log, device, metrics, checkpoint, f"auto-encoder: {args.strokes} strokes per digit", args.loss)
-    print(f"held-out reconstruction MSE: {at_start:.4f} at the start, {metrics['mse_end']:.4f} at the end; "
-          f"mean-image baseline {baseline:.4f} ({metrics['mse_end'] / baseline:.2f}x)")  # fmt: skip
-    print(f"classifier trained on real digits: {100 * metrics['accuracy_real']:.1f} % on real held-out digits, "
-          f"{100 * metrics['accuracy_reconstructed']:.1f} % on their reconstructions -> {out}/")  # fmt: skip
-    return status
+    title = f"auto-encoder: {args.strokes} strokes per digit"
+    return finish(outputs, log, device, checkpoint, title, args.loss, evaluate, report)
 
 
 if __name__ == "__main__":
-    from taichi_sdf.cli import _guarded
+    from taichi_sdf.app.running import run_guarded
 
-    sys.exit(_guarded("autoencoder.py", main))
+    sys.exit(run_guarded("autoencoder.py", main))

@@ -7,7 +7,7 @@ Run with ``--help`` for the options.
 
 import sys
 
-from taichi_sdf.cli import main
+from taichi_sdf.app.fitting import demo_main
 
 if __name__ == "__main__":
-    sys.exit(main("circles"))
+    sys.exit(demo_main("circles"))

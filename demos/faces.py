@@ -54,7 +54,7 @@ def make_model():
     import torch
     from torch import nn
 
-    from taichi_sdf.training import small_cnn
+    from taichi_sdf.app.training import small_cnn
 
     lattice = torch.tensor(shape_template().shapes[0].centres, dtype=torch.float32)
 
@@ -87,22 +87,20 @@ def predicted(model, template, face, config):
 
 
 def parse(argv):
-    from taichi_sdf.training import training_parser
+    from taichi_sdf.app.training import training_parser
 
     return training_parser(__doc__, minutes=2.0, batch=32, out="out/faces").parse_args(argv)
 
 
 def main(argv=None) -> int:
-    import imageio.v3 as iio
     import torch
 
     from taichi_sdf import RenderConfig
-    from taichi_sdf.cli import gif_frame
-    from taichi_sdf.io import save_image
-    from taichi_sdf.training import begin, finish, image_grid, train
+    from taichi_sdf.app.training import begin, finish, image_grid, train
+    from taichi_sdf.io import gif_frame, save_gif, save_image
 
     args = parse(argv)
-    out, device = begin(args)
+    outputs, device = begin(args, ("grid.png", "training.gif"))
     train_faces, held_out = faces(args.seed)
     template = shape_template()
     config = RenderConfig(mode="mean", aa_width=3.0)  # a soft band blends neighbours into shading
@@ -133,7 +131,7 @@ def main(argv=None) -> int:
         optimiser.zero_grad()
         value.backward()
         optimiser.step()
-        return float(value)
+        return value.item()
 
     clock = {"next": time.perf_counter()}
 
@@ -144,24 +142,33 @@ def main(argv=None) -> int:
             clock["next"] += 60.0 * args.minutes / FRAMES
 
     log = train(step, args.minutes, args.steps, on_step=snapshot)
-    final = held_out_predictions()
-    metrics = {
-        "train_mse_last": float(np.mean(log.losses[-20:])) if log.losses else None,
-        "held_out_mse_start": at_start,
-        "held_out_mse_end": mse(final),
-        "held_out_mse_mean_face": baseline,
-    }
-    pairs = np.stack([held_out, final], axis=1).reshape(-1, SIZE, SIZE)
-    save_image(out / "grid.png", image_grid(np.repeat(pairs[..., None], 3, -1), columns=10, scale=2))
-    frames.append(frame())
-    iio.imwrite(out / "training.gif", np.stack(frames), duration=120, loop=0)
-    status = finish(out, log, device, metrics, {"state_dict": model.state_dict()}, "faces: 16 shapes per face", "MSE")
-    print(f"held-out MSE of the predicted shapes: {at_start:.4f} at the start, {metrics['held_out_mse_end']:.4f} at "
-          f"the end; mean-face baseline {baseline:.4f} -> {out}/")  # fmt: skip
-    return status
+
+    def evaluate():
+        final = held_out_predictions()
+        metrics = {
+            "train_mse_last": float(np.mean(log.losses[-20:])) if log.losses else None,
+            "held_out_mse_start": at_start,
+            "held_out_mse_end": mse(final),
+            "held_out_mse_mean_face": baseline,
+        }
+        pairs = np.stack([held_out, final], axis=1).reshape(-1, SIZE, SIZE)
+        grid = image_grid(np.repeat(pairs[..., None], 3, -1), columns=10, scale=2)
+        frames.append(frame())
+        pictures = {
+            "grid.png": lambda path: save_image(path, grid),
+            "training.gif": lambda path: save_gif(path, frames, milliseconds=120),
+        }
+        return metrics, pictures
+
+    def report(metrics):
+        print(f"held-out MSE of the predicted shapes: {at_start:.4f} at the start, {metrics['held_out_mse_end']:.4f} "
+              f"at the end; mean-face baseline {baseline:.4f} -> {args.out}/")  # fmt: skip
+
+    checkpoint = {"state_dict": model.state_dict()}
+    return finish(outputs, log, device, checkpoint, "faces: 16 shapes per face", "MSE", evaluate, report)
 
 
 if __name__ == "__main__":
-    from taichi_sdf.cli import _guarded
+    from taichi_sdf.app.running import run_guarded
 
-    sys.exit(_guarded("faces.py", main))
+    sys.exit(run_guarded("faces.py", main))

@@ -12,7 +12,7 @@ stroke-3 sketch).
 
 import sys
 
-from taichi_sdf.cli import main
+from taichi_sdf.app.fitting import demo_main
 
 if __name__ == "__main__":
-    sys.exit(main("sketch"))
+    sys.exit(demo_main("sketch"))

@@ -1,20 +1,31 @@
 """taichi_sdf: a differentiable, tile-binned 2D SDF rasterizer on Taichi.
 
 Call ``ti.init(...)`` yourself (any arch) before rendering; importing this package does not.
+The names below load their modules on first use, so that importing the package (or its
+command-line front end, :mod:`taichi_sdf.app`) does not load Taichi before it is needed.
 """
 
-from taichi_sdf.config import RenderConfig
-from taichi_sdf.render import Frame, Renderer
-from taichi_sdf.scene import Circles, CubicCurves, QuadraticCurves, Scene, Strokes, Triangles
+import importlib
 
-__all__ = [
-    "Circles",
-    "CubicCurves",
-    "Frame",
-    "QuadraticCurves",
-    "RenderConfig",
-    "Renderer",
-    "Scene",
-    "Strokes",
-    "Triangles",
-]
+_HOMES = {
+    "Circles": "taichi_sdf.scene",
+    "CubicCurves": "taichi_sdf.scene",
+    "Frame": "taichi_sdf.render",
+    "QuadraticCurves": "taichi_sdf.scene",
+    "RenderConfig": "taichi_sdf.config",
+    "Renderer": "taichi_sdf.render",
+    "Scene": "taichi_sdf.scene",
+    "Strokes": "taichi_sdf.scene",
+    "Triangles": "taichi_sdf.scene",
+}
+__all__ = sorted(_HOMES)
+
+
+def __getattr__(name: str):
+    if name not in _HOMES:
+        raise AttributeError(f"module 'taichi_sdf' has no attribute {name!r}")
+    return getattr(importlib.import_module(_HOMES[name]), name)
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))

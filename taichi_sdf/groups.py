@@ -15,6 +15,31 @@ from typing import ClassVar
 
 import numpy as np
 
+# The largest magnitude any parameter may have: positions and sizes in pixels, colours. A
+# float32 render keeps 1/16 pixel at 1e6 pixels; far beyond, squares of positions overflow
+# and a shape vanishes or turns the picture black without a word.
+MAX_VALUE = 1e6
+
+
+def first_bad(array: np.ndarray, limit: float = MAX_VALUE) -> tuple[tuple[int, ...], float] | None:
+    """The index and value of the first element of ``array`` that is not finite or lies
+    beyond ``limit`` in magnitude, or None if there is none."""
+    bad = ~(np.abs(array) <= limit)  # NaN compares false
+    if not bad.any():
+        return None
+    index = tuple(int(i) for i in np.unravel_index(int(np.argmax(bad)), np.shape(array)))
+    return index, float(np.asarray(array)[index])
+
+
+def describe_bad(name: str, index: tuple[int, ...], value: float, limit: float = MAX_VALUE) -> str:
+    """One line naming a bad value: where it is and what is wrong with it."""
+    where = f"{name}[{', '.join(map(str, index))}]" if index else name
+    if np.isnan(value):
+        return f"{where} is NaN"
+    if np.isinf(value):
+        return f"{where} is infinite"
+    return f"{where} is {value:g}, beyond the +-{limit:g} that a float32 render holds"
+
 
 def as_array(value, shape: tuple, name: str, dtype=np.float64) -> np.ndarray:
     """``value`` as an array of exactly ``shape``, or ValueError naming ``name``."""
@@ -76,8 +101,9 @@ class ShapeGroup:
     def check_values(self, name: str) -> None:
         """Raise ValueError naming the problem if a value cannot be rendered."""
         for key, array in self.parameters().items():
-            if not np.all(np.isfinite(array)):
-                raise ValueError(f"{name}.{key} contains NaN or infinite values")
+            bad = first_bad(array)
+            if bad is not None:
+                raise ValueError(describe_bad(f"{name}.{key}", *bad))
         if len(self) == 0:
             raise ValueError(f"{name} has no primitives")
         for key, what in self.POSITIVE.items():

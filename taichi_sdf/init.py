@@ -13,10 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
+from taichi_sdf.config import RenderConfig, check_primitive_count
 from taichi_sdf.densify import Densifier, mean_in_disk
-from taichi_sdf.drawing import Reseeder, drawing_target, init_pen
-from taichi_sdf.config import RenderConfig
+from taichi_sdf.drawing import PEN_WIDTH, Reseeder, drawing_target, init_pen
 from taichi_sdf.scene import Circles, Scene, Triangles
+from taichi_sdf.stroke3 import scene_from_stroke3
 
 
 def detail_map(target: np.ndarray, sigma: float = 2.0) -> np.ndarray:
@@ -155,6 +156,7 @@ SHAPES = {
     "segment": ShapeRecipe(1000, 300, "softor", 1.0, "a pen drawing in straight strokes", "pyramid", 3.0),
 }
 PEN_SHAPES = ("curve", "segment")
+ANY_PICTURE_TAKES = 1024  # shapes, even one of fewer pixels (a fit of a tiny picture is cheap)
 
 
 @dataclass(frozen=True)
@@ -177,28 +179,70 @@ def starting_scene(
     fill: str = "linear",
     mode: str = "over",
     aa_width: float = 1.0,
+    resume: Scene | np.ndarray | None = None,
 ) -> Start:
     """How a fit of ``n`` ``shape``s (a key of :data:`SHAPES`) to ``target`` (height,
     width, 3) starts, to be rendered in ``mode`` with an anti-aliasing band of
     ``aa_width`` pixels. In depth-ordered modes every shape learns an opacity; circles
     and free triangles move where the error is (:class:`~taichi_sdf.densify.Densifier`); pen drawings keep
-    black ink of one width on white and re-seed strokes they give up on."""
+    black ink of one width on white and re-seed strokes they give up on.
+
+    ``resume`` starts from that instead of a new scene: a scene of the picture's size
+    holding one group of the shape's kind (an earlier fit's ``params.npz``, an imported
+    SVG; a triangle fit frees a mesh's faces), or, for the pen shapes, a stroke-3 sketch
+    (N, 3), placed in the picture. ValueError names what does not fit."""
+    if shape not in SHAPES:
+        raise ValueError(f"unknown shape {shape!r}; choose from {', '.join(SHAPES)}")
+    check_count(n, target.shape[1], target.shape[0])
+    if isinstance(resume, np.ndarray) and shape not in PEN_SHAPES:
+        raise ValueError(f"a stroke-3 sketch starts a fit of {' or '.join(PEN_SHAPES)}, not of {shape}s")
     if shape in PEN_SHAPES:
         scene = init_pen(target, n, kind=shape, seed=seed)
+        if resume is not None:
+            scene = _resumed(resume, scene, curves=shape == "curve")
         rates = {"colours": 0.0, "widths": 0.0, "background": 0.0, "points": 0.2}
         return Start(scene, drawing_target(target), rates, Reseeder(target, seed=seed))
     relocate = None
     if shape in ("mesh", "triangle"):
         scene = init_mesh(target, n, fill=fill, seed=seed)
-        if shape == "triangle":
+        if resume is not None:
+            scene = _resumed(resume, scene)
+        if shape == "triangle":  # free triangles, whatever the start shares (a mesh's vertices)
             scene = scene.replace(shapes=(scene.shapes[0].unshared(),))
             relocate = Densifier(RenderConfig(mode=mode, aa_width=aa_width), seed=seed)
-    elif shape == "circle":
-        scene = init_circles(target, n, fill=fill, seed=seed)
-        relocate = Densifier(RenderConfig(mode=mode, aa_width=aa_width), seed=seed)
     else:
-        raise ValueError(f"unknown shape {shape!r}; choose from {', '.join(SHAPES)}")
+        scene = init_circles(target, n, fill=fill, seed=seed)
+        if resume is not None:
+            scene = _resumed(resume, scene)
+        relocate = Densifier(RenderConfig(mode=mode, aa_width=aa_width), seed=seed)
     group = scene.shapes[0]
     if mode != "mean" and group.opacities is None:
         scene = scene.replace(shapes=(group.with_parameters({"opacities": np.ones(len(group))}),))
     return Start(scene, target, {}, relocate)
+
+
+def check_count(n: int, width: int, height: int) -> None:
+    """ValueError, before anything is allocated, for a fit of ``n`` shapes that a
+    ``width`` x ``height`` picture cannot use: more shapes than pixels (any picture takes
+    :data:`ANY_PICTURE_TAKES`), or more than this machine's memory holds."""
+    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n <= 0:
+        raise ValueError(f"the number of shapes must be a positive integer, got {n!r}")
+    most = max(width * height, ANY_PICTURE_TAKES)
+    if n > most:
+        raise ValueError(f"{n} shapes for a {width}x{height} picture: more shapes than pixels (at most {most})")
+    check_primitive_count(n)
+
+
+def _resumed(resume, started: Scene, curves: bool = False) -> Scene:
+    """``resume`` (a scene, or a stroke-3 sketch to place) checked against the scene the fit
+    would start from otherwise: the same size and kind."""
+    if isinstance(resume, np.ndarray):
+        return scene_from_stroke3(resume, started.width, started.height, pen_width=PEN_WIDTH, curves=curves)
+    if (resume.width, resume.height) != (started.width, started.height):
+        raise ValueError(f"the scene to resume is {resume.width}x{resume.height}, the picture {started.width}x"
+                         f"{started.height}")  # fmt: skip
+    if [type(group) for group in resume.shapes] != [type(group) for group in started.shapes]:
+        held = ", ".join(type(group).__name__ for group in resume.shapes)
+        raise ValueError(f"the scene to resume holds {held}, not one group of {type(started.shapes[0]).__name__}")
+    resume.check_values()
+    return resume

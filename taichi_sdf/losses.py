@@ -22,7 +22,18 @@ import math
 
 import numpy as np
 
-__all__ = ["LOSSES", "L1", "MSE", "Loss", "MSSSIM", "PyramidMSE", "get_loss"]
+__all__ = ["LOSSES", "L1", "MSE", "Loss", "MSSSIM", "PyramidMSE", "get_loss", "mse_to_psnr", "psnr"]
+
+
+def mse_to_psnr(mse: float) -> float:
+    """Peak signal-to-noise ratio in dB of a mean squared error of [0, 1] colours."""
+    return float("inf") if mse <= 0 else -10.0 * math.log10(mse)
+
+
+def psnr(image: np.ndarray, target: np.ndarray) -> float:
+    """PSNR in dB of ``image`` against ``target`` (same shape, colours in [0, 1]). Renders
+    need no clipping first: every compositing mode blends colours in [0, 1] convexly."""
+    return mse_to_psnr(float(np.mean((np.asarray(image, np.float64) - target) ** 2)))
 
 
 def _is_torch(array) -> bool:

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from taichi_sdf.losses import MSE, Loss, get_loss
 from taichi_sdf.config import RenderConfig
+from taichi_sdf.losses import MSE, Loss, get_loss, mse_to_psnr
 from taichi_sdf.render import Renderer
 from taichi_sdf.scene import Scene
 
@@ -116,10 +116,6 @@ def rank_one(slopes: np.ndarray) -> np.ndarray:
     (rank one, as in an SVG linear gradient)."""
     u, s, vt = np.linalg.svd(slopes, full_matrices=False)
     return s[:, :1, None] * u[:, :, :1] @ vt[:, :1, :]
-
-
-def mse_to_psnr(mse: float) -> float:
-    return float("inf") if mse <= 0 else -10.0 * math.log10(mse)
 
 
 def check_target(target, scene: Scene) -> None:

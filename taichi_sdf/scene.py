@@ -19,10 +19,24 @@ from pathlib import Path
 
 import numpy as np
 
-from taichi_sdf.groups import ShapeGroup, as_array
+from taichi_sdf.groups import ShapeGroup, as_array, describe_bad, first_bad
 from taichi_sdf.kinds import GROUP_TYPES, Circles, CubicCurves, QuadraticCurves, Strokes, Triangles
 
 __all__ = ["Circles", "CubicCurves", "QuadraticCurves", "Scene", "ShapeGroup", "Strokes", "Triangles"]
+
+MAX_SIDE = 1 << 16  # pixels: a scene's width or height at most
+
+
+def _side(value, name: str) -> int:
+    """An image side in pixels as an int, or ValueError naming ``name`` unless it is a whole
+    number from 1 to :data:`MAX_SIDE`."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"the image {name} must be a whole number of pixels, got {value!r}") from None
+    if not 1 <= number <= MAX_SIDE or number != int(number):  # NaN fails the first test
+        raise ValueError(f"the image {name} must be a whole number of pixels from 1 to {MAX_SIDE}, got {value!r}")
+    return int(number)
 
 
 @dataclass(frozen=True)
@@ -40,10 +54,8 @@ class Scene:
     shapes: tuple
 
     def __post_init__(self):
-        if int(self.width) < 1 or int(self.height) < 1:
-            raise ValueError(f"image size must be positive, got {self.width}x{self.height}")
-        object.__setattr__(self, "width", int(self.width))
-        object.__setattr__(self, "height", int(self.height))
+        object.__setattr__(self, "width", _side(self.width, "width"))
+        object.__setattr__(self, "height", _side(self.height, "height"))
         object.__setattr__(self, "background", as_array(self.background, (3,), "background"))
         shapes = (self.shapes,) if isinstance(self.shapes, ShapeGroup) else tuple(self.shapes)
         for group in shapes:
@@ -96,8 +108,9 @@ class Scene:
 
     def check_values(self) -> None:
         """Raise ValueError naming the problem if any value cannot be rendered."""
-        if not np.all(np.isfinite(self.background)):
-            raise ValueError("background contains NaN or infinite values")
+        bad = first_bad(self.background)
+        if bad is not None:
+            raise ValueError(describe_bad("background", *bad))
         if len(self.shapes) == 0:
             raise ValueError("the scene has no shapes")
         for index, group in enumerate(self.shapes):
@@ -114,19 +127,46 @@ class Scene:
                 value = getattr(group, name)
                 if value is not None:
                     arrays[f"{index}.{name}"] = value
-        np.savez(path, **arrays)
+        with open(path, "wb") as file:  # exactly this path (np.savez would add .npz to a name without it)
+            np.savez(file, **arrays)
 
     @classmethod
     def load(cls, path: str | Path) -> Scene:
-        """Read a scene written by :meth:`save`."""
-        with np.load(path) as data:
-            shapes = []
-            for index, kind in enumerate(data["groups"]):
-                group_type = GROUP_TYPES[str(kind)]
-                fields = {f.name for f in dataclasses.fields(group_type)}
-                values = {name: data[f"{index}.{name}"] for name in fields if f"{index}.{name}" in data}
-                shapes.append(group_type(**values))
-            return cls(int(data["width"]), int(data["height"]), data["background"], tuple(shapes))
+        """Read a scene written by :meth:`save`, checked (:meth:`check_values`). ValueError,
+        one line naming the file, for a file that is not one or holds values a scene cannot
+        have. Never unpickles: an array of Python objects is refused, not run."""
+        try:
+            data = np.load(path)  # allow_pickle=False
+        except Exception as error:  # numpy and zipfile raise many types for a broken file
+            raise ValueError(f"{path}: not a taichi_sdf params file ({type(error).__name__})") from None
+        if not isinstance(data, np.lib.npyio.NpzFile):
+            raise ValueError(f"{path}: not a taichi_sdf params file (one array, not an archive of them)")
+
+        def read(key: str) -> np.ndarray:
+            if key not in data.files:
+                raise ValueError(f"not a taichi_sdf params file (it has no {key!r})")
+            try:
+                return data[key]
+            except ValueError:  # an array of Python objects, which only unpickling would read
+                raise ValueError(f"{key} holds pickled Python objects, which are never loaded") from None
+
+        try:
+            with data:
+                shapes = []
+                for index, kind in enumerate(read("groups")):
+                    group_type = GROUP_TYPES.get(str(kind))
+                    if group_type is None:
+                        raise ValueError(f"unknown shape group {str(kind)!r}")
+                    fields = [f.name for f in dataclasses.fields(group_type)]
+                    values = {name: read(f"{index}.{name}") for name in fields if f"{index}.{name}" in data.files}
+                    shapes.append(group_type(**values))
+                scene = cls(read("width").item(), read("height").item(), read("background"), tuple(shapes))
+            scene.check_values()
+        except (ValueError, TypeError) as error:  # and values a scene cannot have
+            raise ValueError(f"{path}: {error}") from None
+        except Exception as error:  # a broken archive member
+            raise ValueError(f"{path}: not a taichi_sdf params file ({type(error).__name__})") from None
+        return scene
 
     @staticmethod
     def metadata(path: str | Path) -> dict[str, str]:

@@ -4,6 +4,7 @@ finite-difference gradient check the gradient tests share."""
 import math
 import signal
 import subprocess
+import sys
 import time
 
 import numpy as np
@@ -12,6 +13,14 @@ import taichi as ti
 
 from taichi_sdf import Circles, RenderConfig, Renderer, Scene, Strokes, Triangles
 from taichi_sdf.reference import primitive_layers
+
+# The ``taichi-sdf`` command, run as a subprocess with this Python.
+CONSOLE = [sys.executable, "-c", "import sys; from taichi_sdf.app.console import main; sys.exit(main())"]
+
+
+def taichi_sdf(*args, **options) -> subprocess.CompletedProcess:
+    """Run ``taichi-sdf ARGS`` (``options`` go to subprocess.run, e.g. ``cwd``)."""
+    return subprocess.run([*CONSOLE, *map(str, args)], capture_output=True, text=True, timeout=300, **options)
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,7 +7,7 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 import pytest
-from conftest import interrupted
+from conftest import CONSOLE, interrupted
 
 from taichi_sdf import Scene
 from taichi_sdf.svg import svg_to_scene
@@ -84,7 +84,7 @@ def test_bad_input_gives_one_line_and_exit_2(args, message, small_png, tmp_path)
     assert "Traceback" not in result.stderr
 
 
-CONSOLE_FIT = [sys.executable, "-c", "import sys; from taichi_sdf.cli import console; sys.exit(console())", "fit"]
+CONSOLE_FIT = [*CONSOLE, "fit"]
 
 
 @pytest.mark.parametrize("command", [[sys.executable, str(DEMO)], CONSOLE_FIT], ids=["demo", "taichi-sdf fit"])

@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from taichi_sdf.cli import _guarded, console_plan
+from taichi_sdf.app.console import console_plan
+from taichi_sdf.app.running import run_guarded
 from taichi_sdf.init import starting_scene
 
 
@@ -66,7 +67,7 @@ def command_lines(draw) -> list[str]:
 def test_planning_any_command_line_gives_a_plan_or_one_line(files, monkeypatch, capsys, argv):
     monkeypatch.chdir(files)
     planned = []
-    status = _guarded("taichi-sdf", lambda: planned.append(console_plan(argv)) or 0)  # plan, do not run
+    status = run_guarded("taichi-sdf", lambda: planned.append(console_plan(argv)) or 0)  # plan, do not run
     stderr = capsys.readouterr().err
     if planned:
         assert status == 0 and callable(planned[0]) and not stderr

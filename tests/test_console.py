@@ -1,21 +1,13 @@
 """The ``taichi-sdf`` command: fit, render at any resolution, SVG export, bad input."""
 
-import subprocess
-import sys
-
 import imageio.v3 as iio
 import numpy as np
 import pytest
+from conftest import taichi_sdf
 from skimage.transform import downscale_local_mean
 
 from taichi_sdf import Scene
-from taichi_sdf.io import psnr
-
-CONSOLE = [sys.executable, "-c", "import sys; from taichi_sdf.cli import console; sys.exit(console())"]
-
-
-def taichi_sdf(*args) -> subprocess.CompletedProcess:
-    return subprocess.run([*CONSOLE, *map(str, args)], capture_output=True, text=True, timeout=300)
+from taichi_sdf.losses import psnr
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +97,7 @@ def test_free_triangles_have_their_own_corners(fitted, tmp_path):
     assert len(mesh.vertices) == 3 * len(mesh.faces) and mesh.opacities is not None
 
 
-def psnr_line(result: subprocess.CompletedProcess) -> float:
+def psnr_line(result) -> float:
     last = result.stdout.strip().splitlines()[-1]
     assert last.startswith("PSNR"), result.stdout
     return float(last.split()[1])
@@ -154,13 +146,13 @@ def test_fixed_background_colour(fitted, tmp_path):
     [
         (["render", "missing.npz", "-o", "x.png"], "missing.npz: no such file"),
         (["svg", "{notparams}", "-o", "x.svg"], "not a taichi_sdf params file"),
-        (["render", "{params}", "--scale", "-2", "-o", "x.png"], "the scale must be positive"),
+        (["render", "{params}", "--scale", "-2", "-o", "x.png"], "argument --scale: must be a positive number"),
         (["fit", "missing_image.png"], "no such file"),
         (["fit", "{image}", "--shape", "hexagon"], "invalid choice: 'hexagon'"),
         (["frobnicate"], "invalid choice: 'frobnicate'"),
         (["fit", "{image}", "--background", "#12345"], "expected auto, white, black or #rrggbb"),
-        (["fit", "coffee.png", "--resume", "{params}"], "is 64x48, the image 600x400"),
-        (["fit", "{image}", "--shape", "mesh", "--resume", "{params}"], "does not hold a Triangles scene"),
+        (["fit", "coffee.png", "--resume", "{params}"], "the scene to resume is 64x48, the picture 600x400"),
+        (["fit", "{image}", "--shape", "mesh", "--resume", "{params}"], "not one group of Triangles"),
         (["fit", "{image}", "--aa", "nan"], "argument --aa: must be a positive number"),
         (["import-svg", "missing.svg", "-o", "x.npz"], "missing.svg: no such file"),
         (["import-svg", "{ellipse}", "-o", "x.npz"], "unsupported SVG element <ellipse>"),
@@ -168,14 +160,14 @@ def test_fixed_background_colour(fitted, tmp_path):
         # Found before any work starts: outputs that cannot be written, sizes that cannot be allocated.
         (["fit", "{image}", "--out", "{image}/out"], "cannot write there"),
         (["render", "{params}", "--scale", "1000", "-o", "x.png"], "a 64000x48000 render is too large"),
-        (["render", "{params}", "--scale", "inf", "-o", "x.png"], "the scale must be positive"),
+        (["render", "{params}", "--scale", "inf", "-o", "x.png"], "argument --scale: must be a positive number"),
         (["render", "{params}", "-o", "x.txt"], "x.txt: the file name must end in one of .png"),
         (["render", "{params}", "-o", "{image}/x.png"], "cannot write there"),
         (["render", "{params}", "-o", "."], ".: the file name must end in one of"),
         (["svg", "{params}", "-o", "{image}/x.svg"], "cannot write there"),
         (["import-svg", "{svg}", "-o", "{image}/x.npz"], "cannot write there"),
         (["fit", "{image}", "--seed", "-1"], "argument --seed: must lie in [0, 2**32)"),
-        (["fit", "{image}", "--n", "99999999999"], "argument --n: at most 10000000 primitives"),
+        (["fit", "{image}", "--n", "99999999999"], "99999999999 shapes for a 64x48 picture: more shapes than pixels (at most 3072)"),
         (["fit", "{image}", "--loss", "psnr"], "argument --loss: invalid choice: 'psnr'"),
         (["fit", "{image}", "--steps", "1", "--arch", "metal"], "--arch metal is not available here"),
     ],
@@ -193,7 +185,7 @@ def test_bad_input_gives_one_line_and_exit_2(args, message, fitted, tmp_path):
         "svg": fitted / "render.svg",
     }
     args = [a.format(**paths) for a in args]
-    result = subprocess.run([*CONSOLE, *args], capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    result = taichi_sdf(*args, cwd=tmp_path)
     assert result.returncode == 2
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr

@@ -4,7 +4,7 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
-from taichi_sdf.io import ImageError, load_image, psnr, to_rgb
+from taichi_sdf.io import ImageError, load_image, to_rgb
 
 
 def test_sample_name_loads_scikit_image_sample(tmp_path):
@@ -44,8 +44,3 @@ def test_sixteen_bit_grey_file(tmp_path):
 def test_unsupported_mode():
     with pytest.raises(ImageError, match="unsupported image mode"):
         to_rgb(np.zeros((4, 4, 5), dtype=np.uint8))
-
-
-def test_psnr():
-    target = np.zeros((4, 4, 3))
-    assert psnr(target + 0.1, target) == pytest.approx(20.0)

@@ -6,7 +6,8 @@ import pytest
 from conftest import mixed_scene
 
 from taichi_sdf import RenderConfig, Renderer
-from taichi_sdf.losses import LOSSES, MSE, PyramidMSE, get_loss
+from taichi_sdf.losses import LOSSES, MSE, PyramidMSE, get_loss, psnr
+
 
 def available(name: str):
     """The loss called ``name``; the test is skipped for MS-SSIM without the torch extra."""
@@ -77,3 +78,9 @@ def test_loss_of_a_render_differentiates_to_the_scene(name):
 def test_unknown_loss_is_named():
     with pytest.raises(ValueError, match="unknown loss 'psnr'"):
         get_loss("psnr")
+
+
+def test_psnr_of_a_known_error():
+    target = np.zeros((4, 4, 3))
+    assert psnr(target + 0.1, target) == pytest.approx(20.0)
+    assert psnr(target, target) == float("inf")

@@ -22,7 +22,7 @@ from taichi_sdf.stroke3 import (
 )
 
 HersheyFonts = pytest.importorskip("HersheyFonts").HersheyFonts
-CONSOLE = [sys.executable, "-c", "import sys; from taichi_sdf.cli import console; sys.exit(console())"]
+CONSOLE = [sys.executable, "-c", "import sys; from taichi_sdf.app.console import main; sys.exit(main())"]
 
 
 def glyph_sketch(text: str, font: str = "futural") -> np.ndarray:

@@ -10,7 +10,8 @@ from conftest import mixed_scene
 from skimage.transform import downscale_local_mean
 
 from taichi_sdf import Circles, CubicCurves, QuadraticCurves, RenderConfig, Renderer, Scene, Strokes, Triangles
-from taichi_sdf.io import load_image, psnr
+from taichi_sdf.io import load_image
+from taichi_sdf.losses import psnr
 from taichi_sdf.drawing import drawing_target, init_pen
 from taichi_sdf.init import init_circles, init_mesh
 from taichi_sdf.optim import fit, rank_one

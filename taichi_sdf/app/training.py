@@ -1,11 +1,16 @@
-"""Training networks that draw: device choice, a time-boxed loop with progress, and pictures.
+"""Training networks that draw (the learning demos): options, device and Taichi start-up, a
+time-boxed loop with progress, and the files a training run writes.
 
-Needs the ``torch`` extra. Used by ``demos/autoencoder.py`` and ``demos/faces.py``.
+Needs the ``torch`` extra. Used by ``demos/autoencoder.py`` and ``demos/faces.py``. A run
+writes OUT/model.pt and OUT/loss.png as soon as training ends (Ctrl-C ends it early), then
+evaluates the model and writes OUT/metrics.json and its pictures; Ctrl-C during the
+evaluation skips the rest, and the last line says what was written.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import sys
 import time
@@ -14,14 +19,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import taichi as ti
 import torch
+
+from taichi_sdf.app.arguments import OneLineParser, positive_float, positive_int, seed_value
+from taichi_sdf.app.outputs import Outputs, check_folder
+from taichi_sdf.app.running import EXIT_INTERRUPTED, UsageError, init_taichi, interrupts_held
 
 
 def training_parser(description: str, minutes: float, batch: int, out: str) -> argparse.ArgumentParser:
     """The options every training demo has: --minutes, --steps, --batch, --seed, --device, --out."""
-    from taichi_sdf.cli import OneLineParser, positive_float, positive_int, seed_value
-
     parser = OneLineParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=positive_float, default=minutes, help="training time")
     parser.add_argument("--steps", type=positive_int, help="stop after this many steps (if sooner)")
@@ -32,28 +38,34 @@ def training_parser(description: str, minutes: float, batch: int, out: str) -> a
     return parser
 
 
-def begin(args: argparse.Namespace) -> tuple[Path, torch.device]:
-    """The output directory (checked writable first) and the device, with Taichi started."""
-    from taichi_sdf.cli import writable_directory
-
-    out = writable_directory(args.out)
+def begin(args: argparse.Namespace, files: tuple[str, ...]) -> tuple[Outputs, torch.device]:
+    """The run's output files (``files`` in OUT, all checked first) and its device, with
+    Taichi started and torch and numpy seeded."""
+    out = Path(args.out)
+    if not out.is_dir():
+        check_folder(out)
+    outputs = Outputs([out / name for name in ("model.pt", "loss.png", "metrics.json", *files)])
     device = start(args.device, args.seed)
     print(f"device: {device}")
-    return out, device
+    return outputs, device
 
 
 def start(device: str, seed: int) -> torch.device:
-    """``ti.init`` and the torch device for ``device`` ('cpu', 'cuda' or 'auto': CUDA when
-    both PyTorch and Taichi have it); seeds torch and numpy. ValueError if 'cuda' cannot run."""
+    """Start Taichi and choose the torch device for ``device`` ('cpu', 'cuda' or 'auto':
+    CUDA when both PyTorch and Taichi have it); seeds torch and numpy. UsageError if 'cuda'
+    cannot run."""
     use_cuda = device == "cuda" or (device == "auto" and torch.cuda.is_available())
     if use_cuda and not torch.cuda.is_available():
-        raise ValueError("--device cuda: PyTorch has no CUDA here")
-    ti.init(arch=ti.cuda if use_cuda else ti.cpu, log_level=ti.ERROR, random_seed=seed)
-    if use_cuda and ti.lang.impl.current_cfg().arch != ti.cuda:
-        if device == "cuda":
-            raise ValueError("--device cuda: Taichi cannot start CUDA here")
-        ti.init(arch=ti.cpu, log_level=ti.ERROR, random_seed=seed)
-        use_cuda = False
+        raise UsageError("--device cuda: PyTorch has no CUDA here")
+    if use_cuda:
+        try:
+            init_taichi("cuda", seed)
+        except UsageError:
+            if device == "cuda":
+                raise UsageError("--device cuda: Taichi cannot start CUDA here") from None
+            use_cuda = False
+    if not use_cuda:
+        init_taichi("cpu", seed)
     torch.manual_seed(seed)
     np.random.seed(seed)
     return torch.device("cuda" if use_cuda else "cpu")
@@ -96,8 +108,7 @@ def train(
     log = TrainingLog()
     started = time.perf_counter()
     deadline = started + 60.0 * minutes
-    total = max_steps if max_steps is not None else None
-    with tqdm(total=total, unit="step", dynamic_ncols=True) as bar:
+    with tqdm(total=max_steps, unit="step", dynamic_ncols=True) as bar:
         try:
             i = 0
             while time.perf_counter() < deadline and (max_steps is None or i < max_steps):
@@ -114,20 +125,45 @@ def train(
     return log
 
 
-def finish(out: Path, log: TrainingLog, device, metrics: dict, checkpoint: dict, title: str, loss: str) -> int:
-    """Write OUT/loss.png (the loss curve), OUT/model.pt (``checkpoint``) and
-    OUT/metrics.json (``metrics`` with the log's steps and time), say how training went,
-    and return the exit status (130 after Ctrl-C)."""
-    import json
-
+def finish(
+    outputs: Outputs,
+    log: TrainingLog,
+    device,
+    checkpoint: dict,
+    title: str,
+    loss: str,
+    evaluate: Callable[[], tuple[dict, dict[str, Callable[[Path], None]]]],
+    report: Callable[[dict], None],
+) -> int:
+    """Write what training finished: OUT/model.pt (``checkpoint``) and OUT/loss.png (the
+    loss curve); then ``evaluate()``, which returns metrics and the pictures to write (file
+    name in OUT -> a function that writes that file), write those and OUT/metrics.json
+    (the metrics with the log's steps and time), and ``report(metrics)`` (print them).
+    Returns the exit status: 130 after Ctrl-C (which during the evaluation skips the rest),
+    with a last line saying what was written."""
+    out = outputs.paths[0].parent
+    with interrupts_held() as interrupts:
+        outputs.write(out / "model.pt", lambda path: torch.save(checkpoint, path))
+        curves = {f"{loss} (running mean)": smoothed(log.losses)}
+        outputs.write(out / "loss.png", lambda path: plot_curves(path, curves, loss, title))
+    print(f"{len(log.losses)} steps in {log.seconds:.1f} s on {device}")
+    try:
+        if interrupts.pressed:
+            raise KeyboardInterrupt
+        metrics, pictures = evaluate()
+    except KeyboardInterrupt:
+        print(f"interrupted before the evaluation ended: {outputs.summary()}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     metrics = {"steps": len(log.losses), "seconds": round(log.seconds, 1), "interrupted": log.interrupted, **metrics}
-    plot_curves(out / "loss.png", {f"{loss} (running mean)": smoothed(log.losses)}, loss, title)
-    torch.save(checkpoint, out / "model.pt")
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
-    if log.interrupted:
-        print(f"interrupted after {metrics['steps']} steps: results so far written to {out}/", file=sys.stderr)
-    print(f"{metrics['steps']} steps in {metrics['seconds']} s on {device}")
-    return 130 if log.interrupted else 0
+    with interrupts_held() as interrupts:
+        for name, write in pictures.items():
+            outputs.write(out / name, write)
+        outputs.write(out / "metrics.json", lambda path: path.write_text(json.dumps(metrics, indent=2) + "\n"))
+    report(metrics)
+    if log.interrupted or interrupts.pressed:
+        print(f"interrupted after {len(log.losses)} steps: {outputs.summary()}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0
 
 
 def image_grid(images: np.ndarray, columns: int, gap: int = 2, scale: int = 1) -> np.ndarray:
@@ -161,7 +197,7 @@ def plot_curves(path: str | Path, curves: dict[str, list[float]], ylabel: str, t
     axes.grid(alpha=0.3)
     axes.legend()
     figure.tight_layout()
-    figure.savefig(path)
+    figure.savefig(path, format="png")
     plt.close(figure)
 
 
