@@ -168,8 +168,8 @@ def fit(
     Ctrl-C stops the loop early: the result then has ``interrupted=True`` and still holds
     the best scene seen. Returns the best scene, not the last.
     """
-    if steps <= 0:
-        raise ValueError(f"steps must be positive, got {steps}")
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps <= 0:
+        raise ValueError(f"steps must be a positive integer, got {steps!r}")
     if not 1.0 <= anneal < math.inf:
         raise ValueError(f"anneal must be a factor of at least 1, got {anneal}")
     if relocate_every is None:
@@ -185,7 +185,13 @@ def fit(
     target = np.asarray(target, {"f32": np.float32, "f64": np.float64}[renderer.config.dtype])
     rates, bounds = learning_rates_and_bounds(scene)
     for name, rate in (learning_rates or {}).items():
-        rates.update({key: rate for key in rates if key == name or key.split(".")[-1] == name})
+        keys = [key for key in rates if key == name or key.split(".")[-1] == name]
+        if not keys:
+            names = sorted(set(rates) | {key.split(".")[-1] for key in rates})
+            raise ValueError(f"learning_rates names {name!r}, which is no parameter of the scene ({', '.join(names)})")
+        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.integer, np.floating)) or not 0 <= rate < math.inf:
+            raise ValueError(f"learning_rates[{name!r}] must be a number >= 0 (a step in the parameter's units), got {rate!r}")
+        rates.update({key: float(rate) for key in keys})
     values = {key: array.copy() for key, array in scene.parameters().items()}
     optimisers = {key: Adam(array.shape) for key, array in values.items()}
 

@@ -21,6 +21,8 @@ from taichi_sdf.table import kind_codes, pack, unpack_grad
 
 __all__ = ["Frame", "RenderConfig", "Renderer", "stack_parameters"]
 
+_HINT = " (a shape group draws inside a scene: Scene(width, height, background, (group,)))"
+
 
 def stack_parameters(scenes: Sequence[Scene]) -> dict[str, np.ndarray]:
     """The parameters of scenes of one structure, each stacked along a new batch axis."""
@@ -88,18 +90,22 @@ class Renderer:
     """
 
     def __init__(self, config: RenderConfig = RenderConfig()):
+        if not isinstance(config, RenderConfig):
+            raise TypeError(f"Renderer takes a RenderConfig, got {type(config).__name__}")
         self.config = config
         self._last: Frame | None = None
 
     def forward(self, scenes: Scene | Sequence[Scene]) -> Frame:
         """Render a scene, or a non-empty sequence of scenes of the same structure."""
         single = isinstance(scenes, Scene)
+        if not single and not isinstance(scenes, Sequence):
+            raise TypeError(f"expected a Scene or a sequence of scenes, got {type(scenes).__name__}{_HINT}")
         scenes = [scenes] if single else list(scenes)
         if not scenes:
             raise ValueError("no scenes to render")
         for scene in scenes:
             if not isinstance(scene, Scene):
-                raise TypeError(f"expected a Scene, got {type(scene).__name__}")
+                raise TypeError(f"expected a Scene, got {type(scene).__name__}{_HINT}")
             scene.check_values()
         return Frame(scenes, single, self.config)
 

@@ -25,6 +25,7 @@ import taichi as ti
 import torch
 
 from taichi_sdf.config import RenderConfig
+from taichi_sdf.groups import MAX_VALUE, describe_bad
 from taichi_sdf.raster import rasterize
 from taichi_sdf.scene import Scene
 from taichi_sdf.table import kind_codes, pack
@@ -63,7 +64,8 @@ class _Rasterize(torch.autograd.Function):
 
 def _check(scene: Scene, values: dict[str, torch.Tensor]) -> int:
     """The batch size of ``values`` (tensors named like ``scene.parameters()``), or a
-    ValueError naming the first tensor that does not fit the scene."""
+    ValueError naming the first tensor that does not fit the scene, or the first value
+    that is NaN, infinite or beyond what a render holds (tensor and index)."""
     shapes = {"background": (3,)}
     for index, group in enumerate(scene.shapes):
         shapes.update({f"{index}.{name}": group.parameter_shape(name) for name in group.PARAMETERS})
@@ -77,6 +79,10 @@ def _check(scene: Scene, values: dict[str, torch.Tensor]) -> int:
             raise ValueError(f"{key} must have shape (B, {', '.join(map(str, shapes[key]))}) with the same B as the "
                              f"others, got {tuple(value.shape)}")  # fmt: skip
         batch = value.shape[0]
+        bad = ~(value.detach().abs() <= MAX_VALUE)  # one reduction per tensor; NaN compares false
+        if bool(bad.any()):
+            index = tuple(int(i) for i in bad.nonzero()[0])
+            raise ValueError(describe_bad(key, index, float(value.detach()[index])))
         if value.is_cuda and ti.lang.impl.current_cfg().arch != ti.cuda:
             raise ValueError(f"{key} is a CUDA tensor but Taichi does not run on CUDA: ti.init(arch=ti.cuda)")
     for index, group in enumerate(scene.shapes):
@@ -102,9 +108,20 @@ def render(scene: Scene, params: dict[str, torch.Tensor], config: RenderConfig =
     their counts and index arrays (a network's output has one structure). Gradients flow to
     every tensor given (positions and sizes in pixels, colours in [0, 1]). Images are
     unclipped, in ``config.dtype``.
+
+    Every value is checked before rendering (one reduction per tensor): a NaN, an
+    infinity or a value beyond +-1e6 (which a float32 render cannot hold) is a ValueError
+    naming the tensor and the first bad index, as a non-positive radius or width and an
+    opacity outside [0, 1] are. A NaN would otherwise make its shape vanish with a zero
+    gradient, and a training run would go on without it.
     """
     if not params:
         raise ValueError("params is empty: give at least one tensor (its first axis is the batch)")
+    if not isinstance(scene, Scene):
+        raise TypeError(f"render takes a template Scene, got {type(scene).__name__}")
+    if not isinstance(config, RenderConfig):
+        raise TypeError(f"render takes a RenderConfig, got {type(config).__name__}")
+    scene.check_values()
     batch = _check(scene, params)
     some = next(iter(params.values()))
     dtype, device = _DTYPES[config.dtype], some.device

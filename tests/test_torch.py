@@ -82,6 +82,13 @@ def test_ms_ssim_differentiates_through_the_op():
     assert torch.autograd.gradcheck(loss, (params["0.centres"],), eps=1e-6, atol=1e-6, rtol=1e-5)
 
 
+def changed(tensor, index, value):
+    """A copy of ``tensor`` with one element changed."""
+    tensor = tensor.detach().clone()
+    tensor[index] = value
+    return tensor
+
+
 @pytest.mark.parametrize(
     "change,message",
     [
@@ -91,6 +98,11 @@ def test_ms_ssim_differentiates_through_the_op():
         (lambda p: {**p, "2.slopes": p["0.slopes"]}, "unknown parameter '2.slopes'"),
         (lambda p: {**p, "background": p["background"][:1]}, "the same B as the others"),
         (lambda p: {}, "params is empty"),
+        # NaN and infinities would make a shape vanish with a zero gradient, or the pixels NaN:
+        (lambda p: {**p, "0.centres": changed(p["0.centres"], (1, 4, 0), float("nan"))}, r"0.centres\[1, 4, 0\] is NaN"),
+        (lambda p: {**p, "0.radii": p["0.radii"] * float("inf")}, r"0.radii\[0, 0\] is infinite"),
+        (lambda p: {**p, "0.colours": p["0.colours"] * float("nan")}, r"0.colours\[0, 0, 0\] is NaN"),
+        (lambda p: {**p, "background": changed(p["background"], (1, 2), 3e6)}, r"background\[1, 2\] is 3e\+06, beyond"),
     ],
 )
 def test_bad_tensors_are_named(change, message):
