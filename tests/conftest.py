@@ -95,11 +95,12 @@ def assert_matches(analytic, numeric):
     assert abs(analytic - numeric) <= 1e-6 * abs(numeric)
 
 
-def interrupted(command: list[str], ready: str, after: float) -> tuple[int, str]:
+def interrupted(command: list[str], ready: str | None, after: float) -> tuple[int, str]:
     """Run ``command``, press Ctrl-C ``after`` seconds after it prints a line starting with
-    ``ready`` (once its work is about to start); its exit status and standard error."""
+    ``ready`` (once its work is about to start; None: after it started); its exit status
+    and standard error."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    for line in process.stdout:
+    for line in process.stdout if ready is not None else ():
         if line.startswith(ready):
             break
     time.sleep(after)

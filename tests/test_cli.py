@@ -97,3 +97,39 @@ def test_ctrl_c_writes_best_result_and_exits_130(command, small_png, tmp_path):
     assert (out / "render.png").exists() and (out / "compare.png").exists()
     assert len(Scene.load(out / "params.npz")) == 8
     assert len(svg_to_scene(out / "render.svg")) == 8
+
+
+def test_ctrl_c_while_starting_up_is_one_line(small_png, tmp_path):
+    # About a second in, Python is loading Taichi or the fit is being planned: nothing is written yet.
+    command = [*CONSOLE_FIT, str(small_png), "--n", "8", "--out", str(tmp_path / "out")]
+    status, stderr = interrupted(command, ready=None, after=1.0)
+    assert status == 130, stderr
+    assert "Traceback" not in stderr and stderr.strip().splitlines()[-1].endswith("nothing written"), stderr
+    assert not (tmp_path / "out" / "params.npz").exists()
+
+
+WRITING_INTERRUPTED = """
+import os, signal, sys
+import taichi_sdf.svg
+save_svg = taichi_sdf.svg.save_svg
+
+def pressed_while_writing(scene, path):  # Ctrl-C in the middle of writing the finished fit
+    os.kill(os.getpid(), signal.SIGINT)
+    save_svg(scene, path)
+
+taichi_sdf.svg.save_svg = pressed_while_writing
+from taichi_sdf.app.fitting import demo_main
+sys.exit(demo_main("circles", sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_while_the_finished_fit_is_written_writes_all_of_it(small_png, tmp_path):
+    out = tmp_path / "out"
+    command = [sys.executable, "-c", WRITING_INTERRUPTED, str(small_png), "--n", "8", "--steps", "5", "--out", out]
+    result = subprocess.run(list(map(str, command)), capture_output=True, text=True, timeout=300)
+    assert result.returncode == 130, result.stderr
+    last = result.stderr.strip().splitlines()[-1]
+    assert last == f"interrupted while writing the finished fit: wrote render.png, compare.png, params.npz, " \
+                   f"render.svg in {out}/ (the best fit so far)", last  # fmt: skip
+    assert len(Scene.load(out / "params.npz")) == 8 and len(svg_to_scene(out / "render.svg")) == 8
+    assert iio.imread(out / "compare.png").shape == (20, 56, 3)

@@ -29,17 +29,31 @@ def files(tmp_path_factory):
     (root / "broken.npz").write_text("not a zip")
     (root / "broken.png").write_bytes(b"\x89PNG broken")
     (root / "empty.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg" width="5" height="5"/>')
+    # Numbers that overflow float32 or are not numbers, in every kind of input file.
+    for name, value in (("huge", 1e308), ("nan", np.nan)):
+        bad = scene.shapes[0].centres.copy()
+        bad[1, 0] = value
+        scene.replace(shapes=(scene.shapes[0].with_parameters({"centres": bad}),)).save(root / f"{name}.npz")
+        np.save(root / f"{name}_sketch.npy", np.array([[0.0, 0.0, 0.0], [value, 3.0, 1.0]]))
+    svg = '<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="9"><circle cx="{x}" cy="4" r="2"/></svg>'
+    (root / "huge.svg").write_text(svg.format(w="1e308", x="4"))
+    (root / "nan.svg").write_text(svg.format(w="9", x="nan"))
+    iio.imwrite(root / "nan.tif", np.full((6, 7, 3), np.nan, np.float32))
+    (root / "folder.png").mkdir()  # an output path that is a folder
+    (root / "out" / "render.png").mkdir(parents=True)
     return root
 
 
 VALUES = st.sampled_from(
     ["0", "1", "-1", "3", "2.5", "nan", "inf", "-inf", "1e9", "99999999999", "x", "", "circle", "triangle",
      "mesh", "segment", "hexagon", "mean", "over", "alpha", "mse", "l1", "pyramid", "auto", "white", "#12ab9f",
-     "#zzzzzz", "linear", "flat", "8", "16", "33", "cpu"]
+     "#zzzzzz", "linear", "flat", "8", "16", "33", "cpu", "1e308", "1e-300", "-0", "16.0", "#-1-1-1", "#fff",
+     "10000000"]
 )  # fmt: skip
 PATHS = st.sampled_from(
     ["small.png", "broken.png", "missing.png", "params.npz", "broken.npz", "empty.svg", "out", "small.png/out",
-     "x.png", "x.txt", "x.svg", "chelsea.png", "."]
+     "x.png", "x.txt", "x.svg", "chelsea.png", ".", "huge.npz", "nan.npz", "huge_sketch.npy", "nan_sketch.npy",
+     "huge.svg", "nan.svg", "nan.tif", "folder.png", "out/render.png", "/dev/full"]
 )  # fmt: skip
 OPTIONS = {
     "fit": ["--shape", "--n", "--steps", "--out", "--seed", "--mode", "--loss", "--background", "--resume", "--aa",
@@ -62,13 +76,20 @@ def command_lines(draw) -> list[str]:
     return argv
 
 
+def contents(root) -> dict:
+    """Every file below ``root`` and its bytes."""
+    return {path: path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()}
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(command_lines())
 def test_planning_any_command_line_gives_a_plan_or_one_line(files, monkeypatch, capsys, argv):
     monkeypatch.chdir(files)
+    before = contents(files)
     planned = []
     status = run_guarded("taichi-sdf", lambda: planned.append(console_plan(argv)) or 0)  # plan, do not run
     stderr = capsys.readouterr().err
+    assert contents(files) == before  # planning writes nothing of the user's (it may only make the out folder)
     if planned:
         assert status == 0 and callable(planned[0]) and not stderr
     else:
