@@ -189,8 +189,10 @@ def fit(
         if not keys:
             names = sorted(set(rates) | {key.split(".")[-1] for key in rates})
             raise ValueError(f"learning_rates names {name!r}, which is no parameter of the scene ({', '.join(names)})")
-        if isinstance(rate, bool) or not isinstance(rate, (int, float, np.integer, np.floating)) or not 0 <= rate < math.inf:
-            raise ValueError(f"learning_rates[{name!r}] must be a number >= 0 (a step in the parameter's units), got {rate!r}")
+        number = isinstance(rate, (int, float, np.integer, np.floating)) and not isinstance(rate, bool)
+        if not number or not 0 <= rate < math.inf:
+            raise ValueError(f"learning_rates[{name!r}] must be a number >= 0 (a step in the parameter's units), "
+                             f"got {rate!r}")  # fmt: skip
         rates.update({key: float(rate) for key in keys})
     values = {key: array.copy() for key, array in scene.parameters().items()}
     optimisers = {key: Adam(array.shape) for key, array in values.items()}

@@ -167,7 +167,7 @@ def test_fixed_background_colour(fitted, tmp_path):
         (["svg", "{params}", "-o", "{image}/x.svg"], "cannot write there"),
         (["import-svg", "{svg}", "-o", "{image}/x.npz"], "cannot write there"),
         (["fit", "{image}", "--seed", "-1"], "argument --seed: must lie in [0, 2**32)"),
-        (["fit", "{image}", "--n", "99999999999"], "99999999999 shapes for a 64x48 picture: more shapes than pixels (at most 3072)"),
+        (["fit", "{image}", "--n", "99999999999"], "99999999999 shapes for a 64x48 picture: more shapes than pixels"),
         (["fit", "{image}", "--loss", "psnr"], "argument --loss: invalid choice: 'psnr'"),
         (["fit", "{image}", "--steps", "1", "--arch", "metal"], "--arch metal is not available here"),
     ],

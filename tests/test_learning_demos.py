@@ -54,9 +54,10 @@ def test_ctrl_c_during_training_still_writes_the_results(tmp_path):
 
 
 def test_ctrl_c_during_the_evaluation_keeps_the_trained_model(tmp_path):
-    command = [sys.executable, str(DEMOS / "autoencoder.py"), "--device", "cpu", "--steps", "20", "--out", str(tmp_path)]
-    status, stderr = interrupted(command, ready="20 steps in", after=0.3)  # then it evaluates for seconds
+    command = [sys.executable, str(DEMOS / "autoencoder.py"), "--device", "cpu", "--steps", "20", "--out", tmp_path]
+    status, stderr = interrupted(list(map(str, command)), ready="20 steps in", after=0.3)  # it evaluates for seconds
     assert status == 130, stderr
-    assert stderr.strip().splitlines()[-1] == f"interrupted before the evaluation ended: wrote model.pt, loss.png in {tmp_path}/"
+    last = stderr.strip().splitlines()[-1]
+    assert last == f"interrupted before the evaluation ended: wrote model.pt, loss.png in {tmp_path}/"
     assert (tmp_path / "model.pt").stat().st_size > 0 and (tmp_path / "loss.png").stat().st_size > 0
     assert not (tmp_path / "metrics.json").exists()
