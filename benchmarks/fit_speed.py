@@ -1,24 +1,27 @@
 """PSNR against seconds of the default circle fit, with and without densify-and-prune.
 
-    python benchmarks/fit_speed.py chelsea.png [--n 256] [--steps 800] [--plot docs/psnr_seconds.png]
+    python benchmarks/fit_speed.py chelsea.png [--n 256] [--steps 800] [--plot [PATH]]
 
 Fits the demo's starting scene twice in one process (kernels compiled first, so both
 curves time fitting only): as before (Adam alone) and as the demo now does (Adam plus
 :class:`taichi_sdf.densify.Densifier`). Prints when each reaches 27.0 / 27.2 / 27.5 dB and
-where it ends, and plots PSNR against seconds (matplotlib, in the ``torch`` extra).
+where it ends, and with ``--plot`` plots PSNR against seconds (matplotlib, in the ``torch``
+extra) to PATH, by default out/psnr_seconds.png (the README's picture is
+docs/psnr_seconds.png: name it to replace that).
 """
 
 import argparse
 import time
+from pathlib import Path
 
 import numpy as np
 import taichi as ti
 
+from taichi_sdf.config import RenderConfig
 from taichi_sdf.init import SHAPES, starting_scene
 from taichi_sdf.io import load_image
 from taichi_sdf.losses import mse_to_psnr
 from taichi_sdf.optim import fit
-from taichi_sdf.config import RenderConfig
 from taichi_sdf.render import Renderer
 
 LEVELS = (27.0, 27.2, 27.5)  # dB, for chelsea
@@ -42,7 +45,9 @@ def main() -> None:
     parser.add_argument("image")
     parser.add_argument("--n", type=int, default=SHAPES["circle"].n)
     parser.add_argument("--steps", type=int, default=SHAPES["circle"].steps)
-    parser.add_argument("--plot", help="write the plot here (PNG)")
+    parser.add_argument(
+        "--plot", nargs="?", const="out/psnr_seconds.png", metavar="PATH", help="write the plot (PNG) there"
+    )
     args = parser.parse_args()
     ti.init(arch=ti.cpu, log_level=ti.ERROR)
     target, _ = load_image(args.image)
@@ -73,6 +78,7 @@ def main() -> None:
         axes.grid(alpha=0.3)
         axes.legend()
         figure.tight_layout()
+        Path(args.plot).parent.mkdir(parents=True, exist_ok=True)
         figure.savefig(args.plot)
         print(f"plot -> {args.plot}")
 
