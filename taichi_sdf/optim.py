@@ -100,6 +100,7 @@ class FitResult:
     mses: list[float] = field(default_factory=list)
     seconds: float = 0.0
     interrupted: bool = False
+    stopped: str | None = None  # why the fit stopped early (a loss or gradient that is not finite)
 
     @property
     def psnr(self) -> float:
@@ -166,7 +167,8 @@ def fit(
     until :data:`RELOCATE_UNTIL` of them, and the values it changes restart their Adam
     moments.
     Ctrl-C stops the loop early: the result then has ``interrupted=True`` and still holds
-    the best scene seen. Returns the best scene, not the last.
+    the best scene seen; a loss or a gradient that is not finite (NaN) stops it too, said
+    in ``stopped``. Returns the best scene, not the last.
     """
     if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or steps <= 0:
         raise ValueError(f"steps must be a positive integer, got {steps!r}")
@@ -206,11 +208,18 @@ def fit(
             band = renderer.config.aa_width * anneal ** max(0.0, 1.0 - step / max(sharp_from, 1))
             frame = Renderer(replace(renderer.config, aa_width=band)).forward(current)
             value, image_grad = loss.value_and_grad(frame.image, target)
+            if not math.isfinite(value):
+                result.stopped = f"at step {step + 1} the loss is {value}"
+                break
             result.losses.append(value)
             result.mses.append(value if type(loss) is MSE else float(np.mean((frame.image - target) ** 2)))
             if step <= sharp_from or value < result.loss:  # softened steps are not compared
                 result.scene, result.loss, result.mse = current, value, result.mses[-1]
             grads = frame.backward(image_grad).parameters()
+            bad = next((key for key, grad in grads.items() if not np.all(np.isfinite(grad))), None)
+            if bad is not None:  # a step would spread it to every value: stop with the best scene so far
+                result.stopped = f"at step {step + 1} the gradient of {bad} is not finite"
+                break
             decay = final_lr_fraction + (1 - final_lr_fraction) * 0.5 * (1 + math.cos(math.pi * step / steps))
             for key, optimiser in optimisers.items():
                 updated = optimiser.step(values[key], grads[key], decay * rates[key])

@@ -153,3 +153,22 @@ def test_reseeder_moves_faded_strokes_where_ink_is_missing():
     assert np.all(np.any(points[:3] != before[:3], axis=(1, 2)))  # the faded ones moved
     np.testing.assert_array_equal(points[3:], before[3:])  # the others did not
     np.testing.assert_array_equal(moved.opacities, np.where(np.arange(12) < 3, 0.9, faded))
+
+
+def test_a_loss_that_turns_nan_stops_the_fit_with_the_best_scene_so_far():
+    from taichi_sdf.losses import MSE
+
+    class NanAfterThree(MSE):
+        calls = 0
+
+        def value_and_grad(self, image, target):
+            value, grad = super().value_and_grad(image, target)
+            NanAfterThree.calls += 1
+            return value, grad * (np.nan if NanAfterThree.calls > 3 else 1.0)
+
+    target = small_target()
+    scene = init_circles(target, 6, seed=1)
+    result = fit(target, scene, 20, renderer=Renderer(RenderConfig(dtype="f64")), loss=NanAfterThree())
+    assert result.stopped == "at step 4 the gradient of background is not finite"  # the first key
+    assert len(result.losses) == 4 and np.isfinite(result.loss)
+    result.scene.check_values()  # the best scene holds no NaN

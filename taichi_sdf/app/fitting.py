@@ -18,7 +18,9 @@ from pathlib import Path
 
 from taichi_sdf.app.arguments import GIF_FRAMES, OneLineParser, add_fit_arguments
 from taichi_sdf.app.outputs import Outputs, check_folder
-from taichi_sdf.app.running import EXIT_INTERRUPTED, UsageError, init_taichi, interrupts_held, run_guarded
+from taichi_sdf.app.running import (
+    EXIT_FAILED, EXIT_INTERRUPTED, UsageError, init_taichi, interrupts_held, run_guarded,
+)  # fmt: skip
 
 DEMOS = {"circles": "circle", "triangles": "mesh", "strokes": "segment", "sketch": "curve"}  # demos/<name>.py fits
 OUTPUTS = ("render.png", "compare.png", "params.npz", "render.svg")
@@ -142,6 +144,9 @@ def run_fit(plan: FitPlan) -> int:
         f"PSNR {psnr(image, plan.start.target):.2f} dB, {len(result.scene)} primitives, {len(result.losses)} steps, "
         f"{seconds:.1f} s total -> {out}/"
     )
+    if result.stopped is not None:
+        print(f"the fit stopped {result.stopped}: {outputs.summary()} (the best fit before it)", file=sys.stderr)
+        return EXIT_FAILED
     if result.interrupted or interrupts.pressed:
         when = f"after {len(result.losses)} steps" if result.interrupted else "while writing the finished fit"
         print(f"interrupted {when}: {outputs.summary()} (the best fit so far)", file=sys.stderr)

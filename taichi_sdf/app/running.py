@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-EXIT_FAILED_WRITE = 1
+EXIT_FAILED = 1  # a failed write, a fit stopped by NaN
 EXIT_BAD_INPUT = 2
 EXIT_INTERRUPTED = 130
 ARCHES = ("cpu", "cuda", "vulkan", "metal", "gpu", "auto")
@@ -44,7 +44,7 @@ def run_guarded(prog: str, action: Callable[[], int]) -> int:
         return EXIT_BAD_INPUT
     except OutputError as error:
         print(f"{prog}: error: {one_line(str(error))}", file=sys.stderr)
-        return EXIT_FAILED_WRITE
+        return EXIT_FAILED
     except KeyboardInterrupt:
         print(f"{prog}: interrupted: nothing written", file=sys.stderr)
         return EXIT_INTERRUPTED
