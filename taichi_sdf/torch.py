@@ -20,6 +20,8 @@ the tensors in place (CPU tensors, or CUDA tensors when Taichi runs on CUDA).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import taichi as ti
 import torch
@@ -115,6 +117,8 @@ def render(scene: Scene, params: dict[str, torch.Tensor], config: RenderConfig =
     opacity outside [0, 1] are. A NaN would otherwise make its shape vanish with a zero
     gradient, and a training run would go on without it.
     """
+    if not isinstance(params, Mapping):
+        raise TypeError(f"params must map parameter names to tensors, got {type(params).__name__}")
     if not params:
         raise ValueError("params is empty: give at least one tensor (its first axis is the batch)")
     if not isinstance(scene, Scene):
