@@ -16,17 +16,20 @@ from pathlib import Path
 
 from taichi_sdf.app.arguments import OneLineParser, add_fit_arguments, positive_float, positive_int
 from taichi_sdf.app.outputs import Outputs
-from taichi_sdf.app.running import ARCHES, UsageError, init_taichi, interrupts_held, run_guarded
+from taichi_sdf.app.running import ARCHES, EXIT_INTERRUPTED, UsageError, init_taichi, interrupts_held, run_guarded
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 
 
-def _finished(outputs: Outputs, interrupts) -> int:
-    """The exit status of a command whose writing ``interrupts_held`` held: 130, with a line
-    saying what was written, if Ctrl-C was pressed meanwhile."""
+def _write(outputs: Outputs, path: str, write: Callable[[Path], None], said: str) -> int:
+    """Write a command's one output file (Ctrl-C held meanwhile), print ``said`` and return
+    the exit status: 130, with a line saying what was written, if Ctrl-C was pressed."""
+    with interrupts_held() as interrupts:
+        outputs.write(path, write)
+    print(said)
     if interrupts.pressed:
         print(f"interrupted: {outputs.summary()}", file=sys.stderr)
-        return 130
+        return EXIT_INTERRUPTED
     return 0
 
 
@@ -54,10 +57,8 @@ def render_plan(args: argparse.Namespace) -> Callable[[], int]:
         print(f"taichi arch: {init_taichi(args.arch)}")
         big = scene.scaled(factor)
         image = Renderer(config).render(big)
-        with interrupts_held() as interrupts:
-            outputs.write(args.output, lambda path: save_image(path, image))
-        print(f"{big.width}x{big.height} render ({mode}) of {len(scene)} primitives -> {args.output}")
-        return _finished(outputs, interrupts)
+        said = f"{big.width}x{big.height} render ({mode}) of {len(scene)} primitives -> {args.output}"
+        return _write(outputs, args.output, lambda path: save_image(path, image), said)
 
     return render
 
@@ -69,13 +70,8 @@ def svg_plan(args: argparse.Namespace) -> Callable[[], int]:
     scene, _ = load_scene(args.params)
     outputs = Outputs([args.output], [args.params])
 
-    def export() -> int:
-        with interrupts_held() as interrupts:
-            outputs.write(args.output, lambda path: save_svg(scene, path))
-        print(f"{len(scene)} primitives -> {args.output}")
-        return _finished(outputs, interrupts)
-
-    return export
+    said = f"{len(scene)} primitives -> {args.output}"
+    return lambda: _write(outputs, args.output, lambda path: save_svg(scene, path), said)
 
 
 def import_svg_plan(args: argparse.Namespace) -> Callable[[], int]:
@@ -84,13 +80,8 @@ def import_svg_plan(args: argparse.Namespace) -> Callable[[], int]:
     scene, recorded = load_scene(args.svg)
     outputs = Outputs([args.output], [args.svg])
 
-    def save() -> int:
-        with interrupts_held() as interrupts:
-            outputs.write(args.output, lambda path: scene.save(path, **recorded))
-        print(f"{len(scene)} primitives ({', '.join(type(g).__name__ for g in scene.shapes)}) -> {args.output}")
-        return _finished(outputs, interrupts)
-
-    return save
+    said = f"{len(scene)} primitives ({', '.join(type(g).__name__ for g in scene.shapes)}) -> {args.output}"
+    return lambda: _write(outputs, args.output, lambda path: scene.save(path, **recorded), said)
 
 
 def console_parser() -> argparse.ArgumentParser:
