@@ -19,7 +19,12 @@ from pathlib import Path
 from taichi_sdf.app.arguments import GIF_FRAMES, OneLineParser, add_fit_arguments
 from taichi_sdf.app.outputs import Outputs, check_folder
 from taichi_sdf.app.running import (
-    EXIT_FAILED, EXIT_INTERRUPTED, UsageError, init_taichi, interrupts_held, run_guarded,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    UsageError,
+    init_taichi,
+    interrupts_held,
+    run_guarded,
 )  # fmt: skip
 
 DEMOS = {"circles": "circle", "triangles": "mesh", "strokes": "segment", "sketch": "curve"}  # demos/<name>.py fits
