@@ -74,7 +74,10 @@ def test_tiff_colour_models_are_read_as_they_mean(tmp_path):
     "pixels,message",
     [
         (np.array([[0.5, np.nan], [0.2, 0.1]], np.float32), r"holds NaN or infinite pixel values \(the first at row 0"),
-        (np.array([[0.5, 0.2], [np.inf, 0.1]], np.float32), r"infinite pixel values \(the first at row 1, column 0\)"),
+        (
+            np.array([[0.5, 0.2], [np.inf, 0.1]], np.float32),
+            r"holds NaN or infinite pixel values \(the first at row 1, column 0\)",
+        ),
         (np.array([[0.0, 255.0]], np.float32), r"float pixels must lie in \[0, 1\], these span \[0, 255\]"),
     ],
 )
