@@ -39,7 +39,6 @@ from xml.etree import ElementTree
 import numpy as np
 from PIL import ImageColor
 
-from taichi_sdf.config import check_image_size
 from taichi_sdf.kinds import kind_of
 from taichi_sdf.kinds.triangle import triangle_frames
 from taichi_sdf.scene import Circles, CubicCurves, QuadraticCurves, Scene, ShapeGroup, Strokes, Triangles
@@ -304,7 +303,7 @@ def _declarations(css: str) -> list[tuple[str, str]]:
 def _document_size(root: ElementTree.Element) -> tuple[float, float]:
     """The image size in pixels: the ``<svg>``'s width and height in absolute units, else (one
     or both missing, percentages or ``auto``) from its viewBox, whose user units are then pixels.
-    SvgError if neither gives it, or if it is empty or too large to render."""
+    SvgError if neither gives it, or if it is not a scene's size."""
     values = _style(root)
     size = [_absolute_length(values.get(key)) for key in ("width", "height")]
     box = [float(v) for v in re.findall(_NUMBER, values.get("viewBox", ""))]
@@ -326,17 +325,10 @@ def _document_size(root: ElementTree.Element) -> tuple[float, float]:
         else:
             size = box[2:]
     width, height = size
-    described = f"{width:g} x {height:g} px ({_size_attributes(values)})"
-    if not (round(width) >= 1 and round(height) >= 1):
-        raise SvgError(f"the SVG's size is {described}: less than a pixel")
-    too_large = max(width, height) >= 2**31  # beyond any image (and round(1e308) has 309 digits)
-    if not too_large:
-        try:
-            check_image_size(1, round(width), round(height))
-        except ValueError:
-            too_large = True
-    if too_large:
-        raise SvgError(f"the SVG's size {described} is too large to render")
+    try:  # the scene's own rule for its size (a side of 1e308 px stays a float: as an int it has 309 digits)
+        Scene(*(round(side) if side < 2**53 else side for side in size), np.ones(3), ())
+    except ValueError as error:
+        raise SvgError(f"the SVG's size {width:g} x {height:g} px ({_size_attributes(values)}): {error}") from None
     return width, height
 
 
