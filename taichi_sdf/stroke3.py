@@ -154,7 +154,7 @@ def scene_from_stroke3(
     if width is None or height is None:
         extent = np.ptp(np.cumsum(sketch[:, :2], axis=0), axis=0)
         if extent.max() > 0:
-            width, height = np.maximum(1, np.round(SIZE * extent / extent.max())).astype(int)
+            width, height = np.maximum(1, np.round(SIZE * (extent / extent.max()))).astype(int)  # no overflow at 1e308
         else:  # a single point
             width = height = SIZE
     if scale is None or origin is None:

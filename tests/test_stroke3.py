@@ -14,6 +14,8 @@ import zipfile
 import imageio.v3 as iio
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from numpy.lib import format as npy_format
 
 from taichi_sdf import CubicCurves, RenderConfig, Renderer, Strokes
@@ -202,6 +204,27 @@ def test_sketches_beyond_float64_are_named_where_they_are_read(tmp_path, rows, m
     with warnings.catch_warnings(), pytest.raises(Stroke3Error, match=message):
         warnings.simplefilter("error")  # a user sees the one line, no numpy RuntimeWarning
         scene_from_stroke3(read_stroke3(tmp_path / "far.npy"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(allow_nan=False, allow_infinity=False), st.floats(allow_nan=False, allow_infinity=False),
+                       st.booleans()), min_size=1, max_size=5),
+    st.sampled_from([None, (1, 1), (64, 48), (999, 1)]),
+    st.booleans(),
+)  # fmt: skip
+def test_any_finite_sketch_gives_a_scene_or_one_line(rows, size, curves):
+    # Moves of any magnitude (1e308, 5e-324, ...): a scene the renderer accepts, or one
+    # Stroke3Error line; never a numpy warning or another exception.
+    sketch = np.array(rows, dtype=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            scene = scene_from_stroke3(sketch, *(size or (None, None)), curves=curves)
+        except Stroke3Error as error:
+            assert "\n" not in str(error)
+        else:
+            scene.check_values()
 
 
 def test_console_names_a_sketch_beyond_float64_in_one_line(tmp_path):
