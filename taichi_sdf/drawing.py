@@ -19,7 +19,10 @@ from scipy import ndimage
 from taichi_sdf.scene import CubicCurves, Scene, Strokes
 
 LUMINANCE = np.array([0.299, 0.587, 0.114])
-PEN_WIDTH = 1.4  # pixels: the width of a drawing's strokes
+# The pen's width in pixels of the image a drawing is made at: a drawing fitted to a photo, a
+# stroke-3 sketch rendered on its own (256 px on its longer side) or placed in a photo to start a
+# fit. One pen, so that a sketch renders as the fit it starts begins.
+PEN_WIDTH = 1.4
 INK_OPACITY = 0.9  # of a stroke when it is drawn (or re-seeded)
 
 

@@ -7,7 +7,8 @@ stroke of one point is a dot.
 
 Files: ``.npy`` holding one sketch (or an object array of sketches), ``.npz`` holding one
 under the key ``sketch`` or, as QuickDraw's and SketchRNN's datasets do, object arrays of
-sketches under ``train``/``valid``/``test``. In a scene a sketch is one pen group: a
+sketches under ``train``/``valid``/``test``; they are read by :mod:`taichi_sdf.npyfiles`,
+which runs no code from them. In a scene a sketch is one pen group: a
 polyline of :class:`~taichi_sdf.scene.Strokes` joined at shared points, or a polycurve of
 :class:`~taichi_sdf.scene.CubicCurves` through the same points (smooth, with Catmull-Rom
 tangents). Writing a scene back keeps the points strokes end at (a curve's inner controls
@@ -17,14 +18,16 @@ have no place in stroke-3); the pixel position of sketch point ``q`` is
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 
+from taichi_sdf.drawing import PEN_WIDTH
+from taichi_sdf.npyfiles import ArrayFileError, array_names, read_array
 from taichi_sdf.scene import CubicCurves, QuadraticCurves, Scene, Strokes
 
 SIZE = 256  # pixels along the longer side of a sketch rendered on its own
-PEN_WIDTH = 2.0  # pixels, at SIZE
 MARGIN = 0.05  # of the longer side, around a sketch placed in an image
 DATASET_KEYS = ("sketch", "train", "valid", "test")
 
@@ -35,10 +38,11 @@ class Stroke3Error(ValueError):
 
 def check_sketch(sketch, name: str = "sketch") -> np.ndarray:
     """``sketch`` as a float64 (N, 3) stroke-3 array with a pen state of 0 or 1 per row and
-    the last row ending its stroke; Stroke3Error naming the problem otherwise."""
+    the last row ending its stroke, whose pen positions and extent are finite in float64;
+    Stroke3Error naming the problem otherwise."""
     try:
         array = np.asarray(sketch, dtype=np.float64)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise Stroke3Error(f"{name}: not a numeric stroke-3 array") from None
     if array.ndim != 2 or array.shape[1] != 3 or len(array) == 0:
         raise Stroke3Error(f"{name}: stroke-3 needs rows of (dx, dy, pen_lifted), got shape {array.shape}")
@@ -46,6 +50,14 @@ def check_sketch(sketch, name: str = "sketch") -> np.ndarray:
         raise Stroke3Error(f"{name}: contains NaN or infinite values")
     if not np.all((array[:, 2] == 0) | (array[:, 2] == 1)):
         raise Stroke3Error(f"{name}: the pen state (third column) must be 0 or 1")
+    with np.errstate(over="ignore", invalid="ignore"):  # named below, not warned about
+        points = np.cumsum(array[:, :2], axis=0)
+        extent = np.ptp(points, axis=0)
+    beyond = np.flatnonzero(~np.all(np.isfinite(points), axis=1))
+    if len(beyond):
+        raise Stroke3Error(f"{name}: the moves up to row {beyond[0]} carry the pen beyond float64's range")
+    if not np.all(np.isfinite(extent)):
+        raise Stroke3Error(f"{name}: spans more than float64's range")
     array = array.copy()
     array[-1, 2] = 1.0
     return array
@@ -56,18 +68,16 @@ def read_stroke3(path: str | Path, index: int = 0) -> np.ndarray:
     (from ``sketch`` or else the first of ``train``/``valid``/``test`` in an ``.npz``)."""
     path = Path(path)
     try:
-        data = np.load(path, allow_pickle=True)  # QuickDraw stores object arrays
-    except Exception as error:  # numpy and zipfile raise many types for a bad file
-        raise Stroke3Error(f"{path}: not a stroke-3 .npy/.npz file ({type(error).__name__})") from None
-    if isinstance(data, np.ndarray):
-        sketches = data
-    else:
-        with data:
-            key = next((key for key in DATASET_KEYS if key in data.files), None)
-            if key is None:
-                raise Stroke3Error(f"{path}: no stroke-3 array (keys {', '.join(DATASET_KEYS)})")
-            sketches = data[key]
+        names = array_names(path)
+        key = None if names is None else next((key for key in DATASET_KEYS if key in names), None)
+        if names is not None and key is None:
+            raise Stroke3Error(f"{path}: no stroke-3 array (keys {', '.join(DATASET_KEYS)})")
+        sketches = read_array(path, key)
+    except ArrayFileError as error:
+        raise Stroke3Error(str(error)) from None
     if sketches.dtype == object:
+        if sketches.ndim != 1:
+            raise Stroke3Error(f"{path}: holds a {sketches.shape} object array; a dataset of sketches is a list")
         if not 0 <= index < len(sketches):
             raise Stroke3Error(f"{path}: holds {len(sketches)} sketches, there is no number {index}")
         sketches = sketches[index]
@@ -100,18 +110,28 @@ def sketch_from_strokes(strokes) -> np.ndarray:
     points = np.concatenate(strokes)
     lifted = np.zeros(len(points))
     lifted[np.cumsum([len(stroke) for stroke in strokes]) - 1] = 1.0
-    return np.column_stack([np.diff(points, axis=0, prepend=0.0), lifted])
+    with np.errstate(over="ignore", invalid="ignore"):  # moves beyond float64 are named by check_sketch
+        return check_sketch(np.column_stack([np.diff(points, axis=0, prepend=0.0), lifted]))
 
 
 def placement(sketch: np.ndarray, width: int, height: int, margin: float = MARGIN) -> tuple[float, np.ndarray]:
     """The ``(scale, origin)`` that centres ``sketch`` in a ``width`` x ``height`` image with
-    ``margin`` of the longer side free around it."""
+    ``margin`` of the longer side free around it (at most a quarter of a side, so that a thin
+    image keeps room): the largest scale at which the sketch fits, 1 for a single point."""
     points = np.cumsum(check_sketch(sketch)[:, :2], axis=0)
     low, high = points.min(axis=0), points.max(axis=0)
-    room = np.array([width, height]) - 2 * margin * max(width, height)
-    extent = np.maximum(high - low, 1e-9)
-    scale = float(np.min(room / extent)) if np.any(high > low) else 1.0
-    origin = 0.5 * np.array([width, height]) - scale * 0.5 * (low + high)
+    size = np.array([width, height], dtype=np.float64)
+    room = size - 2 * np.minimum(margin * size.max(), 0.25 * size)
+    extent = high - low
+    spans = extent > 0  # an axis the sketch does not extend along (a straight line) sets no scale
+    with np.errstate(over="ignore", invalid="ignore"):  # named below, not warned about
+        scale = float(np.min(room[spans] / extent[spans])) if np.any(spans) else 1.0
+        origin = 0.5 * size - scale * (0.5 * low + 0.5 * high)
+    if not np.isfinite(scale):
+        raise Stroke3Error(f"sketch: spans {extent.max():g} units, too few to scale to a {width}x{height} image")
+    if not np.all(np.isfinite(origin)):
+        far = np.abs(np.concatenate([low, high])).max()
+        raise Stroke3Error(f"sketch: lies {far:g} units from its start, too far to place at {scale:g} pixels a unit")
     return scale, origin
 
 
@@ -129,13 +149,20 @@ def scene_from_stroke3(
     centred in it unless ``scale`` and ``origin`` (pixels) are given. ``curves`` draws each
     stroke as a smooth polycurve of cubic Béziers through its points instead of a polyline."""
     sketch = check_sketch(sketch)
+    if not 0 < pen_width < math.inf:
+        raise Stroke3Error(f"the pen width must be a positive number of pixels, got {pen_width}")
     if width is None or height is None:
-        points = np.cumsum(sketch[:, :2], axis=0)
-        extent = np.maximum(points.max(axis=0) - points.min(axis=0), 1e-9)
-        width, height = np.maximum(1, np.round(SIZE * extent / extent.max())).astype(int)
+        extent = np.ptp(np.cumsum(sketch[:, :2], axis=0), axis=0)
+        if extent.max() > 0:
+            width, height = np.maximum(1, np.round(SIZE * (extent / extent.max()))).astype(int)  # no overflow at 1e308
+        else:  # a single point
+            width = height = SIZE
     if scale is None or origin is None:
         scale, origin = placement(sketch, width, height)
-    strokes = [np.asarray(origin, dtype=np.float64) + scale * stroke for stroke in sketch_strokes(sketch)]
+    with np.errstate(over="ignore", invalid="ignore"):  # named below, not warned about
+        strokes = [np.asarray(origin, dtype=np.float64) + scale * stroke for stroke in sketch_strokes(sketch)]
+    if not all(np.all(np.isfinite(stroke)) for stroke in strokes):
+        raise Stroke3Error(f"scale {scale:g} and origin {origin} place the sketch beyond float64's range")
     group = _polycurves(strokes) if curves else _polylines(strokes)
     n = len(getattr(group, group.INDEX))
     group = group.with_parameters({"widths": np.full(n, float(pen_width)), "colours": np.zeros((n, 3))})
@@ -191,4 +218,7 @@ def stroke3_from_scene(scene: Scene, scale: float = 1.0, origin=(0.0, 0.0)) -> n
         else:
             strokes.append([start] if start == end else [start, end])
     origin = np.asarray(origin, dtype=np.float64)
-    return sketch_from_strokes([(group.points[stroke] - origin) / scale for stroke in strokes])
+    if not (0 < scale < math.inf and np.all(np.isfinite(origin))):
+        raise Stroke3Error(f"the scale must be a positive number and the origin finite, got {scale} and {origin}")
+    with np.errstate(over="ignore"):  # a sketch beyond float64 is named by check_sketch
+        return sketch_from_strokes([(group.points[stroke] - origin) / scale for stroke in strokes])

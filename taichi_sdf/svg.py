@@ -14,20 +14,30 @@ direction of largest change is kept. Numbers are written in full precision and c
 Import reads the same subset from any SVG (parsed by svgelements, which applies transforms
 and styles): circles, filled triangles (``<polygon>`` or a ``<path>`` of straight lines with
 three corners), stroked ``<line>``/``<polyline>``/``<path>`` of lines, quadratic and cubic
-Béziers (arcs become cubics; round caps assumed), solid and linear-gradient fills, opacity,
-and a full-size ``<rect>`` first as background. Within a group, corners and points at
-identical positions become shared vertices (polylines and polycurves).
+Béziers (arcs become cubics; round caps assumed), solid and linear-gradient fills (any CSS
+colour form; its alpha joins the opacity), opacity, and a full-size ``<rect>`` first as
+background (over white paper). Within a group, corners and points at identical positions
+become shared vertices (polylines and polycurves). The image is the ``<svg>``'s width x height
+in absolute units, else its viewBox's size (user units as pixels). Before svgelements reads
+anything, the document is checked where svgelements would fail or guess: nesting (and ``<use>``
+expansion) it cannot walk, numbers that are none, NaN, infinite or beyond float64 (it reads them
+as 0), an unknown size (it takes 1000 px); colours are read here (it paints unknown ones black).
+Every refusal is one :class:`SvgError` line naming the element and attribute.
 """
 
 from __future__ import annotations
 
+import colorsys
 import io
+import math
 import re
+from contextlib import contextmanager
 from itertools import pairwise
 from pathlib import Path
 from xml.etree import ElementTree
 
 import numpy as np
+from PIL import ImageColor
 
 from taichi_sdf.kinds import kind_of
 from taichi_sdf.kinds.triangle import triangle_frames
@@ -125,38 +135,256 @@ def save_svg(scene: Scene, path) -> None:
 
 # ----------------------------------------------------------------------------- import
 
-_PERCENT_RGB = re.compile(r"^rgb\(\s*([-+.\deE]+)%\s*,\s*([-+.\deE]+)%\s*,\s*([-+.\deE]+)%\s*\)$")
+SVG_NAMESPACE = "{http://www.w3.org/2000/svg}"
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+# svgelements walks the document recursively, each <use> through its target: deeper nesting ends
+# in a RecursionError, and <use> of <use> multiplies elements. Drawings nest a few tens deep.
+MAX_NESTING = 200
+MAX_ELEMENTS = 1_000_000  # after <use> references are expanded
+TEXT_ELEMENTS = {"text", "tspan", "textPath"}  # refused as a whole: their x, y are lists
+
+_NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_SINGLE = {  # a length (with a unit) or a number (an opacity or offset may be a percentage)
+    "length": re.compile(rf"\s*({_NUMBER})(?:px|pt|pc|mm|cm|in|q|%)?\s*", re.IGNORECASE),
+    "number": re.compile(rf"\s*({_NUMBER})%?\s*"),
+}
+_TOKEN = re.compile(rf"({_NUMBER})|([A-Za-z]+)|([()])|[\s,]+|(.)", re.DOTALL)
+_WORDS = {  # besides numbers, what a list of numbers, path data or a transform holds
+    "list": set(),
+    "path": set("MmZzLlHhVvCcSsQqTtAa"),
+    "transform": {"matrix", "translate", "scale", "rotate", "skewX", "skewY"},
+}
+# The attributes (or style properties) that hold numbers, and their grammar.
+_NUMERIC = {
+    **dict.fromkeys(("x", "y", "width", "height", "cx", "cy", "r", "rx", "ry", "fx", "fy", "fr"), "length"),
+    **dict.fromkeys(("x1", "y1", "x2", "y2", "stroke-width"), "length"),
+    **dict.fromkeys(("opacity", "fill-opacity", "stroke-opacity", "stop-opacity", "offset"), "number"),
+    **dict.fromkeys(("stroke-miterlimit", "pathLength"), "number"),
+    **dict.fromkeys(("points", "viewBox"), "list"),
+    "d": "path",
+    **dict.fromkeys(("transform", "gradientTransform", "patternTransform"), "transform"),
+}
+_NON_NEGATIVE = {"width", "height", "r", "rx", "ry", "fr", "stroke-width"}
+_AUTO = {"width", "height", "rx", "ry"}  # may be "auto" (SVG 2)
+_ABSOLUTE_UNITS = {"": 1.0, "px": 1.0, "pt": 4 / 3, "pc": 16.0, "mm": 96 / 25.4, "cm": 96 / 2.54, "in": 96.0}
 
 
-def _parse_colour(text: str) -> np.ndarray:
-    """An SVG colour as RGB floats; ``rgb(…%)`` keeps all its decimals, other forms
-    (names, #hex, rgb(0-255)) are read by svgelements."""
-    import svgelements
+def _tag(node: ElementTree.Element) -> str:
+    return node.tag.split("}")[-1] if isinstance(node.tag, str) else ""
 
-    text = text.strip()
-    match = _PERCENT_RGB.match(text)
-    if match:
-        return np.array([float(v) / 100.0 for v in match.groups()])
-    colour = svgelements.Color(text)
-    if colour.value is None:
-        raise SvgError(f"unsupported colour {text!r}")
-    return np.array([colour.red, colour.green, colour.blue]) / 255.0
+
+def _node_name(node: ElementTree.Element) -> str:
+    """``<tag id="...">`` of an XML element, for messages."""
+    return _named(_tag(node), node.get("id"))
+
+
+def _element_name(element) -> str:
+    """``<tag id="...">`` of an svgelements element, for messages."""
+    return _named(element.values.get("tag", type(element).__name__), element.values.get("id"))
+
+
+def _named(tag: str, ident: str | None) -> str:
+    return f'<{tag} id="{_excerpt(ident, 24)}">' if ident else f"<{tag}>"
+
+
+def _excerpt(text: str, size: int = 40) -> str:
+    """``text`` on one line, shortened to about ``size`` characters."""
+    text = " ".join(text.split())
+    return text if len(text) <= size else text[: size - 3] + "..."
+
+
+def _read_document(source) -> ElementTree.Element:
+    """The XML root of an SVG document given as a path, or as its text or bytes."""
+    try:
+        if isinstance(source, (str, Path)) and not str(source).lstrip().startswith("<"):
+            data = Path(source).read_bytes()
+        else:
+            data = source.encode() if isinstance(source, str) else bytes(source)
+    except OSError as error:
+        raise SvgError(f"{source}: cannot be read ({error.strerror or type(error).__name__})") from None
+    try:
+        root = ElementTree.fromstring(data)
+    except ElementTree.ParseError as error:
+        raise SvgError(f"not an SVG document ({error})") from None
+    if _tag(root) != "svg":
+        raise SvgError(f"not an SVG document (its root element is <{_tag(root)}>)")
+    return root
+
+
+def _check_structure(root: ElementTree.Element) -> None:
+    """SvgError if svgelements could not walk the document: elements nested deeper than
+    MAX_NESTING, ``<use>`` references that loop, or that expand to more than MAX_ELEMENTS
+    (svgelements inlines each ``<use>``'s target, as here)."""
+    ids = {node.get("id"): node for node in root.iter() if node.get("id") is not None}
+
+    def inside(node):  # the elements svgelements walks inside ``node``
+        href = node.get("href", node.get(XLINK_HREF)) if _tag(node) == "use" else None
+        target = ids.get(href[1:]) if href else None  # svgelements reads "#id" as href[1:]
+        return [*node, target] if target is not None else list(node)
+
+    depth, count = {}, {}  # of each element's expanded subtree
+    stack, walking = [(root, False)], set()  # walking: the elements from the root down to the current one
+    while stack:  # depth first without recursion: the document may be as deep as it likes
+        node, finished = stack.pop()
+        if finished:
+            walking.discard(node)
+            depth[node] = 1 + max((depth[kid] for kid in inside(node)), default=0)
+            count[node] = 1 + sum(count[kid] for kid in inside(node))
+            if depth[node] > MAX_NESTING:
+                raise SvgError(f"the SVG nests elements more than {MAX_NESTING} deep (counting <use> targets)")
+            if count[node] > MAX_ELEMENTS:
+                raise SvgError(f"the SVG's <use> references expand it to more than {MAX_ELEMENTS} elements")
+        elif node not in depth:
+            walking.add(node)
+            stack.append((node, True))
+            for kid in inside(node):
+                if kid in walking:
+                    raise SvgError(f"{_node_name(node)} refers to {_node_name(kid)}, which contains it: a <use> loop")
+                stack.append((kid, False))
+
+
+def _number_problem(grammar: str, text: str) -> str | None:
+    """What is wrong with ``text`` as an SVG value of ``grammar`` (see _NUMERIC), or None."""
+    if grammar in _SINGLE:
+        match = _SINGLE[grammar].fullmatch(text)
+        if match is None:
+            font_relative = re.fullmatch(rf"\s*{_NUMBER}(em|ex)\s*", text, re.IGNORECASE)
+            return "units relative to a font (em, ex) are not read" if font_relative else "not a number"
+        numbers = [match.group(1)]
+    else:
+        numbers = []
+        for match in _TOKEN.finditer(text):
+            number, word, parenthesis, other = match.groups()
+            if word is not None and not (word in _WORDS[grammar] or set(word) <= _WORDS[grammar]):
+                return f"{_excerpt(word, 12)!r} is not a number"
+            if other is not None or (parenthesis is not None and grammar != "transform"):
+                return f"{(other or parenthesis)!r} is not a number"
+            if number is not None:
+                numbers.append(number)
+    for number in numbers:
+        if not math.isfinite(float(number)):
+            return f"{number} is beyond float64's range"
+    return None
+
+
+def _check_numbers(root: ElementTree.Element) -> None:
+    """SvgError naming the element and attribute (or style property, or ``<style>`` rule) of
+    the first number that is not one, is NaN or infinite, overflows float64, or is negative
+    where SVG forbids it. svgelements would read those as 0, or not at all."""
+    for node in root.iter():
+        if ("}" in node.tag and not node.tag.startswith(SVG_NAMESPACE)) or _tag(node) in TEXT_ELEMENTS:
+            continue  # another vocabulary (inkscape:, sodipodi:), or text (refused as a whole)
+        declarations = [(k, v) for k, v in node.attrib.items() if "}" not in k and k != "style"]
+        declarations += _declarations(node.get("style", ""))
+        if _tag(node) == "style":
+            declarations += _declarations(re.sub(r"/\*.*?\*/", "", node.text or "", flags=re.DOTALL))
+        for name, value in declarations:
+            grammar = _NUMERIC.get(name)
+            if grammar is None or (name in _AUTO and value.strip() == "auto"):
+                continue
+            problem = _number_problem(grammar, value)
+            if problem is None and name in _NON_NEGATIVE and float(_SINGLE[grammar].fullmatch(value)[1]) < 0:
+                problem = "must not be negative"
+            if problem is not None:
+                raise SvgError(f'{_node_name(node)} {name}="{_excerpt(value)}": {problem}')
+
+
+def _declarations(css: str) -> list[tuple[str, str]]:
+    """The ``name: value`` pairs of a style attribute or of a style sheet's rules."""
+    pairs = []
+    for block in re.findall(r"\{([^}]*)\}", css) if "{" in css else [css]:
+        for item in block.split(";"):
+            if ":" in item:
+                name, value = item.split(":", 1)
+                pairs.append((name.strip(), value.strip()))
+    return pairs
+
+
+def _document_size(root: ElementTree.Element) -> tuple[float, float]:
+    """The image size in pixels: the ``<svg>``'s width and height in absolute units, else (one
+    or both missing, percentages or ``auto``) from its viewBox, whose user units are then pixels.
+    SvgError if neither gives it, or if it is not a scene's size."""
+    values = _style(root)
+    size = [_absolute_length(values.get(key)) for key in ("width", "height")]
+    box = [float(v) for v in re.findall(_NUMBER, values.get("viewBox", ""))]
+    if len(box) not in (0, 4):
+        raise SvgError(f'<svg> viewBox="{_excerpt(values["viewBox"])}": needs four numbers')
+    if box and (box[2] <= 0 or box[3] <= 0):
+        raise SvgError(f'<svg> viewBox="{_excerpt(values["viewBox"])}": its width and height must be positive')
+    if None in size:
+        if not box:
+            raise SvgError(
+                f"the SVG's size is unknown: its <svg> has no viewBox, and no width and height in absolute units "
+                f"({_size_attributes(values)})"
+            )
+        ratio = box[3] / box[2]  # as a browser sizes an image with one side given, keeping the viewBox's shape
+        if size[0] is not None:
+            size[1] = size[0] * ratio
+        elif size[1] is not None:
+            size[0] = size[1] / ratio
+        else:
+            size = box[2:]
+    width, height = size
+    try:  # the scene's own rule for its size (a side of 1e308 px stays a float: as an int it has 309 digits)
+        Scene(*(round(side) if side < 2**53 else side for side in size), np.ones(3), ())
+    except ValueError as error:
+        raise SvgError(f"the SVG's size {width:g} x {height:g} px ({_size_attributes(values)}): {error}") from None
+    return width, height
+
+
+def _size_attributes(values: dict[str, str]) -> str:
+    """The ``<svg>``'s width and height as written, for messages."""
+    return ", ".join(f'{key}="{_excerpt(values[key])}"' if key in values else f"no {key}" for key in ("width", "height"))
+
+
+def _absolute_length(text: str | None) -> float | None:
+    """A length in pixels (96 per inch), or None if it has none (missing, a percentage, auto,
+    or relative to a font)."""
+    match = re.fullmatch(rf"\s*({_NUMBER})\s*([a-z]*)\s*", text or "", re.IGNORECASE)
+    if match is None or match[2].lower() not in _ABSOLUTE_UNITS:
+        return None
+    return float(match[1]) * _ABSOLUTE_UNITS[match[2].lower()]
+
+
+def _parse_colour(text: str, current: str = "black") -> tuple[np.ndarray, float]:
+    """An SVG (CSS) colour as RGB in [0, 1] and its alpha: a colour keyword, ``transparent``,
+    ``currentColor`` (the ``current`` colour), ``#rgb``, ``#rgba``, ``#rrggbb``, ``#rrggbbaa``,
+    ``rgb()``/``rgba()`` of numbers (0-255) or percentages (all their decimals kept), or
+    ``hsl()``/``hsla()``. SvgError naming anything else."""
+    key = text.strip().lower()
+    if key == "currentcolor":
+        return _parse_colour(current) if current.strip().lower() != "currentcolor" else (np.zeros(3), 1.0)
+    if key == "transparent":
+        return np.zeros(3), 0.0
+    key = ImageColor.colormap.get(key, key)
+    if re.fullmatch(r"#(?:[0-9a-f]{3,4}|[0-9a-f]{6}|[0-9a-f]{8})", key):
+        digits = key[1:] if len(key) > 5 else "".join(2 * c for c in key[1:])
+        channels = [int(digits[i : i + 2], 16) / 255.0 for i in range(0, len(digits), 2)]
+        return np.array(channels[:3]), (channels[3] if len(channels) == 4 else 1.0)
+    match = re.fullmatch(r"(rgb|hsl)a?\(([^()]*)\)", key)
+    parts = re.split(r"[\s,/]+", match[2].strip()) if match else []
+    if match and match[1] == "hsl" and parts:
+        parts[0] = parts[0].removesuffix("deg")  # the hue's unit
+    numbers = [re.fullmatch(rf"({_NUMBER})(%?)", part) for part in parts]
+    if len(parts) not in (3, 4) or None in numbers or not all(math.isfinite(float(n[1])) for n in numbers):
+        raise SvgError(f"unknown colour {_excerpt(text)!r}")
+
+    def channel(number, full: float) -> float:  # a percentage or a number of ``full``, clamped as CSS does
+        return min(max(float(number[1]) / (100.0 if number[2] else full), 0.0), 1.0)
+
+    alpha = channel(numbers[3], 1.0) if len(numbers) == 4 else 1.0
+    if match[1] == "rgb":
+        return np.array([channel(n, 255.0) for n in numbers[:3]]), alpha
+    hue, saturation, lightness = float(numbers[0][1]) / 360.0 % 1.0, channel(numbers[1], 100), channel(numbers[2], 100)
+    return np.array(colorsys.hls_to_rgb(hue, lightness, saturation)), alpha
 
 
 def _style(node: ElementTree.Element) -> dict[str, str]:
     """Presentation attributes of an XML node, its ``style`` winning."""
     values = {key.split("}")[-1]: value for key, value in node.attrib.items()}
-    for item in values.pop("style", "").split(";"):
-        if ":" in item:
-            key, value = item.split(":", 1)
-            values[key.strip()] = value.strip()
+    for name, value in _declarations(values.pop("style", "")):
+        values[name] = value
     return values
-
-
-def _gradients(data: bytes) -> dict[str, ElementTree.Element]:
-    """linearGradient nodes by id (svgelements does not keep gradient stops)."""
-    root = ElementTree.fromstring(data)
-    return {node.get("id"): node for node in root.iter() if node.tag.split("}")[-1] == "linearGradient"}
 
 
 class _Fill:
@@ -176,24 +404,35 @@ class _Fill:
         return base, np.outer(self.rate, self.axis) * scale
 
 
-def _fraction(text: str) -> float:
-    """An SVG number or percentage (``"50%"`` -> 0.5)."""
-    text = text.strip()
-    return float(text[:-1]) / 100.0 if text.endswith("%") else float(text)
+def _fraction(text: str, what: str) -> float:
+    """An SVG number, length in absolute units (as pixels) or percentage (``"50%"`` -> 0.5)
+    that :func:`_check_numbers` has let through; SvgError naming ``what`` for lengths relative
+    to a font."""
+    text = str(text).strip()
+    value = float(text[:-1]) / 100.0 if text.endswith("%") else _absolute_length(text)
+    if value is None:
+        raise SvgError(f'{what}="{_excerpt(text)}": only numbers, pixels, absolute units and percentages are read')
+    return value
+
+
+def _unit_interval(text: str, what: str) -> float:
+    """An opacity or offset, clamped to [0, 1] as SVG does."""
+    return min(max(_fraction(text, what), 0.0), 1.0)
 
 
 def _gradient_fill(node: ElementTree.Element, box: tuple[np.ndarray, np.ndarray], to_user: np.ndarray) -> _Fill:
     """A linearGradient as a _Fill in image coordinates. ``to_user`` (2x3 affine) maps them
     to the shape's own user space, where ``box`` (min, size) is its bounding box."""
-    name = f"gradient #{node.get('id')}"
+    name = f"gradient #{_excerpt(node.get('id', ''), 24)}"
     if node.get("gradientTransform"):
         raise SvgError(f"{name}: gradientTransform is not supported")
-    stops = [_style(stop) for stop in node if stop.tag.split("}")[-1] == "stop"]
+    stops = [_style(stop) for stop in node if _tag(stop) == "stop"]
     if not stops:
         raise SvgError(f"{name} has no stops")
 
-    f1 = np.array([_fraction(node.get("x1", "0%")), _fraction(node.get("y1", "0%"))])
-    f2 = np.array([_fraction(node.get("x2", "100%")), _fraction(node.get("y2", "0%"))])
+    f1, f2 = (np.array([_fraction(node.get(k, default), f"{name} {k}") for k, default in ends]) for ends in (
+        (("x1", "0%"), ("y1", "0%")), (("x2", "100%"), ("y2", "0%"))
+    ))  # fmt: skip
     low, size = (np.zeros(2), np.ones(2)) if node.get("gradientUnits") == "userSpaceOnUse" else box
     # t = (f - f1).(f2 - f1) / |f2 - f1|^2 with f = (u - low) / size and u = to_user(p):
     # affine in the image position p.
@@ -203,9 +442,11 @@ def _gradient_fill(node: ElementTree.Element, box: tuple[np.ndarray, np.ndarray]
     linear, shift = to_user[:, :2], to_user[:, 2]
     axis = linear.T @ (span / np.dot(span, span) / size)
     origin = np.linalg.solve(linear, low + f1 * size - shift)
-    offsets = np.maximum.accumulate([_fraction(stop.get("offset", "0")) for stop in stops])
-    colours = np.array([_parse_colour(s.get("stop-color", "black")) for s in stops])
-    opacity = float(np.mean([float(s.get("stop-opacity", "1")) for s in stops]))
+    offsets = np.maximum.accumulate([_unit_interval(stop.get("offset", "0"), f"{name} offset") for stop in stops])
+    colours, alphas = zip(*(_parse_colour(s.get("stop-color", "black"), s.get("color", "black")) for s in stops))
+    colours = np.array(colours)
+    opacities = [alpha * _unit_interval(s.get("stop-opacity", "1"), f"{name} stop-opacity") for s, alpha in zip(stops, alphas)]
+    opacity = float(np.mean(opacities))
     # Stops between which a channel changes lie on its line (a clamped stretch is constant):
     # fit each channel's line through the ends of its changing stretches.
     base, rate = colours[0].copy(), np.zeros(3)
@@ -222,19 +463,31 @@ def _gradient_fill(node: ElementTree.Element, box: tuple[np.ndarray, np.ndarray]
 
 
 def _paint(element, key: str, gradients: dict) -> _Fill | None:
-    """The element's ``fill`` or ``stroke`` paint with its opacities, None for 'none'."""
-    text = element.values.get(key, "black" if key == "fill" else "none").strip()
+    """The element's ``fill`` or ``stroke`` paint with its opacities, None for 'none'.
+    A reference ``url(#id)`` may be followed by a fallback colour, which is not needed."""
+    values = element.values
+    text = str(values.get(key, "black" if key == "fill" else "none")).strip()
     if text == "none":
         return None
-    opacity = float(element.values.get("opacity", 1.0)) * float(element.values.get(f"{key}-opacity", 1.0))
-    if text.startswith("url("):
-        gid = text[text.index("#") + 1 : text.rindex(")")].strip("'\" ")
+    what = _element_name(element)
+    opacity = _unit_interval(values.get("opacity", "1"), f"{what} opacity")
+    opacity *= _unit_interval(values.get(f"{key}-opacity", "1"), f"{what} {key}-opacity")
+    reference = re.fullmatch(r"url\(\s*(['\"]?)(.*?)\1\s*\)(.*)", text, re.DOTALL)
+    if reference:
+        if not reference[2].startswith("#"):
+            raise SvgError(f'{what} {key}="{_excerpt(text)}": only references to this document (url(#id)) are read')
+        gid = reference[2][1:]
         if gid not in gradients:
-            raise SvgError(f"{key} refers to #{gid}, which is not a linearGradient of the document")
+            raise SvgError(f"{what} {key} refers to #{_excerpt(gid, 24)}, which is not a linearGradient of the document")
         fill = _gradient_fill(gradients[gid], *_user_space(element))
         fill.opacity *= opacity
         return fill
-    return _Fill(_parse_colour(text), opacity=opacity)
+    try:
+        colour, alpha = _parse_colour(text, str(values.get("color", "black")))
+    except SvgError as error:
+        raise SvgError(f"{what} {key}: {error}") from None
+    return _Fill(colour, opacity=opacity * alpha)
+
 
 
 def _user_space(element) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
@@ -242,7 +495,10 @@ def _user_space(element) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
     from image coordinates (where svgelements put the element) to that space."""
     import svgelements as se
 
-    to_user = ~se.Matrix(element.values.get("transform", ""))
+    try:
+        to_user = ~se.Matrix(element.values.get("transform", ""))
+    except ZeroDivisionError:
+        raise SvgError(f"{_element_name(element)}: its transform is singular, so its gradient has no place") from None
     to_user = np.array([[to_user.a, to_user.c, to_user.e], [to_user.b, to_user.d, to_user.f]])
     x0, y0, x1, y1 = element.bbox(with_stroke=False) or (0.0, 0.0, 1.0, 1.0)
     corners = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1]]) @ to_user.T
@@ -296,10 +552,11 @@ def _pen_pieces(element) -> list[tuple[type, list[tuple[float, float]]]]:
 
 
 class _Run:
-    """Consecutive elements of one kind inside one SVG group: becomes one shape group."""
+    """Consecutive elements of one kind inside one SVG group, the first named ``first``:
+    becomes one shape group."""
 
-    def __init__(self, kind: type):
-        self.kind = kind
+    def __init__(self, kind: type, first: str):
+        self.kind, self.first = kind, first
         self.geometry, self.fills, self.explicit_opacity = [], [], False
         self.points: dict[tuple[float, float], int] = {}
 
@@ -312,6 +569,17 @@ class _Run:
         self.explicit_opacity |= explicit_opacity
 
     def build(self) -> ShapeGroup:
+        """The shape group; SvgError naming the run's first element if the group's own check
+        refuses its values (numbers that overflow once transformed, or out of range)."""
+        with np.errstate(all="ignore"):  # what overflows is named by the check
+            group = self._group()
+        try:
+            group.check_values(type(group).__name__)
+        except ValueError as error:
+            raise SvgError(f"the elements from {self.first} on: {error}") from None
+        return group
+
+    def _group(self) -> ShapeGroup:
         points = np.array(list(self.points), dtype=np.float64).reshape(-1, 2)
         opacities = np.array([fill.opacity for fill in self.fills]) if self.explicit_opacity else None
         if self.kind in (Strokes, QuadraticCurves, CubicCurves):
@@ -336,38 +604,80 @@ class _Run:
 def svg_to_scene(source) -> Scene:
     """Read an SVG document (a path, or its text or bytes) into a :class:`Scene`.
 
-    Raises :class:`SvgError` naming the first element outside the supported subset.
+    Raises :class:`SvgError`, one line naming the first problem: an element outside the
+    supported subset, a number that is none or overflows, a colour that is none, an unknown
+    size, nesting too deep for svgelements.
     """
     import svgelements as se
 
-    if isinstance(source, (str, Path)) and not str(source).lstrip().startswith("<"):
-        data = Path(source).read_bytes()
-    else:
-        data = source.encode() if isinstance(source, str) else bytes(source)
-    try:
-        gradients = _gradients(data)
-        document = se.SVG.parse(io.BytesIO(data), reify=True)
-    except ElementTree.ParseError as error:
-        raise SvgError(f"not an SVG document ({error})") from None
-    width, height = round(float(document.width)), round(float(document.height))
-    background, runs = np.ones(3), []
-    new_group = True
-    for element in document.elements():
+    root = _read_document(source)
+    _check_structure(root)
+    _check_numbers(root)
+    width, height = _document_size(root)
+    gradients = {node.get("id"): node for node in root.iter() if _tag(node) == "linearGradient"}
+    # svgelements reads the size as we do (a missing or percentage width would be 1000 px to it).
+    root.set("width", repr(width))
+    root.set("height", repr(height))
+    for node in root.iter():
+        if _tag(node) == "path" and node.get("d") is None:
+            node.set("d", "")  # as SVG: a path without data draws nothing (svgelements fails on it)
+    with _arithmetic_named("the SVG"):
+        document = se.SVG.parse(io.BytesIO(ElementTree.tostring(root)), reify=True)
+    reader = _Reader((width, height), gradients)
+    for element in document.elements() if document is not None else ():  # None: <svg display="none">
         if isinstance(element, se.Group):
-            new_group = True
+            reader.new_group = True
             continue
         if not isinstance(element, se.Shape):
             if isinstance(element, (se.SVGText, se.SVGImage)):
                 raise SvgError(f"unsupported SVG element <{element.values.get('tag')}>")
             continue
+        with _arithmetic_named(_element_name(element)):
+            reader.shape(element)
+    if not reader.runs:
+        raise SvgError("the SVG has no circles, triangles, lines or curves")
+    return Scene(round(width), round(height), reader.background, tuple(run.build() for run in reader.runs))
+
+
+@contextmanager
+def _arithmetic_named(what: str):
+    """Arithmetic that svgelements or numpy cannot do in float64 (numbers that overflow once
+    multiplied, arcs between points 1e300 apart) as one SvgError naming ``what``."""
+    try:
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            yield
+    except SvgError:
+        raise
+    except (ArithmeticError, ValueError) as error:
+        raise SvgError(f"{what}: cannot be computed in float64 ({type(error).__name__}: {_excerpt(str(error))})") from None
+
+
+class _Reader:
+    """What the shapes of an SVG document draw, read in order: runs of one kind (a new one at
+    each group) and the background (a first, full-size rect, painted over white paper)."""
+
+    def __init__(self, size: tuple[float, float], gradients: dict):
+        self.size, self.gradients = size, gradients
+        self.background, self.runs, self.new_group = np.ones(3), [], True
+
+    def shape(self, element) -> None:
+        """Add what the svgelements shape ``element`` draws; SvgError if it is outside the subset."""
+        import svgelements as se
+
         tag = element.values.get("tag", type(element).__name__)
-        fill, stroke = _paint(element, "fill", gradients), _paint(element, "stroke", gradients)
-        if isinstance(element, se.Rect) and not runs:
+        fill, stroke = _paint(element, "fill", self.gradients), _paint(element, "stroke", self.gradients)
+        if stroke is not None and element.implicit_stroke_width == 0:  # SVG draws no stroke of width 0
+            stroke = None
+        if isinstance(element, se.SimpleLine):  # a line has no inside to fill
+            fill = None
+        if fill is None and stroke is None:  # draws nothing
+            return
+        if isinstance(element, se.Rect) and not self.runs:
             x0, y0, x1, y1 = element.bbox(with_stroke=False)
-            covers = x0 <= 0 and y0 <= 0 and x1 >= width and y1 >= height
-            if covers and fill is not None and not fill.linear:
-                background = fill.colour
-                continue
+            covers = x0 <= 0 and y0 <= 0 and x1 >= self.size[0] and y1 >= self.size[1]
+            if covers and fill is not None and not fill.linear:  # painted over white paper
+                self.background = fill.opacity * fill.colour + (1.0 - fill.opacity) * self.background
+                return
         if isinstance(element, se.Circle) and fill is not None:
             if not np.isclose(element.rx, element.ry, rtol=1e-9):
                 raise SvgError("a <circle> transformed into an ellipse is not supported")
@@ -381,25 +691,22 @@ def svg_to_scene(source) -> Scene:
             kind, geometry, paint = None, _pen_pieces(element), stroke
         else:
             raise SvgError(
-                f"unsupported SVG element <{tag}> (circles, triangles, lines, polylines and paths of lines and "
-                "curves are)"
+                f"unsupported SVG element <{tag}> ({'filled' if fill is not None else 'stroked'}; filled circles and "
+                "triangles, stroked lines, polylines and paths of lines and curves are read)"
             )
         explicit = any(key in element.values for key in ("opacity", "fill-opacity", "stroke-opacity"))
         explicit |= paint.opacity != 1.0
         pieces = [(kind, geometry)] if kind is not None else geometry
         for piece_kind, piece in pieces:
-            if new_group or runs[-1].kind is not piece_kind:
-                runs.append(_Run(piece_kind))
-                new_group = False
-            run = runs[-1]
+            if self.new_group or self.runs[-1].kind is not piece_kind:
+                self.runs.append(_Run(piece_kind, _element_name(element)))
+                self.new_group = False
+            run = self.runs[-1]
             if piece_kind is Triangles:
                 piece = [run.index(p) for p in piece]
             elif piece_kind is not Circles:  # a pen stroke: its points, shared, and its width
                 piece = ([run.index(p) for p in piece], float(element.implicit_stroke_width))
             run.add(piece, paint, explicit)
-    if not runs:
-        raise SvgError("the SVG has no circles, triangles, lines or curves")
-    return Scene(width, height, background, tuple(run.build() for run in runs))
 
 
 def load_svg(path) -> Scene:

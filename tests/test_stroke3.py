@@ -1,14 +1,25 @@
 """Stroke-3 sketches (SketchRNN/QuickDraw) in and out of scenes, checked on real stroke data: the
 Hershey single-line fonts."""
 
+import builtins
+import io
+import os
+import pickle
+import shlex
 import subprocess
 import sys
+import warnings
+import zipfile
 
 import imageio.v3 as iio
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.lib import format as npy_format
 
 from taichi_sdf import CubicCurves, RenderConfig, Renderer, Strokes
+from taichi_sdf.drawing import PEN_WIDTH
 from taichi_sdf.optim import fit
 from taichi_sdf.stroke3 import (
     Stroke3Error,
@@ -73,6 +84,98 @@ def test_files_round_trip_and_datasets_pick_a_sketch(tmp_path, suffix):
         read_stroke3(tmp_path / "set.npz", index=5)
 
 
+class Payload:
+    """An object whose unpickling calls ``function(argument)``: what a malicious file holds."""
+
+    def __init__(self, function, argument):
+        self.function, self.argument = function, argument
+
+    def __reduce__(self):
+        return self.function, (self.argument,)
+
+
+def npy_bytes(shape: tuple, descr: str, body: bytes) -> bytes:
+    """A .npy file: numpy's header for ``shape`` and ``descr``, then ``body``."""
+    stream = io.BytesIO()
+    npy_format.write_array_header_1_0(stream, {"descr": descr, "fortran_order": False, "shape": shape})
+    return stream.getvalue() + body
+
+
+@pytest.mark.parametrize("suffix", [".npy", ".npz"])
+@pytest.mark.parametrize("how", ["object array", "bare pickle"])
+@pytest.mark.parametrize("call", ["os.system", "builtins.exec"])
+def test_pickled_code_in_a_file_is_refused_and_never_runs(tmp_path, suffix, how, call):
+    marker = tmp_path / "ran"
+    if call == "os.system":
+        payload = Payload(os.system, f"touch {shlex.quote(str(marker))}")
+    else:
+        payload = Payload(builtins.exec, f"open({str(marker)!r}, 'w').close()")
+    if how == "object array":  # as np.save(..., allow_pickle=True) writes it
+        sketches = np.empty(2, dtype=object)
+        sketches[0], sketches[1] = glyph_sketch("a").astype(np.int16), payload
+        buffer = io.BytesIO()
+        np.save(buffer, sketches, allow_pickle=True)
+        data = buffer.getvalue()
+    else:  # a header announcing an object array, then any pickle
+        data = npy_bytes((2,), "|O", pickle.dumps(payload))
+    path = tmp_path / f"sketches{suffix}"
+    if suffix == ".npz":
+        with zipfile.ZipFile(path, "w") as archive:
+            archive.writestr("train.npy", data)
+    else:
+        path.write_bytes(data)
+    with pytest.raises(Stroke3Error) as error:
+        read_stroke3(path)
+    message = str(error.value)
+    assert "\n" not in message and str(path) in message
+    assert f"refused: its pickle asks for {'posix' if os.name == 'posix' else 'nt'}.system" in message or (
+        "asks for builtins.exec" in message
+    )
+    assert not marker.exists()  # no code from the file ran
+
+
+class Python2Array:
+    """Pickles an array as Python 2's numpy did (SketchRNN's files): its data as a str."""
+
+    def __init__(self, array):
+        self.array = array
+
+    def __reduce__(self):
+        rebuild, (subtype, empty, code), (version, shape, dtype, fortran, data) = self.array.__reduce__()
+        if isinstance(data, bytes):
+            data = data.decode("latin1")
+        else:  # an object array: its elements too
+            data = [Python2Array(element) for element in data]
+        return rebuild, (subtype, empty, code.decode("latin1")), (version, shape, dtype, fortran, data)
+
+
+def test_datasets_written_by_python_2_and_numpy_1_still_load(tmp_path):
+    sketches = np.empty(2, dtype=object)
+    sketches[0], sketches[1] = glyph_sketch("x").astype(np.int16), glyph_sketch("y").astype(np.int16)
+    data = pickle.dumps(Python2Array(sketches), protocol=2)
+    assert data.count(b"cnumpy._core.multiarray\n_reconstruct\n") == 1  # protocol 2 names globals as text
+    data = data.replace(b"cnumpy._core.multiarray\n", b"cnumpy.core.multiarray\n")  # numpy 1's module name
+    with zipfile.ZipFile(tmp_path / "cat.npz", "w") as archive:
+        archive.writestr("train.npy", npy_bytes((2,), "|O", data))
+    np.testing.assert_array_equal(read_stroke3(tmp_path / "cat.npz", index=1), glyph_sketch("y"))
+
+
+@pytest.mark.parametrize(
+    "content,message",
+    [
+        (npy_bytes((3,), "|O", pickle.dumps([1, 2, 3])), "does not hold the \\(3,\\) array"),
+        (npy_bytes((1, 3), "<U3", b""), "holds values of type <U3, not numbers"),
+        (npy_bytes((10**9, 3), "<f8", b"\0" * 48), "announces 24000000000 bytes of data, the file holds 48"),
+        (b"\x93NUMPY\x01\x00garbage", "its header cannot be read"),
+        (b"neither npy nor zip", "not a readable .npy/.npz file"),
+    ],
+)
+def test_files_that_hold_no_numbers_are_named(tmp_path, content, message):
+    (tmp_path / "bad.npy").write_bytes(content)
+    with pytest.raises(Stroke3Error, match=message):
+        read_stroke3(tmp_path / "bad.npy")
+
+
 @pytest.mark.parametrize(
     "array,message",
     [
@@ -85,6 +188,71 @@ def test_bad_sketches_are_named(tmp_path, array, message):
     np.save(tmp_path / "bad.npy", array)
     with pytest.raises(Stroke3Error, match=message):
         read_stroke3(tmp_path / "bad.npy")
+
+
+@pytest.mark.parametrize(
+    "rows,message",
+    [
+        ([[1e308, 1e308, 0], [1e308, 1e308, 1]], "the moves up to row 1 carry the pen beyond float64's range"),
+        ([[1e308, 0, 0], [-1e308, 0, 0], [-1e308, 0, 1]], "spans more than float64's range"),
+        ([[0, 0, 0], [1e-307, 0, 1]], "spans 1e-307 units, too few to scale to a 256x1 image"),
+        ([[1e308, 0, 0], [0, 1, 1]], "lies 1e\\+308 units from its start, too far to place"),
+    ],
+)
+def test_sketches_beyond_float64_are_named_where_they_are_read(tmp_path, rows, message):
+    np.save(tmp_path / "far.npy", np.array(rows, dtype=np.float64))
+    with warnings.catch_warnings(), pytest.raises(Stroke3Error, match=message):
+        warnings.simplefilter("error")  # a user sees the one line, no numpy RuntimeWarning
+        scene_from_stroke3(read_stroke3(tmp_path / "far.npy"))
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(allow_nan=False, allow_infinity=False), st.floats(allow_nan=False, allow_infinity=False),
+                       st.booleans()), min_size=1, max_size=5),
+    st.sampled_from([None, (1, 1), (64, 48), (999, 1)]),
+    st.booleans(),
+)  # fmt: skip
+def test_any_finite_sketch_gives_a_scene_or_one_line(rows, size, curves):
+    # Moves of any magnitude (1e308, 5e-324, ...): a scene the renderer accepts, or one
+    # Stroke3Error line; never a numpy warning or another exception.
+    sketch = np.array(rows, dtype=np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        try:
+            scene = scene_from_stroke3(sketch, *(size or (None, None)), curves=curves)
+        except Stroke3Error as error:
+            assert "\n" not in str(error)
+        else:
+            scene.check_values()
+
+
+def test_console_names_a_sketch_beyond_float64_in_one_line(tmp_path):
+    np.save(tmp_path / "far.npy", np.array([[1e308, 1e308, 0], [1e308, 1e308, 1]]))
+    run = subprocess.run(
+        [*CONSOLE, "render", str(tmp_path / "far.npy"), "-o", str(tmp_path / "far.png")],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 2 and "beyond float64's range" in run.stderr
+    assert len(run.stderr.strip().splitlines()) == 1 and not (tmp_path / "far.png").exists()
+
+
+@pytest.mark.parametrize("rows", [[[0, 0, 0], [10, 0, 1]], [[3, 4, 0], [0, 10, 1]], [[0, 0, 0], [10, 0.001, 1]]])
+def test_a_straight_line_is_drawn_across_its_image(rows):
+    # A line along one axis (or nearly) sets the scale by its length alone: it spans the image
+    # less the margin and lies on the middle of the other axis.
+    sketch = np.array(rows, dtype=np.float64)
+    scene = scene_from_stroke3(sketch)
+    along = int(np.argmax(np.ptp(np.cumsum(sketch[:, :2], axis=0), axis=0)))
+    size = np.array([scene.width, scene.height])
+    assert size[along] == 256 and size[1 - along] == 1
+    points = scene.shapes[0].points
+    np.testing.assert_allclose(np.sort(points[:, along]), [12.8, 243.2])
+    np.testing.assert_allclose(points[:, 1 - along], 0.5, atol=0.02)
+    placed = scene_from_stroke3(sketch, 64, 48).shapes[0].points
+    assert np.all((placed >= 0) & (placed <= [64, 48]))
+    assert np.ptp(placed[:, along]) == pytest.approx([64, 48][along] - 2 * 3.2)  # the margin: 5 % of 64 px
+    np.testing.assert_array_equal(scene.shapes[0].widths, PEN_WIDTH)  # the drawings' pen
 
 
 def polyline_distance(pixels: np.ndarray, strokes: list[np.ndarray]) -> np.ndarray:

@@ -2,18 +2,22 @@
 import: round trips, foreign documents, and errors."""
 
 import io
+import warnings
+from xml.etree import ElementTree
 
 import imageio.v3 as iio
 import numpy as np
 import pytest
 from conftest import mixed_scene
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from skimage.transform import downscale_local_mean
 
 from taichi_sdf import Circles, CubicCurves, QuadraticCurves, RenderConfig, Renderer, Scene, Strokes, Triangles
-from taichi_sdf.io import load_image
-from taichi_sdf.losses import psnr
 from taichi_sdf.drawing import drawing_target, init_pen
 from taichi_sdf.init import init_circles, init_mesh
+from taichi_sdf.io import load_image
+from taichi_sdf.losses import psnr
 from taichi_sdf.optim import fit, rank_one
 from taichi_sdf.reference import render_reference
 from taichi_sdf.svg import SvgError, load_svg, save_svg, scene_to_svg, svg_to_scene
@@ -22,7 +26,9 @@ resvg_py = pytest.importorskip("resvg_py")
 
 
 def rasterise_svg(svg: str) -> np.ndarray:
-    return iio.imread(io.BytesIO(bytes(resvg_py.svg_to_bytes(svg_string=svg))))[..., :3] / 255.0
+    """resvg's drawing of ``svg`` on white paper (as an import reads it), RGB in [0, 1]."""
+    rgba = iio.imread(io.BytesIO(bytes(resvg_py.svg_to_bytes(svg_string=svg)))) / 255.0
+    return rgba[..., :3] * rgba[..., 3:] + 1.0 - rgba[..., 3:]
 
 
 SVG_LIKE = {"mode": "alpha", "aa_width": 0.6, "dtype": "f64"}  # compositing and edge width of SVG viewers
@@ -259,3 +265,214 @@ def test_unreadable_svg_files(tmp_path):
     (tmp_path / "bad.svg").write_text("<svg><circle")
     with pytest.raises(SvgError, match="not an SVG document"):
         load_svg(tmp_path / "bad.svg")
+
+
+def document(body: str, size: str = 'width="20" height="20"') -> str:
+    return f'<svg xmlns="http://www.w3.org/2000/svg" {size}>{body}</svg>'
+
+
+def assert_one_line_error(svg: str, message: str) -> None:
+    with pytest.raises(SvgError, match=message) as error:
+        svg_to_scene(svg)
+    assert "\n" not in str(error.value)
+
+
+CIRCLE = '<circle cx="5" cy="5" r="3"/>'
+# Each level uses the one below ten times: 10^7 circles, which svgelements would inline one by one.
+USE_BOMB = document(
+    f'<defs><g id="l0">{CIRCLE}</g>'
+    + "".join(f'<g id="l{i}">' + f'<use href="#l{i - 1}"/>' * 10 + "</g>" for i in range(1, 8))
+    + '</defs><use href="#l7"/>'
+)
+GRADIENT = '<linearGradient id="g1"><stop offset="0" stop-color="red"/><stop offset="1" stop-color="blue"/></linearGradient>'
+
+
+@pytest.mark.parametrize(
+    "svg,message",
+    [
+        (document("<g>" * 3000 + CIRCLE + "</g>" * 3000), "nests elements more than 200 deep"),
+        (document('<g id="a"><use href="#a"/>' + CIRCLE + "</g>"), '<use> refers to <g id="a">, which contains it'),
+        (USE_BOMB, "<use> references expand it to more than 1000000 elements"),
+    ],
+)
+def test_documents_svgelements_cannot_walk_are_refused(svg, message):
+    assert_one_line_error(svg, message)
+
+
+def test_nesting_drawings_use_is_read():
+    scene = svg_to_scene(document('<g transform="translate(1 0)">' * 150 + CIRCLE + "</g>" * 150))
+    np.testing.assert_allclose(scene.shapes[0].centres, [[155.0, 5.0]])
+
+
+@pytest.mark.parametrize(
+    "attributes,message",
+    [
+        ('cx="nan" cy="5" r="3"', '<circle> cx="nan": not a number'),
+        ('cx="5" cy="inf" r="3"', '<circle> cy="inf": not a number'),
+        ('cx="1e400" cy="5" r="3"', '<circle> cx="1e400": 1e400 is beyond float64\'s range'),
+        ('cx="abc" cy="5" r="3"', '<circle> cx="abc": not a number'),
+        ('cx="2em" cy="5" r="3"', "cx=\"2em\": units relative to a font"),
+        ('cx="5" cy="5" r="-3"', '<circle> r="-3": must not be negative'),
+        ('id="c1" cx="5" cy="5" r="3" opacity="nan"', '<circle id="c1"> opacity="nan": not a number'),
+        ('cx="5" cy="5" r="3" style="fill-opacity: inf"', '<circle> fill-opacity="inf": not a number'),
+        ('cx="5" cy="5" r="3" transform="translate(nan 1)"', "transform=\"translate\\(nan 1\\)\": 'nan' is not a number"),
+    ],
+)
+def test_numbers_that_are_none_or_overflow_are_named(attributes, message):
+    assert_one_line_error(document(f"<circle {attributes}/>"), message)
+
+
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        ('<line x1="nan" y1="1" x2="5" y2="5" stroke="black"/>', '<line> x1="nan"'),
+        ('<line x1="1" y1="1" x2="5" y2="5" stroke="black" stroke-width="nan"/>', 'stroke-width="nan"'),
+        ('<polygon points="1,1 nan,2 3,4"/>', "points=\"1,1 nan,2 3,4\": 'nan' is not a number"),
+        ('<path d="M1,1 L 1e999,5" stroke="black"/>', "d=\"M1,1 L 1e999,5\": 1e999 is beyond"),
+        ('<path d="M1,1 L inf,5" stroke="black"/>', "'inf' is not a number"),
+        ("<style>circle { stroke-width: nan }</style>" + CIRCLE, '<style> stroke-width="nan"'),
+        (GRADIENT.replace('offset="0"', 'offset="nan"') + '<circle cx="5" cy="5" r="3" fill="url(#g1)"/>',
+         '<stop> offset="nan"'),
+        (GRADIENT.replace('id="g1"', 'id="g1" x1="1e999"') + '<circle cx="5" cy="5" r="3" fill="url(#g1)"/>',
+         '<linearGradient id="g1"> x1="1e999"'),
+        # Finite numbers whose products overflow: named at the element.
+        ('<circle cx="1e300" cy="5" r="3" transform="scale(1e10)"/>', "the elements from <circle> on: .*infinite"),
+        ('<path d="M1,1 A 5 5 0 1 1 1e300 1" fill="none" stroke="black"/>', "<path>: cannot be computed in float64"),
+    ],
+)  # fmt: skip
+def test_numbers_in_lines_paths_styles_and_gradients_are_named(body, message):
+    assert_one_line_error(document(body), message)
+
+
+@pytest.mark.parametrize(
+    "size,message",
+    [
+        ("", 'size is unknown: its <svg> has no viewBox, and no width and height in absolute units \\(no width'),
+        ('width="100%" height="100%"', 'size is unknown: .*\\(width="100%", height="100%"\\)'),
+        ('width="1e308" height="20"', 'size 1e\\+308 x 20 px \\(width="1e308", height="20"\\): the image width must'),
+        ('width="0.4" height="20"', 'size 0.4 x 20 px .*: the image width must be a whole number of pixels from 1'),
+        ('viewBox="0 0 nan 40"', "viewBox=\"0 0 nan 40\": 'nan' is not a number"),
+        ('viewBox="0 0 0 40"', "its width and height must be positive"),
+    ],
+)
+def test_sizes_that_are_unknown_or_absurd_are_named_first(size, message):
+    # The size is checked before anything else is read (the ellipse would be refused after it).
+    assert_one_line_error(document('<ellipse cx="5" cy="5" rx="4" ry="2"/>', size), message)
+
+
+@pytest.mark.parametrize(
+    "size,expected",
+    [
+        ('viewBox="10 10 30 40"', (30, 40)),  # an icon: its user units are pixels
+        ('width="100%" height="100%" viewBox="10 10 30 40"', (30, 40)),
+        ('width="60" viewBox="10 10 30 40"', (60, 80)),  # one side given: the viewBox's shape
+        ('width="auto" height="80" viewBox="10 10 30 40"', (60, 80)),
+        ('width="0.25in" height="30pt" viewBox="10 10 30 40"', (24, 40)),  # 96 px an inch, centred
+    ],
+)
+def test_size_comes_from_the_viewbox_when_the_svg_does_not_give_it(size, expected):
+    svg = document('<circle cx="25" cy="30" r="4" fill="#336699"/><polygon points="12,12 38,15 20,48"/>', size)
+    scene = svg_to_scene(svg)
+    assert (scene.width, scene.height) == expected
+    explicit = svg.replace(size, f'width="{expected[0]}" height="{expected[1]}" viewBox="10 10 30 40"')
+    assert psnr(rasterise_svg(explicit), alpha_render(scene)) >= 35.0  # resvg, told the size
+
+
+@pytest.mark.parametrize(
+    "fill,message",
+    [
+        ("notacolour", "<circle> fill: unknown colour 'notacolour'"),
+        ("#12345", "unknown colour '#12345'"),
+        ("ff0000", "unknown colour 'ff0000'"),  # hex without '#'
+        ("rgb(1, 2)", "unknown colour"),
+        ("rgb(nan, 0, 0)", "unknown colour"),
+        ("url(g1)", 'fill="url\\(g1\\)": only references to this document \\(url\\(#id\\)\\) are read'),
+        ("url(#nowhere)", "#nowhere, which is not a linearGradient"),
+    ],
+)
+def test_paints_that_are_not_colours_are_named(fill, message):
+    assert_one_line_error(document(f'<defs>{GRADIENT}</defs><circle cx="5" cy="5" r="3" fill="{fill}"/>'), message)
+
+
+SVG_COLOURS = [  # (fill, RGB 0-255, alpha): the forms of SVG 1.1 and CSS 3, which resvg draws too
+    ("aliceblue", (240, 248, 255), 1.0),
+    ("#f80", (255, 136, 0), 1.0),
+    ("#F808", (255, 136, 0), 0x88 / 255),
+    ("#12ab9f", (0x12, 0xAB, 0x9F), 1.0),
+    ("#12ab9f80", (0x12, 0xAB, 0x9F), 0x80 / 255),
+    ("rgb(20, 160, 60)", (20, 160, 60), 1.0),
+    ("rgb(10%, 50%, 100%)", (25.5, 127.5, 255), 1.0),
+    ("rgba(255, 0, 0, 0.25)", (255, 0, 0), 0.25),
+    ("hsl(120, 100%, 25%)", (0, 127.5, 0), 1.0),
+    ("currentColor", (0, 128, 128), 1.0),  # the element's color: teal
+    ("transparent", (0, 0, 0), 0.0),
+]
+CSS4_COLOURS = [("rgb(0 128 255 / 50%)", (0, 128, 255), 0.5), ("hsla(240deg, 50%, 50%, 0.4)", (63.75, 63.75, 191.25), 0.4)]
+
+
+def colour_circles(colours) -> str:
+    return document(
+        '<rect width="100" height="60" fill="white"/>' + "".join(
+            f'<circle cx="{10 + 20 * (i % 5)}" cy="{10 + 20 * (i // 5)}" r="8" fill="{fill}" color="teal"/>'
+            for i, (fill, _, _) in enumerate(colours)
+        ), 'width="100" height="60"',
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("colours", [SVG_COLOURS, CSS4_COLOURS])
+def test_colours_in_every_form_are_read(colours):
+    circles = svg_to_scene(colour_circles(colours)).shapes[0]
+    np.testing.assert_allclose(circles.colours, np.array([rgb for _, rgb, _ in colours]) / 255, atol=1e-12)
+    np.testing.assert_allclose(circles.opacities, [alpha for _, _, alpha in colours], atol=1e-12)
+    if colours is SVG_COLOURS:
+        svg = colour_circles(colours)
+        assert psnr(rasterise_svg(svg), alpha_render(svg_to_scene(svg))) >= 35.0
+
+
+def test_translucent_backgrounds_and_invisible_shapes():
+    svg = document(
+        '<rect width="20" height="20" fill="rgba(0, 0, 255, 0.5)"/>'
+        '<line x1="1" y1="1" x2="9" y2="9" stroke="black" stroke-width="0"/>'  # draws nothing
+        '<circle cx="5" cy="5" r="3" fill="none"/>'  # draws nothing
+        f"<defs>{GRADIENT}</defs>"
+        "<circle cx=\"5\" cy=\"5\" r=\"3\" fill=\"url('#g1') red\"/>"  # a fallback colour after the reference
+    )
+    scene = svg_to_scene(svg)
+    np.testing.assert_allclose(scene.background, [0.5, 0.5, 1.0])  # painted over white paper
+    assert len(scene.shapes) == 1 and len(scene.shapes[0]) == 1 and scene.shapes[0].slopes is not None
+    assert psnr(rasterise_svg(svg), alpha_render(scene)) >= 35.0
+
+
+FUZZ_VALUES = st.one_of(
+    st.sampled_from(
+        ["nan", "inf", "-1", "0", "1e308", "-1e308", "1e-320", "", "abc", "50%", "3mm", "2em", "auto", "1e400", "none",
+         "url(#box)", "url(box)", "url(", "#zzz", "rgb(300,0,0)", "currentColor", "inherit", "scale(0)", "scale(1e200)",
+         "matrix(0 0 0 0 0 0)", "rotate(45)", "M0,0", "M1 1 A 5 5 0 1 1 1e300 1", "0 0 -5 10", "1,2 3,4 5", "display:none"]
+    ),
+    st.floats(allow_nan=True, allow_infinity=True).map(repr),
+    st.text(alphabet="0123456789.,-+eE %#()MLZza ", max_size=12),
+)  # fmt: skip
+FUZZ_ATTRIBUTES = st.sampled_from(
+    ["cx", "cy", "r", "x", "y", "width", "height", "x1", "y1", "x2", "y2", "points", "d", "fill", "stroke", "stroke-width",
+     "opacity", "fill-opacity", "stroke-opacity", "transform", "viewBox", "offset", "stop-color", "stop-opacity", "style",
+     "gradientUnits", "href", "color", "display"]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 20), FUZZ_ATTRIBUTES, FUZZ_VALUES), min_size=1, max_size=3))
+def test_any_attribute_values_give_a_scene_or_one_line(changes):
+    # Whatever the values of the attributes the importer reads, it gives a scene the renderer
+    # accepts, or one SvgError line; never another exception, nor a numpy warning.
+    root = ElementTree.fromstring(FOREIGN)
+    nodes = list(root.iter())
+    for index, name, value in changes:
+        nodes[index % len(nodes)].set(name, value)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        try:
+            scene = svg_to_scene(ElementTree.tostring(root))
+        except SvgError as error:
+            assert "\n" not in str(error)
+        else:
+            scene.check_values()
