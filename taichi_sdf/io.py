@@ -9,6 +9,7 @@ import imageio.v3 as iio
 import numpy as np
 
 from taichi_sdf.config import RenderConfig
+from taichi_sdf.npyfiles import ArrayFileError, array_names
 from taichi_sdf.scene import Scene
 from taichi_sdf.stroke3 import read_stroke3, scene_from_stroke3
 from taichi_sdf.svg import load_svg
@@ -172,7 +173,7 @@ def is_stroke3(path: str | Path) -> bool:
     if path.suffix.lower() == ".npy":
         return True
     try:
-        with np.load(path) as data:
-            return isinstance(data, np.lib.npyio.NpzFile) and "groups" not in data.files
-    except Exception:  # not an npz at all: whoever reads it reports that
+        names = array_names(path)
+    except ArrayFileError:  # not an npz at all: whoever reads it reports that
         return False
+    return names is None or "groups" not in names

@@ -81,6 +81,7 @@ def contents(root) -> dict:
     return {path: path.read_bytes() for path in sorted(root.rglob("*")) if path.is_file()}
 
 
+@pytest.mark.filterwarnings("error::RuntimeWarning")  # a numpy warning would be more lines for the user
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(command_lines())
 def test_planning_any_command_line_gives_a_plan_or_one_line(files, monkeypatch, capsys, argv):
