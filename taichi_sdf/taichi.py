@@ -50,7 +50,7 @@ from typing import NamedTuple
 import numpy as np
 import taichi as ti
 
-from taichi_sdf.buffers import on_cpu
+from taichi_sdf.buffers import on_cpu, to_numpy
 from taichi_sdf.config import RenderConfig, check_image_size
 from taichi_sdf.raster import RasterFrame, rasterize
 from taichi_sdf.scene import Scene
@@ -96,6 +96,9 @@ def scene_fields(scene: Scene, names=None, dtype: str = "f32", needs_grad: bool 
 # then the background in the first 3 columns of the last row. A parameter's elements land at
 # its entries there (see _Placement). Fields travel together, as a tuple of them is one
 # template argument; ndarrays, which Taichi passes only as ndarray arguments, one at a time.
+# The gathers write only some of the values: off the CPU they write into a Taichi ndarray,
+# since there Taichi copies a numpy argument to the device only if the kernel reads it, and
+# copies all of it back (on Vulkan the values not written came back as stale device memory).
 
 
 class _Layout(NamedTuple):
@@ -417,11 +420,15 @@ class RenderKernel:
 
     def _forward(self, record: _Pass) -> None:
         values = self._values.copy()  # the frame keeps its table
+        if not on_cpu():  # off the CPU, Taichi uploads only the arrays a kernel reads (see the docstring)
+            values, host = ti.ndarray(_TAICHI_DTYPES[self.config.dtype], values.shape), values
+            values.from_numpy(host)
         where = (self._offsets, self._entries, self._scales)
         if self._fields:
             _gather_fields(*zip(*self._fields), values, *where)
         for container, layout in self._ndarrays:
             _gather_ndarray(container, layout, values, *where)
+        values = to_numpy(values)
         self._check_values(values)
         width, height = self.template.width, self.template.height
         frame = rasterize(self.config, self._codes, values[None, :-1], values[-1:, :3], width, height, self._linear)

@@ -77,7 +77,7 @@ class Program:
         # The target: the picture with every point moved by its direction, so the loss falls
         # towards amount = 1 (rather than a random picture's, whose gradients mostly cancel).
         self.target = ti.Vector.field(3, real, (scene.height, scene.width))
-        self.target.from_numpy(Renderer(RenderConfig(dtype="f64")).render(scene.with_parameters(moved)))
+        self.target.from_numpy(Renderer(RenderConfig(dtype=dtype)).render(scene.with_parameters(moved)))
         self.renders = {}
 
     def renderer(self, mode: str) -> RenderKernel:
