@@ -64,25 +64,28 @@ _NUMPY_DTYPES = {"f32": np.float32, "f64": np.float64}
 
 def scene_fields(scene: Scene, names=None, dtype: str = "f32", needs_grad: bool = True) -> dict[str, ti.Field]:
     """Fields holding ``scene``'s parameters (those in ``names``, default all), laid out as
-    :class:`RenderKernel` takes them, in one SNode tree (a Tape clears each tree's gradients
-    with a kernel launch of its own), and filled with the scene's values."""
+    :class:`RenderKernel` takes them and filled with the scene's values. They share one SNode
+    tree, those of one length one dense node: a Tape clears the gradients under each node
+    with a kernel launch of its own (on 2 CPU cores, 40-100 us each)."""
     values = scene.parameters()
     names = list(values) if names is None else list(names)
     real = _TAICHI_DTYPES[dtype]
-    tree, fields = ti.FieldsBuilder(), {}
+    tree, nodes, fields = ti.FieldsBuilder(), {}, {}
     for key in names:
         if key not in values:
             raise ValueError(f"the scene has no parameter {key!r}; it has {', '.join(values)}")
         shape = np.shape(values[key])
         if key == "background":
-            field, place = ti.Vector.field(3, real, needs_grad=needs_grad), tree
+            field, node = ti.Vector.field(3, real, needs_grad=needs_grad), tree
         else:
             element = shape[1:]
             field = (ti.field(real, needs_grad=needs_grad) if not element else
                      ti.Vector.field(element[0], real, needs_grad=needs_grad) if len(element) == 1 else
                      ti.Matrix.field(*element, real, needs_grad=needs_grad))  # fmt: skip
-            place = tree.dense(ti.i, shape[0])
-        place.place(field, field.grad) if needs_grad else place.place(field)
+            if shape[0] not in nodes:
+                nodes[shape[0]] = tree.dense(ti.i, shape[0])
+            node = nodes[shape[0]]
+        node.place(field, field.grad) if needs_grad else node.place(field)
         fields[key] = field
     tree.finalize()
     for key, field in fields.items():
@@ -175,42 +178,6 @@ def _scatter(target: ti.template(), layout: ti.template(), grads: ti.template(),
             target[None] += total
         else:
             target[s] += total
-
-
-@ti.kernel
-def _gather_fields(
-    sources: ti.template(), layouts: ti.template(),  # tuples of fields and their _Layouts
-    values: ti.types.ndarray(),  # (M + 1, COLUMNS)
-    offsets: ti.types.ndarray(), entries: ti.types.ndarray(), scales: ti.types.ndarray(),  # see _Placement
-):  # fmt: skip
-    for p in ti.static(range(len(sources))):
-        _gather(sources[p], layouts[p], values, offsets, entries, scales)
-
-
-@ti.kernel
-def _gather_ndarray(
-    source: ti.types.ndarray(), layout: ti.template(), values: ti.types.ndarray(), offsets: ti.types.ndarray(),
-    entries: ti.types.ndarray(), scales: ti.types.ndarray(),
-):  # fmt: skip
-    _gather(source, layout, values, offsets, entries, scales)
-
-
-@ti.kernel
-def _scatter_fields(
-    targets: ti.template(), layouts: ti.template(),  # tuples of gradient fields and their _Layouts
-    grads: ti.types.ndarray(),  # (M + 1, COLUMNS)
-    offsets: ti.types.ndarray(), entries: ti.types.ndarray(), scales: ti.types.ndarray(),
-):  # fmt: skip
-    for p in ti.static(range(len(targets))):
-        _scatter(targets[p], layouts[p], grads, offsets, entries, scales)
-
-
-@ti.kernel
-def _scatter_ndarray(
-    target: ti.types.ndarray(), layout: ti.template(), grads: ti.types.ndarray(), offsets: ti.types.ndarray(),
-    entries: ti.types.ndarray(), scales: ti.types.ndarray(),
-):  # fmt: skip
-    _scatter(target, layout, grads, offsets, entries, scales)
 
 
 def _annotation(ndarray: bool):
@@ -337,6 +304,94 @@ def _value_rules(template: Scene, key: str) -> list[tuple[str, float, float]]:
     return rules
 
 
+@ti.data_oriented
+class _Containers:
+    """The user's containers of one render and where their elements land in its values (the
+    primitive table, then the background row; see _Placement): ``gather`` them into values,
+    ``scatter`` the values' gradients back into their gradients, ``check`` values. Fields go
+    in one kernel launch (this object is the kernels' template argument), ndarrays in one
+    each; where the elements land is kept in Taichi fields, so the launches pass one array."""
+
+    def __init__(self, template: Scene, params: dict, shapes: dict, dtype: str):
+        self.placements = {key: _placement(template, key, shapes, dtype) for key in params}
+        self.rules = [(key, *rule) for key in params for rule in _value_rules(template, key)]
+        layouts, start = {}, 0
+        for key, container in params.items():
+            count = len(self.placements[key].offsets) - 1
+            layouts[key] = _Layout(key == "background", _element_shape(container), start, count, on_cpu())
+            start += count + 1
+        fields = [(container, layouts[key]) for key, container in params.items() if not _is_ndarray(container)]
+        self.fields, self.field_layouts = tuple(zip(*fields)) or ((), ())
+        grads = [(_grad_of(container), layout) for container, layout in fields if _grad_of(container) is not None]
+        self.grads, self.grad_layouts = tuple(zip(*grads)) or ((), ())
+        self.ndarrays = [(container, layouts[key]) for key, container in params.items() if _is_ndarray(container)]
+        placements = list(self.placements.values())
+        firsts = np.cumsum([0] + [len(p.entries) for p in placements])[:-1]
+        offsets = np.concatenate([p.offsets + first for p, first in zip(placements, firsts)] or [np.zeros(1)])
+        entries = np.concatenate([p.entries for p in placements] or [np.zeros((1, 2))])
+        scales = np.concatenate([p.scales for p in placements] or [np.zeros(1)])
+        tree = ti.FieldsBuilder()
+        self.offsets, self.entries = ti.field(ti.i32), ti.field(ti.i32)
+        self.scales = ti.field(_TAICHI_DTYPES[dtype])
+        tree.dense(ti.i, len(offsets)).place(self.offsets)
+        tree.dense(ti.ij, (max(len(entries), 1), 2)).place(self.entries)
+        tree.dense(ti.i, max(len(scales), 1)).place(self.scales)
+        tree.finalize()
+        self._load(offsets.astype(np.int32), entries.astype(np.int32), scales)
+
+    @ti.kernel
+    def _load(self, offsets: ti.types.ndarray(), entries: ti.types.ndarray(), scales: ti.types.ndarray()):
+        for i in range(offsets.shape[0]):
+            self.offsets[i] = offsets[i]
+        for e in range(entries.shape[0]):
+            self.entries[e, 0], self.entries[e, 1] = entries[e, 0], entries[e, 1]
+            self.scales[e] = scales[e]
+
+    def gather(self, values) -> None:
+        """Write the containers' values into ``values`` (M + 1, COLUMNS)."""
+        if self.fields:
+            self._gather_fields(values)
+        for container, layout in self.ndarrays:
+            self._gather_ndarray(container, layout, values)
+
+    def scatter(self, grads) -> None:
+        """Add the gradients ``grads`` (M + 1, COLUMNS) of the values to the containers'."""
+        if self.grads:
+            self._scatter_fields(grads)
+        for container, layout in self.ndarrays:
+            if container.grad is not None:
+                self._scatter_ndarray(container.grad, layout, grads)
+
+    @ti.kernel
+    def _gather_fields(self, values: ti.types.ndarray()):
+        for p in ti.static(range(len(self.fields))):
+            _gather(self.fields[p], self.field_layouts[p], values, self.offsets, self.entries, self.scales)
+
+    @ti.kernel
+    def _gather_ndarray(self, source: ti.types.ndarray(), layout: ti.template(), values: ti.types.ndarray()):
+        _gather(source, layout, values, self.offsets, self.entries, self.scales)
+
+    @ti.kernel
+    def _scatter_fields(self, grads: ti.types.ndarray()):
+        for p in ti.static(range(len(self.grads))):
+            _scatter(self.grads[p], self.grad_layouts[p], grads, self.offsets, self.entries, self.scales)
+
+    @ti.kernel
+    def _scatter_ndarray(self, target: ti.types.ndarray(), layout: ti.template(), grads: ti.types.ndarray()):
+        _scatter(target, layout, grads, self.offsets, self.entries, self.scales)
+
+    def check(self, values: np.ndarray) -> None:
+        """ValueError naming the first container whose values cannot be rendered."""
+        if not np.all(np.isfinite(values)):
+            for key, placement in self.placements.items():
+                if not np.all(np.isfinite(placement.values(values))):
+                    raise ValueError(f"{key} contains NaN or infinite values")
+        for key, what, low, high in self.rules:
+            held = self.placements[key].values(values)
+            if np.any(held <= low) or np.any(held > high):
+                raise ValueError(f"{key}: {what}")
+
+
 @dataclass
 class _Pass:
     """One call's forward pass, kept for its backward (a Tape keeps each call's own)."""
@@ -380,23 +435,7 @@ class RenderKernel:
         background = values.pop("background")
         self._values = np.zeros((len(template) + 1, COLUMNS), real)  # the table, then the background
         self._values[:-1], self._values[-1, :3] = pack(template, values)[0], background[0]
-        self._placements = {key: _placement(template, key, shapes, config.dtype) for key in self.params}
-        self._rules = [(key, *rule) for key in self.params for rule in _value_rules(template, key)]
-        layouts, offsets, entry_count = {}, 0, 0
-        for key, container in self.params.items():
-            count = len(self._placements[key].offsets) - 1
-            layouts[key] = _Layout(key == "background", _element_shape(container), offsets, count, on_cpu())
-            offsets, entry_count = offsets + count + 1, entry_count + len(self._placements[key].entries)
-        placements = list(self._placements.values())
-        entry_starts = np.cumsum([0] + [len(p.entries) for p in placements[:-1]])
-        self._offsets = np.concatenate([p.offsets + start for p, start in zip(placements, entry_starts)] or [[0]])
-        self._offsets = self._offsets.astype(np.int32)
-        self._entries = np.concatenate([p.entries for p in placements] or [np.zeros((0, 2), np.int32)])
-        self._scales = np.concatenate([p.scales for p in placements] or [np.zeros(0, real)])
-        self._fields = tuple((container, layouts[key]) for key, container in self.params.items()
-                             if not _is_ndarray(container))  # fmt: skip
-        self._ndarrays = tuple((container, layouts[key]) for key, container in self.params.items()
-                               if _is_ndarray(container))  # fmt: skip
+        self._containers = _Containers(template, self.params, shapes, config.dtype)
         self._codes = kind_codes(template)
         self._linear = template.fill == "linear" or any(key.endswith(".slopes") for key in self.params)
         self._image_grad = np.empty((1, *size, 3), real)  # used only during a backward
@@ -423,13 +462,9 @@ class RenderKernel:
         if not on_cpu():  # off the CPU, Taichi uploads only the arrays a kernel reads (see the docstring)
             values, host = ti.ndarray(_TAICHI_DTYPES[self.config.dtype], values.shape), values
             values.from_numpy(host)
-        where = (self._offsets, self._entries, self._scales)
-        if self._fields:
-            _gather_fields(*zip(*self._fields), values, *where)
-        for container, layout in self._ndarrays:
-            _gather_ndarray(container, layout, values, *where)
+        self._containers.gather(values)
         values = to_numpy(values)
-        self._check_values(values)
+        self._containers.check(values)
         width, height = self.template.width, self.template.height
         frame = rasterize(self.config, self._codes, values[None, :-1], values[-1:, :3], width, height, self._linear)
         _image_kernels(_is_ndarray(record.image))[0](record.image, frame.image)
@@ -443,25 +478,7 @@ class RenderKernel:
         table_grad, background_grad = record.frame.backward(self._image_grad)
         grads = np.zeros_like(self._values)
         grads[:-1], grads[-1, :3] = table_grad[0], background_grad[0]
-        where = (self._offsets, self._entries, self._scales)
-        fields = [(_grad_of(container), layout) for container, layout in self._fields]
-        fields = [(grad, layout) for grad, layout in fields if grad is not None]
-        if fields:
-            _scatter_fields(*zip(*fields), grads, *where)
-        for container, layout in self._ndarrays:
-            if container.grad is not None:
-                _scatter_ndarray(container.grad, layout, grads, *where)
-
-    def _check_values(self, values: np.ndarray) -> None:
-        """ValueError naming the first container whose values cannot be rendered."""
-        if not np.all(np.isfinite(values)):
-            for key, placement in self._placements.items():
-                if not np.all(np.isfinite(placement.values(values))):
-                    raise ValueError(f"{key} contains NaN or infinite values")
-        for key, what, low, high in self._rules:
-            held = self._placements[key].values(values)
-            if np.any(held <= low) or np.any(held > high):
-                raise ValueError(f"{key}: {what}")
+        self._containers.scatter(grads)
 
 
 @ti.ad.grad_replaced
