@@ -52,6 +52,7 @@ import taichi as ti
 
 from taichi_sdf.buffers import on_cpu, to_numpy
 from taichi_sdf.config import RenderConfig, check_image_size
+from taichi_sdf.groups import describe_bad, first_bad
 from taichi_sdf.raster import RasterFrame, rasterize
 from taichi_sdf.scene import Scene
 from taichi_sdf.table import COLUMNS, kind_codes, pack
@@ -257,11 +258,23 @@ class _Placement:
     offsets: np.ndarray  # (S + 1,) int32
     entries: np.ndarray  # (E, 2) int32
     scales: np.ndarray  # (E,) the config's dtype
-    width: int
+    shape: tuple  # the parameter's
+    per_primitive: bool = True  # its first axis counts its elements (else, as the background, it is one)
+
+    @property
+    def width(self) -> int:
+        return int(np.prod(self.shape[1:] if self.per_primitive else self.shape))
 
     def values(self, values: np.ndarray) -> np.ndarray:
         """(E, width): the parameter's values at its entries of ``values``."""
         return values[self.entries[:, :1], self.entries[:, 1:] + np.arange(self.width)] / self.scales[:, None]
+
+    def index(self, entry: int, component: int) -> tuple[int, ...]:
+        """The index into the parameter of ``component`` of the element at ``entry``."""
+        if not self.per_primitive:
+            return (component,)
+        element = int(np.searchsorted(self.offsets, entry, side="right")) - 1
+        return (element, *(int(i) for i in np.unravel_index(component, self.shape[1:])))
 
 
 def _placement(template: Scene, key: str, shapes: dict, dtype: str) -> _Placement:
@@ -271,7 +284,9 @@ def _placement(template: Scene, key: str, shapes: dict, dtype: str) -> _Placemen
     cannot disagree with pack."""
     shape, real = shapes[key], _NUMPY_DTYPES[dtype]
     if key == "background":  # the row after the table
-        return _Placement(np.array([0, 1], np.int32), np.array([[len(template), 0]], np.int32), np.ones(1, real), 3)
+        return _Placement(
+            np.array([0, 1], np.int32), np.array([[len(template), 0]], np.int32), np.ones(1, real), shape, False
+        )
     width = int(np.prod(shape[1:]))
     zeros = {name: np.zeros((1, *s)) for name, s in shapes.items() if name != "background"}
     numbers = pack(template, {**zeros, key: np.arange(1.0, np.prod(shape) + 1).reshape(1, *shape)})[0]
@@ -288,7 +303,7 @@ def _placement(template: Scene, key: str, shapes: dict, dtype: str) -> _Placemen
         np.searchsorted(elements[order], np.arange(shape[0] + 1)).astype(np.int32),
         np.stack([rows[order], columns[order]], axis=1).astype(np.int32),
         scales[rows[order], columns[order]].astype(real),
-        width,
+        shape,
     )
 
 
@@ -381,11 +396,15 @@ class _Containers:
         _scatter(target, layout, grads, self.offsets, self.entries, self.scales)
 
     def check(self, values: np.ndarray) -> None:
-        """ValueError naming the first container whose values cannot be rendered."""
-        if not np.all(np.isfinite(values)):
+        """ValueError naming the first container and index whose value is NaN, infinite or
+        beyond what a render holds (as ``Scene.check_values`` does), or breaks a rule of its
+        parameter (a radius or width not positive, an opacity outside [0, 1])."""
+        if first_bad(values) is not None:  # the template's own values were checked: one of the containers'
             for key, placement in self.placements.items():
-                if not np.all(np.isfinite(placement.values(values))):
-                    raise ValueError(f"{key} contains NaN or infinite values")
+                bad = first_bad(placement.values(values))
+                if bad is not None:
+                    (entry, component), value = bad
+                    raise ValueError(describe_bad(key, placement.index(entry, component), value))
         for key, what, low, high in self.rules:
             held = self.placements[key].values(values)
             if np.any(held <= low) or np.any(held > high):

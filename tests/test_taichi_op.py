@@ -306,8 +306,12 @@ def test_values_that_cannot_be_rendered_are_named():
     with pytest.raises(ValueError, match="0.radii: circle radii must be positive"):
         render()
     radii[0] = float("nan")
-    with pytest.raises(ValueError, match="0.radii contains NaN"):
+    with pytest.raises(ValueError, match=r"0.radii\[0\] is NaN"):
         render()
+    centres = ti.Vector.field(2, ti.f32, 1)
+    centres.from_numpy(np.array([[8.0, 2e7]], np.float32))
+    with pytest.raises(ValueError, match=r"0.centres\[0, 1\] is 2e\+07, beyond the \+-1e\+06"):
+        RenderKernel(one_circle(), {"0.centres": centres})()
     with pytest.raises(ValueError, match=r"image must have shape \(12, 16\)"):
         RenderKernel(one_circle(), {}, image=ti.Vector.field(3, ti.f32, (16, 12)))
     with pytest.raises(RuntimeError, match="call the render before"):
