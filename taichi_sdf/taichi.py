@@ -39,7 +39,9 @@ Gradients behave as Taichi's own kernels' do: they are added to each container's
 ``.grad`` (fields made with ``needs_grad=True``; a container without one is a constant),
 and since the render overwrites the image, it reads the image's ``.grad`` and sets it to
 zero. Taichi differentiates ndarrays only on CPU and CUDA, so elsewhere (Vulkan) keep
-differentiated parameters in fields.
+differentiated parameters in fields. Every call keeps its forward pass (per pixel about 10
+numbers of the config's dtype) for its backward, until the Tape that recorded it and the
+next call let go of it; a Tape may hold any number of calls.
 """
 
 import functools
@@ -98,9 +100,7 @@ def scene_fields(scene: Scene, names=None, dtype: str = "f32", needs_grad: bool 
 # Moving values between the user's containers and the renderer's arrays. The renderer packs
 # the table and the background as one (M + 1, COLUMNS) array of values: the table's M rows,
 # then the background in the first 3 columns of the last row. A parameter's elements land at
-# its entries there (see _Placement). Fields travel together, as a tuple of them is one
-# template argument; ndarrays, which Taichi passes only as ndarray arguments, one at a time.
-# The gathers write only some of the values: off the CPU they write into a Taichi ndarray,
+# its entries there (see _Placement). The gathers write only some of the values: off the CPU they write into a Taichi ndarray,
 # since there Taichi copies a numpy argument to the device only if the kernel reads it, and
 # copies all of it back (on Vulkan the values not written came back as stale device memory).
 
@@ -231,7 +231,7 @@ def _grad_of(container):
     """The container's gradient (a container like it), or None where it has none."""
     if _is_ndarray(container):
         return container.grad
-    return container.grad if container.snode.ptr.has_adjoint() else None
+    return container.grad if container.snode.ptr.has_adjoint() else None  # as ti.ad.Tape asks a field
 
 
 def _check_container(name: str, container, shape: tuple, element: tuple, dtype: str) -> None:
@@ -433,7 +433,13 @@ class RenderKernel:
     """
 
     def __init__(self, template: Scene, params: Mapping, config: RenderConfig | None = None, image=None):
-        config = config or RenderConfig()
+        config = RenderConfig() if config is None else config
+        if not isinstance(template, Scene):
+            raise TypeError(f"RenderKernel takes a template Scene, got {type(template).__name__}")
+        if not isinstance(params, Mapping):
+            raise TypeError(f"params must map parameter names to fields or ndarrays, got {type(params).__name__}")
+        if not isinstance(config, RenderConfig):
+            raise TypeError(f"RenderKernel takes a RenderConfig, got {type(config).__name__}")
         template.check_values()
         size = (template.height, template.width)
         check_image_size(1, template.width, template.height)
