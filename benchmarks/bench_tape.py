@@ -9,8 +9,11 @@
    (``Renderer.forward`` + ``Frame.backward`` of the same gradient), in alternation; the
    median of the ratios. Also what the Tape and the loss kernel cost without the render
    (Taichi clears every field's gradient as a Tape starts, then runs the loss kernel and its
-   adjoint), and the render by hand (``render(); render.grad()`` with the image's gradient
-   already in place, as the numpy API is given it), which leaves those out.
+   adjoint), and the render by hand (``render(); render.grad()``, the image's gradient copied
+   into place from a field first, as the numpy API is handed it), which leaves those out.
+   What the render adds to the numpy API's work: a kernel gathering the fields into the
+   primitive table and one scattering its gradient back, and two copies of the image, into
+   the image field and its gradient out of it.
 2. The physics demo (``demos/taichi_physics.py`` with its default options) end to end, in
    a subprocess: its wall time.
 """
