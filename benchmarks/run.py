@@ -78,8 +78,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 
+from taichi_sdf.config import MODES  # noqa: E402  (the compositing modes' names)
+
 KINDS = ("circles", "triangles", "strokes", "quadratic", "cubic")
-MODES = ("mean", "over", "alpha", "softor")
 DENSE_LIMIT = 4096 * 512 * 512  # primitives x pixels up to which the dense baseline runs
 DENSE_REPEATS = 3
 CASE_TIMEOUT_S = 300

@@ -22,11 +22,12 @@ import numpy as np
 
 from taichi_sdf.buffers import Buffers, to_numpy
 from taichi_sdf.config import RenderConfig, check_image_size
-from taichi_sdf.kernels.backward import SCRATCH_WIDTH, backward_kernel
+from taichi_sdf.kernels.backward import backward_kernel
 from taichi_sdf.kernels.binning import count_kernel
-from taichi_sdf.kernels.forward import STATE_WIDTH, forward_kernel
+from taichi_sdf.kernels.forward import forward_kernel
 from taichi_sdf.kernels.rows import spread_for
 from taichi_sdf.kinds import KINDS
+from taichi_sdf.modes import MODES
 from taichi_sdf.table import COLUMNS
 
 
@@ -68,13 +69,14 @@ class RasterFrame:
         table_grad = buffers.output((rows, COLUMNS), config.dtype)
         background_grad = buffers.output((batch, 3), config.dtype)
         scratch = Buffers(a["table"])  # this pass's working buffers, free again when it returns
-        kernel = backward_kernel(self.kinds_present, config.mode, config.dtype, self.linear, config.culling)
+        mode = MODES[config.mode]
+        kernel = backward_kernel(self.kinds_present, mode, config.dtype, self.linear, config.culling)
         kernel(
             a["table"], a["kinds"], a["background"], config.aa_width, self.tile_size,
             spread_for(n_tiles), a["footprints"], a["row_offsets"],
             a["entry_rows"], a["tile_offsets"], a["tile_lists"], a["state"], a["events"], a["background_weight"],
             buffers.put(image_grad, config.dtype),
-            scratch.working((batch, height, width, SCRATCH_WIDTH[config.mode]), config.dtype),
+            scratch.working((batch, height, width, mode.state_width), config.dtype),
             scratch.working((a["entry_rows"].shape[0], COLUMNS), config.dtype),
             scratch.working((n_tiles, 3), config.dtype),
             table_grad, background_grad,
@@ -118,12 +120,12 @@ def rasterize(
         tile_offsets=buffers.working((n_tiles + 1,), "i32"),
         tile_fill=buffers.working((n_tiles,), "i32"),
         tile_lists=buffers.working((max(entries, 1),), "i32"),
-        state=buffers.working((batch, height, width, STATE_WIDTH[config.mode]), dtype),
+        state=buffers.working((batch, height, width, MODES[config.mode].state_width), dtype),
         events=buffers.working((batch, height, width), "i32"),
         background_weight=buffers.working((batch, height, width), dtype),
         image=buffers.output((batch, height, width, 3), dtype),
     )
-    forward = forward_kernel(kinds_present, config.mode, dtype, linear, config.culling)
+    forward = forward_kernel(kinds_present, MODES[config.mode], dtype, linear, config.culling)
     forward(
         a["table"], a["kinds"], a["background"], config.aa_width, tile,
         spread_for(n_tiles), a["guides"], a["footprints"], a["row_offsets"],
