@@ -25,6 +25,7 @@ from taichi_sdf.kernels.rows import (
     row_columns,
     tile_pixels,
     tiles_across,
+    with_kind,
 )
 from taichi_sdf.modes import PRECISION, Mode
 from taichi_sdf.table import COLOUR, COLUMNS, GEOMETRY_SIZE, OPACITY, SLOPE
@@ -35,6 +36,43 @@ def backward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, 
     """The backward kernel matching :func:`~taichi_sdf.kernels.forward.forward_kernel`."""
     precision = PRECISION[dtype]
     real = precision.real
+
+    @ti.func
+    def entry_gradient(kind: ti.template(), entry, row, b, geometry, base, slope, opacity, px0, px1, py0, py1,
+                       aa_width, state: ti.template(), events: ti.template(), scratch: ti.template(),
+                       image_grad: ti.template(), d_geometry: ti.template(), d_base: ti.template(),
+                       d_slope: ti.template(), d_opacity: ti.template()):  # fmt: skip
+        """Add to ``d_geometry``, ``d_base``, ``d_slope`` and ``d_opacity`` (the caller's)
+        tile entry ``entry``'s (table row ``row``, a ``kind``, loaded by :func:`load_row`)
+        gradient of its row over image b's pixels [px0, px1] x [py0, py1] that it covers."""
+        anchor, scale = kind.fill_frame(geometry)
+        # Computed here, not loaded as the forward pass does: with the values this loop
+        # keeps live, loaded guides measured 2-5 % slower.
+        guide = kind.guide(geometry, aa_width)
+        for y in range(py0, py1 + 1):
+            sx0, sx1, on_row = row_columns(kind, culling, geometry, guide, y, px0, px1, real, aa_width)
+            for x in range(sx0, sx1 + 1):
+                p = pixel_centre(x, y, real)
+                cov, d_cov_d_geometry = kind.coverage_grad(geometry, guide, on_row, p, aa_width)
+                if cov > 0.0:
+                    colour, inside, offset = fill_at(base, slope, anchor, scale, p, linear)
+                    g = ti.Vector([image_grad[b, y, x, c] for c in ti.static(range(3))])
+                    a_cov, a_opacity, a_colour = mode.entry_adjoints(
+                        state, events, scratch, entry, b, y, x, g, cov, opacity, colour, precision
+                    )
+                    d_geometry += a_cov * d_cov_d_geometry
+                    d_opacity += a_opacity
+                    d_unclamped = a_colour * inside
+                    d_base += d_unclamped
+                    if ti.static(linear):
+                        d_slope += d_unclamped.outer_product(offset)
+        if ti.static(linear):
+            # colour = base + slope (p - anchor) / scale: the anchor's and the scale's
+            # gradients are sums over the same pixels as d_base's and d_slope's, so they
+            # follow from those once per entry.
+            d_anchor = -(slope.transpose() @ d_base) / scale
+            d_scale = -(slope * d_slope).sum() / scale
+            d_geometry += kind.fill_frame_vjp(geometry, d_anchor, d_scale)
 
     @ti.kernel
     def backward(
@@ -82,36 +120,11 @@ def backward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, 
                     d_geometry, d_base, d_slope = geometry * 0.0, base * 0.0, slope * 0.0
                     d_opacity = opacity * 0.0
                     px0, px1, py0, py1 = entry_pixels(culling, footprints, row, x0, y0, x1, y1)
-                    for kind in ti.static(kinds_present):
-                        if kinds[row % n_prims] == kind.code:
-                            anchor, scale = kind.fill_frame(geometry)
-                            # Computed here, not loaded as the forward pass does: with the
-                            # values this loop keeps live, loaded guides measured 2-5 % slower.
-                            guide = kind.guide(geometry, aa_width)
-                            for y in range(py0, py1 + 1):
-                                sx0, sx1, on_row = row_columns(kind, culling, geometry, guide, y, px0, px1, real, aa_width)
-                                for x in range(sx0, sx1 + 1):
-                                    p = pixel_centre(x, y, real)
-                                    cov, d_cov_d_geometry = kind.coverage_grad(geometry, guide, on_row, p, aa_width)
-                                    if cov > 0.0:
-                                        colour, inside, offset = fill_at(base, slope, anchor, scale, p, linear)
-                                        g = ti.Vector([image_grad[b, y, x, c] for c in ti.static(range(3))])
-                                        a_cov, a_opacity, a_colour = mode.entry_adjoints(
-                                            state, events, scratch, entry, b, y, x, g, cov, opacity, colour, precision
-                                        )
-                                        d_geometry += a_cov * d_cov_d_geometry
-                                        d_opacity += a_opacity
-                                        d_unclamped = a_colour * inside
-                                        d_base += d_unclamped
-                                        if ti.static(linear):
-                                            d_slope += d_unclamped.outer_product(offset)
-                            if ti.static(linear):
-                                # colour = base + slope (p - anchor) / scale: the anchor's and the
-                                # scale's gradients are sums over the same pixels as d_base's and
-                                # d_slope's, so they follow from those once per entry.
-                                d_anchor = -(slope.transpose() @ d_base) / scale
-                                d_scale = -(slope * d_slope).sum() / scale
-                                d_geometry += kind.fill_frame_vjp(geometry, d_anchor, d_scale)
+                    with_kind(
+                        kinds_present, kinds[row % n_prims], entry_gradient,
+                        (entry, row, b, geometry, base, slope, opacity, px0, px1, py0, py1, aa_width, state, events,
+                         scratch, image_grad, d_geometry, d_base, d_slope, d_opacity),
+                    )  # fmt: skip
                     for c in ti.static(range(GEOMETRY_SIZE)):
                         entry_grads[entry, c] = d_geometry[c]
                     for c in ti.static(range(3)):

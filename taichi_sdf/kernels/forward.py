@@ -19,7 +19,8 @@ from taichi_sdf.kernels.rows import (
     pixel_centre,
     row_columns,
     tile_pixels,
-)  # fmt: skip
+    with_kind,
+)
 from taichi_sdf.modes import PRECISION, Mode
 
 
@@ -29,6 +30,24 @@ def forward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, c
     that the scene uses; ``linear``: whether any fill is a linear gradient)."""
     precision = PRECISION[dtype]
     real = precision.real
+
+    @ti.func
+    def composite_entry(kind: ti.template(), entry, row, b, geometry, base, slope, opacity, px0, px1, py0, py1,
+                        aa_width, guides: ti.template(), state: ti.template(), events: ti.template(),
+                        image: ti.template()):  # fmt: skip
+        """Composite tile entry ``entry`` (table row ``row``, a ``kind``, loaded by
+        :func:`load_row`) into image b's pixels [px0, px1] x [py0, py1] that it covers."""
+        anchor, scale = kind.fill_frame(geometry)
+        guide = load_guide(guides, row, kind.guide_size)
+        for y in range(py0, py1 + 1):
+            sx0, sx1, on_row = row_columns(kind, culling, geometry, guide, y, px0, px1, real, aa_width)
+            for x in range(sx0, sx1 + 1):
+                if mode.accepts(state, b, y, x, precision):
+                    p = pixel_centre(x, y, real)
+                    cov, _cov_grad = kind.coverage_grad(geometry, guide, on_row, p, aa_width)
+                    if cov > 0.0:
+                        colour, _inside, _offset = fill_at(base, slope, anchor, scale, p, linear)
+                        mode.composite(state, events, image, entry, b, y, x, cov, opacity, colour, precision)
 
     @ti.kernel
     def forward(
@@ -71,21 +90,11 @@ def forward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, c
                     row = entry_rows[entry]
                     geometry, base, slope, opacity = load_row(table, row)
                     px0, px1, py0, py1 = entry_pixels(culling, footprints, row, x0, y0, x1, y1)
-                    for kind in ti.static(kinds_present):
-                        if kinds[row % n_prims] == kind.code:
-                            anchor, scale = kind.fill_frame(geometry)
-                            guide = load_guide(guides, row, kind.guide_size)
-                            for y in range(py0, py1 + 1):
-                                sx0, sx1, on_row = row_columns(kind, culling, geometry, guide, y, px0, px1, real, aa_width)
-                                for x in range(sx0, sx1 + 1):
-                                    if mode.accepts(state, b, y, x, precision):
-                                        p = pixel_centre(x, y, real)
-                                        cov, _cov_grad = kind.coverage_grad(geometry, guide, on_row, p, aa_width)
-                                        if cov > 0.0:
-                                            colour, _inside, _offset = fill_at(base, slope, anchor, scale, p, linear)
-                                            mode.composite(
-                                                state, events, image, entry, b, y, x, cov, opacity, colour, precision
-                                            )
+                    with_kind(
+                        kinds_present, kinds[row % n_prims], composite_entry,
+                        (entry, row, b, geometry, base, slope, opacity, px0, px1, py0, py1, aa_width, guides, state,
+                         events, image),
+                    )  # fmt: skip
                 bg = ti.Vector([background[b, c] for c in ti.static(range(3))])
                 for y in range(y0, y1):
                     for x in range(x0, x1):
