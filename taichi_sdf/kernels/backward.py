@@ -17,6 +17,7 @@ import functools
 
 import taichi as ti
 
+from taichi_sdf.kernels.arrays import ndarray_types
 from taichi_sdf.kernels.rows import (
     entry_pixels,
     fill_at,
@@ -74,31 +75,33 @@ def backward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, 
             d_scale = -(slope * d_slope).sum() / scale
             d_geometry += kind.fill_frame_vjp(geometry, d_anchor, d_scale)
 
+    t = ndarray_types(dtype)
+
     @ti.kernel
     def backward(
-        table: ti.types.ndarray(),
-        kinds: ti.types.ndarray(),
-        background: ti.types.ndarray(),
+        table: t.table,
+        kind_codes: t.kind_codes,
+        background: t.background,
+        footprints: t.footprints,
+        row_offsets: t.row_offsets,
+        entry_rows: t.entry_rows,
+        tile_offsets: t.tile_offsets,
+        tile_lists: t.tile_lists,
+        state: t.state,
+        events: t.events,
+        background_weight: t.background_weight,
+        image_grad: t.image_grad,
+        scratch: t.scratch,
+        entry_grads: t.entry_grads,
+        tile_background: t.tile_background,
+        table_grad: t.table_grad,
+        background_grad: t.background_grad,
         aa_width: real,
         tile_size: ti.i32,
         spread: ti.i32,
-        footprints: ti.types.ndarray(),
-        row_offsets: ti.types.ndarray(),
-        entry_rows: ti.types.ndarray(),
-        tile_offsets: ti.types.ndarray(),
-        tile_lists: ti.types.ndarray(),
-        state: ti.types.ndarray(),
-        events: ti.types.ndarray(),
-        background_weight: ti.types.ndarray(),
-        image_grad: ti.types.ndarray(),
-        scratch: ti.types.ndarray(),
-        entry_grads: ti.types.ndarray(),
-        tile_background: ti.types.ndarray(),
-        table_grad: ti.types.ndarray(),
-        background_grad: ti.types.ndarray(),
     ):
         n_images, height, width, _ = image_grad.shape
-        n_prims = kinds.shape[0]
+        n_prims = kind_codes.shape[0]
         n_tiles = tile_background.shape[0]
         for slot in range(n_tiles * spread):
             if slot % spread == 0:
@@ -121,7 +124,7 @@ def backward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, 
                     d_opacity = opacity * 0.0
                     px0, px1, py0, py1 = entry_pixels(culling, footprints, row, x0, y0, x1, y1)
                     with_kind(
-                        kinds_present, kinds[row % n_prims], entry_gradient,
+                        kinds_present, kind_codes[row % n_prims], entry_gradient,
                         (entry, row, b, geometry, base, slope, opacity, px0, px1, py0, py1, aa_width, state, events,
                          scratch, image_grad, d_geometry, d_base, d_slope, d_opacity),
                     )  # fmt: skip

@@ -16,13 +16,14 @@ contiguous range ``row_offsets[row]:row_offsets[row + 1]``: the backward pass su
 row's gradient over that range in a fixed order. A tile "touches" a row when the
 rectangle spanned by the tile's pixel centres meets the row's footprint, the region where
 its coverage is non-zero. Images of a batch are tiled one after the other; table row
-``row`` belongs to image ``row // M`` (M primitives per scene, ``kinds.shape[0]``).
+``row`` belongs to image ``row // M`` (M primitives per scene, ``kind_codes.shape[0]``).
 """
 
 import functools
 
 import taichi as ti
 
+from taichi_sdf.kernels.arrays import ndarray_types
 from taichi_sdf.kernels.rows import load_geometry, store_guide, tiles_across, with_kind
 
 
@@ -93,23 +94,25 @@ def count_kernel(kinds_present: tuple, culling: bool, dtype: str):
     hi x, hi y) of every row, the tiles each touches, and their scan into
     ``row_offsets``. Returns the number of entries."""
 
+    t, real = ndarray_types(dtype), {"f32": ti.f32, "f64": ti.f64}[dtype]
+
     @ti.kernel
     def count(
-        table: ti.types.ndarray(),
-        kinds: ti.types.ndarray(),
-        aa_width: {"f32": ti.f32, "f64": ti.f64}[dtype],
+        table: t.table,
+        kind_codes: t.kind_codes,
+        guides: t.guides,
+        footprints: t.footprints,
+        row_offsets: t.row_offsets,
+        aa_width: real,
         tile_size: ti.i32,
         width: ti.i32,
         height: ti.i32,
-        guides: ti.types.ndarray(),
-        footprints: ti.types.ndarray(),
-        row_offsets: ti.types.ndarray(),
     ) -> ti.i32:
-        n_prims = kinds.shape[0]
+        n_prims = kind_codes.shape[0]
         for row in range(table.shape[0]):
             geometry = load_geometry(table, row)
             with_kind(
-                kinds_present, kinds[row % n_prims], _count_row,
+                kinds_present, kind_codes[row % n_prims], _count_row,
                 (culling, tile_size, row, n_prims, geometry, aa_width, width, height, guides, footprints, row_offsets),
             )  # fmt: skip
             if row == 0:
@@ -127,11 +130,11 @@ def bin_entries(
     kinds_present: ti.template(),
     culling: ti.template(),
     tile_size,
-    table: ti.template(),
-    kinds: ti.template(),
     aa_width,
     width,
     height,
+    table: ti.template(),
+    kind_codes: ti.template(),
     footprints: ti.template(),
     row_offsets: ti.template(),
     entry_tiles: ti.template(),
@@ -144,11 +147,11 @@ def bin_entries(
     ``tile_lists[tile_offsets[t]:tile_offsets[t + 1]]`` are the entries of tile t."""
     n_entries = row_offsets[table.shape[0]]
     n_tiles = tile_fill.shape[0]
-    n_prims = kinds.shape[0]
+    n_prims = kind_codes.shape[0]
     for row in range(table.shape[0]):
         geometry = load_geometry(table, row)
         with_kind(
-            kinds_present, kinds[row % n_prims], _row_tiles,
+            kinds_present, kind_codes[row % n_prims], _row_tiles,
             (culling, True, tile_size, row, n_prims, geometry, aa_width, width, height, footprints, entry_tiles,
              entry_rows, row_offsets[row]),
         )  # fmt: skip

@@ -10,6 +10,7 @@ import functools
 
 import taichi as ti
 
+from taichi_sdf.kernels.arrays import ndarray_types
 from taichi_sdf.kernels.binning import bin_entries
 from taichi_sdf.kernels.rows import (
     entry_pixels,
@@ -49,32 +50,35 @@ def forward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, c
                         colour, _inside, _offset = fill_at(base, slope, anchor, scale, p, linear)
                         mode.composite(state, events, image, entry, b, y, x, cov, opacity, colour, precision)
 
+    t = ndarray_types(dtype)
+
     @ti.kernel
     def forward(
-        table: ti.types.ndarray(),
-        kinds: ti.types.ndarray(),
-        background: ti.types.ndarray(),
+        table: t.table,
+        kind_codes: t.kind_codes,
+        background: t.background,
+        guides: t.guides,
+        footprints: t.footprints,
+        row_offsets: t.row_offsets,
+        entry_tiles: t.entry_tiles,
+        entry_rows: t.entry_rows,
+        tile_offsets: t.tile_offsets,
+        tile_fill: t.tile_fill,
+        tile_lists: t.tile_lists,
+        state: t.state,
+        events: t.events,
+        background_weight: t.background_weight,
+        image: t.image,
         aa_width: real,
         tile_size: ti.i32,
         spread: ti.i32,
-        guides: ti.types.ndarray(),
-        footprints: ti.types.ndarray(),
-        row_offsets: ti.types.ndarray(),
-        entry_tiles: ti.types.ndarray(),
-        entry_rows: ti.types.ndarray(),
-        tile_offsets: ti.types.ndarray(),
-        tile_fill: ti.types.ndarray(),
-        tile_lists: ti.types.ndarray(),
-        state: ti.types.ndarray(),
-        events: ti.types.ndarray(),
-        background_weight: ti.types.ndarray(),
-        image: ti.types.ndarray(),
     ):
         _, height, width, _ = image.shape
-        n_prims = kinds.shape[0]
+        n_prims = kind_codes.shape[0]
         bin_entries(
-            kinds_present, culling, tile_size, table, kinds, aa_width, width, height, footprints, row_offsets,
-            entry_tiles, entry_rows, tile_offsets, tile_fill, tile_lists,
+            kinds_present, culling, tile_size, aa_width, width, height, table=table, kind_codes=kind_codes,
+            footprints=footprints, row_offsets=row_offsets, entry_tiles=entry_tiles, entry_rows=entry_rows,
+            tile_offsets=tile_offsets, tile_fill=tile_fill, tile_lists=tile_lists,
         )  # fmt: skip
         for slot in range(tile_fill.shape[0] * spread):
             if slot % spread == 0:
@@ -91,7 +95,7 @@ def forward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, c
                     geometry, base, slope, opacity = load_row(table, row)
                     px0, px1, py0, py1 = entry_pixels(culling, footprints, row, x0, y0, x1, y1)
                     with_kind(
-                        kinds_present, kinds[row % n_prims], composite_entry,
+                        kinds_present, kind_codes[row % n_prims], composite_entry,
                         (entry, row, b, geometry, base, slope, opacity, px0, px1, py0, py1, aa_width, guides, state,
                          events, image),
                     )  # fmt: skip
