@@ -10,8 +10,7 @@ from conftest import mixed_scene
 
 from taichi_sdf import RenderConfig, Renderer, Scene
 from taichi_sdf.buffers import FreeMemory
-
-MODES = ["mean", "over", "alpha"]
+from taichi_sdf.config import MODES
 
 
 def variant(scene: Scene, rng) -> Scene:
