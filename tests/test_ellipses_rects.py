@@ -4,6 +4,7 @@ against resvg, the torch op, fitting and the command line."""
 
 import io
 import math
+import re
 
 import numpy as np
 import pytest
@@ -130,3 +131,161 @@ def test_binning_is_tight(kind):
             covered = kind_of(group).reference_coverage(group, i, points, band) > 0
             found |= {(int(tile), i) for tile in np.unique(tile_of[covered])}
     assert surely <= binned <= maybe
+
+
+def ink(shape, size=(120, 100), offsets=4, seed=0) -> float:
+    """Coverage summed over the pixels of one white shape on black, averaged over
+    ``offsets`` random sub-pixel placements (the grid's sampling spreads a single
+    placement's sum by ~0.1 px^2)."""
+    rng = np.random.default_rng(seed)
+    renderer, total = Renderer(RenderConfig(dtype="f64")), 0.0
+    for _ in range(offsets):
+        moved = shape.with_parameters({"centres": shape.centres + rng.uniform(0, 1, 2)})
+        total += renderer.render(Scene(*size, [0.0, 0.0, 0.0], (moved,)))[..., 0].sum()
+    return total / offsets
+
+
+def ellipse_perimeter(a: float, b: float) -> float:
+    """The perimeter of an ellipse by its elliptic integral (numerically, to 1e-10)."""
+    t = np.linspace(0, 2 * np.pi, 200001)
+    return float(np.trapezoid(np.hypot(a * np.sin(t), b * np.cos(t)), t))
+
+
+@pytest.mark.parametrize("a,b", [(10.0, 7.0), (20.0, 5.0), (25.0, 25.0), (6.0, 2.5), (12.0, 4.0)])
+def test_ellipse_coverage_sums_to_pi_a_b(a, b):
+    # Within 0.005 px per unit of outline length (about 0.3 px^2 here), where the plain
+    # distance's curvature bias (~0.6 px^2) would not be.
+    ellipse = Ellipses([[59.7, 50.2]], [[a, b]], [0.3], [[1.0, 1.0, 1.0]])
+    assert abs(ink(ellipse) - math.pi * a * b) <= 0.005 * ellipse_perimeter(a, b)
+
+
+@pytest.mark.parametrize("w,h,r", [(30.0, 20.0, 0.0), (30.0, 20.0, 4.0), (30.0, 20.0, 10.0), (9.0, 14.0, 2.0)])
+def test_rectangle_coverage_sums_to_its_area(w, h, r):
+    rect = Rectangles([[59.7, 50.2]], [[w, h]], [0.4], [[1.0, 1.0, 1.0]], corner_radii=[r])
+    area, perimeter = w * h - (4 - math.pi) * r * r, 2 * (w + h) - 2 * (4 - math.pi) * r
+    assert abs(ink(rect) - area) <= 0.005 * perimeter
+
+
+@pytest.mark.parametrize("fill", ["flat", "linear"])
+def test_a_circular_ellipse_draws_as_the_circle(fill):
+    slopes = [[[0.3, -0.2], [0.1, 0.4], [-0.5, 0.2]]] if fill == "linear" else None
+    circle = Circles([[20.3, 18.7]], [7.3], [[0.8, 0.3, 0.5]], slopes)
+    ellipse = Ellipses([[20.3, 18.7]], [[7.3, 7.3]], [0.7], [[0.8, 0.3, 0.5]], slopes)
+    renderer = Renderer(RenderConfig(dtype="f64"))
+    images = [renderer.render(Scene(40, 36, [0.1, 0.1, 0.1], (shape,))) for shape in (circle, ellipse)]
+    assert np.abs(images[0] - images[1]).max() <= 1e-9
+
+
+def degenerate_scene() -> Scene:
+    """Shapes at the edges of what the kinds draw, many centred on pixel centres or pixel
+    corners: circles as ellipses, hairlines, axis-aligned and upright shapes, zero and
+    largest corner radii, tiny shapes, shapes far larger than the image."""
+    ellipses = Ellipses(
+        centres=[[10.5, 10.5], [20.0, 8.0], [30.5, 20.5], [12.5, 24.0], [22.5, 22.5], [-400.0, 15.0], [35.0, 8.5]],
+        radii=[[6.0, 6.0], [12.0, 0.05], [0.05, 9.0], [0.02, 0.02], [7.0, 3.0], [1e5, 3e4], [4.0, 1e-3]],
+        angles=[0.0, 0.0, 0.5 * math.pi, 1.0, -math.pi, 0.0, 2 * math.pi],
+        colours=np.full((7, 3), 0.5), opacities=np.full(7, 0.6),
+    )  # fmt: skip
+    rects = Rectangles(
+        centres=[[10.5, 10.5], [20.0, 28.0], [30.5, 20.5], [12.5, 24.0], [22.5, 12.5], [20.0, -5e4], [38.0, 30.0]],
+        sizes=[[8.0, 8.0], [30.0, 0.05], [12.0, 6.0], [0.03, 0.03], [10.0, 6.0], [2e5, 1e5 + 30.0], [6.0, 6.0]],
+        angles=[0.0, 0.5 * math.pi, math.pi, 0.3, 0.0, 0.0, 1.5 * math.pi],
+        colours=np.full((7, 3), 0.5), opacities=np.full(7, 0.6),
+        corner_radii=[4.0, 0.0, 3.0, 0.0, 40.0, 0.0, 0.0],
+    )  # fmt: skip
+    return Scene(41, 35, [0.2, 0.4, 0.6], (ellipses, rects))
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("dtype", ["f32", "f64"])
+def test_degenerate_shapes_render_and_differentiate_without_nan(dtype, mode):
+    scene = degenerate_scene()
+    renderer = Renderer(RenderConfig(dtype=dtype, mode=mode))
+    image = renderer.render(scene)
+    assert np.abs(image - render_reference(scene, mode=mode)).max() <= (1e-9 if dtype == "f64" else 1e-4)
+    grads = renderer.backward(np.random.default_rng(0).normal(size=image.shape)).parameters()
+    for key, grad in grads.items():
+        assert np.all(np.isfinite(grad)), key
+
+
+def test_bad_shapes_are_named():
+    with pytest.raises(ValueError, match="radii must have shape"):
+        Ellipses([[1, 2]], [3.0], [0.0], [[1, 1, 1]])
+    with pytest.raises(ValueError, match="corner radii must not be negative"):
+        Scene(8, 8, [0, 0, 0], (Rectangles([[1, 2]], [[3, 4]], [0], [[1, 1, 1]], corner_radii=[-1]),)).check_values()
+    for group in (Ellipses([[1, 2]], [[3, 0]], [0], [[1, 1, 1]]), Rectangles([[1, 2]], [[0, 4]], [0], [[1, 1, 1]])):
+        with pytest.raises(ValueError, match="must be positive"):
+            Scene(8, 8, [0, 0, 0], (group,)).check_values()
+    with pytest.raises(ValueError, match="angles"):
+        Scene(8, 8, [0, 0, 0], (Ellipses([[1, 2]], [[3, 4]], [np.nan], [[1, 1, 1]]),)).check_values()
+
+
+def test_save_load_and_scaled(tmp_path):
+    scene = both_kinds(6)
+    scene.save(tmp_path / "params.npz")
+    loaded = Scene.load(tmp_path / "params.npz")
+    for key, value in scene.parameters().items():
+        np.testing.assert_array_equal(loaded.parameters()[key], value)
+    # Twice as large: sizes and corners double, angles and fills stay; the picture is the
+    # same one at twice the resolution (its 2x2 means close to the original's pixels).
+    double = scene.scaled(2.0)
+    np.testing.assert_array_equal(double.shapes[1].corner_radii, 2 * scene.shapes[1].corner_radii)
+    np.testing.assert_array_equal(double.shapes[0].angles, scene.shapes[0].angles)
+    small = Renderer(RenderConfig(dtype="f64")).render(scene)
+    large = Renderer(RenderConfig(dtype="f64", aa_width=2.0)).render(double)
+    assert np.abs(large.reshape(HEIGHT, 2, WIDTH, 2, 3).mean(axis=(1, 3)) - small).mean() <= 0.01
+
+
+def svg_scene() -> Scene:
+    """Rotated ellipses and rectangles (sharp and rounded) with rank-one linear fills (as a
+    fit leaves them), some saturating, and opacities."""
+    rng = np.random.default_rng(7)
+    n = 6
+    slopes = 0.5 * rng.normal(size=(n, 3, 1)) * rng.normal(size=(n, 1, 2))
+    ellipses = Ellipses(
+        rng.uniform([20, 20], [140, 90], (n, 2)), rng.uniform(4, 30, (n, 2)), rng.uniform(-3, 3, n),
+        rng.uniform(0.1, 0.9, (n, 3)), slopes, rng.uniform(0.5, 1.0, n),
+    )  # fmt: skip
+    rects = Rectangles(
+        rng.uniform([20, 20], [140, 90], (n, 2)), rng.uniform(6, 50, (n, 2)), rng.uniform(-3, 3, n),
+        rng.uniform(0.1, 0.9, (n, 3)), slopes[::-1], rng.uniform(0.5, 1.0, n), [0, 0, 3, 8, 20, 1.5],
+    )  # fmt: skip
+    return Scene(160, 110, [0.95, 0.95, 0.9], (ellipses, rects))
+
+
+def test_svg_by_resvg_matches_our_raster():
+    resvg_py = pytest.importorskip("resvg_py")
+    import imageio.v3 as iio
+
+    from taichi_sdf.losses import psnr
+    from taichi_sdf.svg import scene_to_svg
+
+    scene = svg_scene()
+    svg = scene_to_svg(scene)
+    assert svg.count("<ellipse") == 6 and svg.count("<rect") == 6 + 1  # and the background
+    assert svg.count('transform="rotate(') == 12 and len(re.findall(r'<rect [^>]* rx="', svg)) == 4
+    theirs = iio.imread(io.BytesIO(bytes(resvg_py.svg_to_bytes(svg_string=svg))))[..., :3] / 255.0
+    # Drawn as an SVG viewer draws: in order, alpha compositing, crisp edges.
+    ours = np.clip(Renderer(RenderConfig(mode="alpha", aa_width=0.6, dtype="f64")).render(scene), 0, 1)
+    assert psnr(theirs, ours) >= 35.0
+
+
+@pytest.mark.parametrize("mode", ["mean", "over"])
+def test_torch_gradcheck(mode):
+    torch = pytest.importorskip("torch")
+    from taichi_sdf.torch import parameters, render
+
+    rng = np.random.default_rng(8)
+    scene = Scene(WIDTH, HEIGHT, [0.3, 0.5, 0.7], (random_ellipses(rng, 6), random_rects(rng, 6, sharp=False)))
+    params = parameters(scene, batch=2, dtype=torch.float64)
+    with torch.no_grad():  # a second, different scene in the batch
+        for key in ("0.centres", "1.centres", "0.angles", "1.angles"):
+            params[key][1] += torch.from_numpy(rng.normal(0, 0.5, params[key][1].shape))
+    config = RenderConfig(dtype="f64", mode=mode)
+    for key, value in params.items():
+        value.requires_grad_(True)
+
+        def rendered(value, key=key):
+            return render(scene, {**params, key: value}, config)
+
+        assert torch.autograd.gradcheck(rendered, (value,), eps=1e-6, atol=1e-6, rtol=1e-5, fast_mode=True), key
