@@ -12,6 +12,7 @@ from conftest import assert_every_covered_pixel_binned, assert_matches, directio
 
 from taichi_sdf import Circles, Ellipses, Rectangles, RenderConfig, Renderer, Scene
 from taichi_sdf.config import MODES
+from taichi_sdf.densify import Densifier
 from taichi_sdf.kinds import kind_of
 from taichi_sdf.kinds.ellipse import ellipse_distance
 from taichi_sdf.kinds.rect import box_distance
@@ -289,3 +290,115 @@ def test_torch_gradcheck(mode):
             return render(scene, {**params, key: value}, config)
 
         assert torch.autograd.gradcheck(rendered, (value,), eps=1e-6, atol=1e-6, rtol=1e-5, fast_mode=True), key
+
+
+def test_public_distance_functions_equal_numpy():
+    import taichi as ti
+
+    from taichi_sdf.funcs import sdf_box, sdf_ellipse
+
+    @ti.kernel
+    def distances(points: ti.types.ndarray(), shape: ti.types.ndarray(), out: ti.types.ndarray()):
+        for i in range(points.shape[0]):
+            p, centre = ti.Vector([points[i, 0], points[i, 1]]), ti.Vector([shape[0], shape[1]])
+            size = ti.Vector([shape[2], shape[3]])
+            out[i, 0] = sdf_ellipse(p, centre, size, shape[4])
+            out[i, 1] = sdf_box(p, centre, 2.0 * size, shape[4], shape[5])
+
+    rng = np.random.default_rng(9)
+    for shape in ([10.3, 8.1, 12.0, 3.0, 0.7, 1.5], [0.2, -3.1, 2.0, 9.0, -2.0, 0.0], [5.0, 5.0, 4.0, 4.0, 0.0, 4.0]):
+        points = rng.uniform(-20, 30, (2000, 2))
+        out = np.zeros((2000, 2))
+        distances(points, np.array(shape), out)
+        centre, size, angle, radius = np.array(shape[:2]), np.array(shape[2:4]), shape[4], shape[5]
+        np.testing.assert_allclose(out[:, 0], ellipse_distance(points, centre, size, angle), rtol=0, atol=1e-11)
+        np.testing.assert_allclose(out[:, 1], box_distance(points, centre, 2 * size, angle, radius), rtol=0, atol=1e-11)
+
+
+def blob_target() -> np.ndarray:
+    """Grey 40x32 with a blue disk of radius 4 at (30.5, 20.5)."""
+    target = np.full((32, 40, 3), 0.5)
+    yy, xx = np.mgrid[0:32, 0:40] + 0.5
+    target[(xx - 30.5) ** 2 + (yy - 20.5) ** 2 <= 16.0] = [0.1, 0.2, 0.9]
+    return target
+
+
+@pytest.mark.parametrize("kind", GROUPS)
+def test_densifier_moves_a_useless_shape_on_top_of_the_missing_ink(kind):
+    # Shape 0 hides under shape 1, which matches the grey it sits on; the blob wants one.
+    colours, opacities = [[1.0, 0.0, 0.0], [0.5, 0.5, 0.5]], [1.0, 1.0]
+    if kind == "ellipse":
+        group = Ellipses([[10.0, 10.0]] * 2, [[3.0, 2.0], [7.0, 6.0]], [0.3, 0.0], colours, None, opacities)
+    else:
+        group = Rectangles([[10.0, 10.0]] * 2, [[5.0, 4.0], [12.0, 12.0]], [0.3, 0.0], colours, None, opacities)
+    scene = Scene(40, 32, [0.5, 0.5, 0.5], (group,))
+    target = blob_target()
+    result = Densifier(RenderConfig(mode="over", dtype="f64"), share=1.0)(scene, None, target)
+    np.testing.assert_array_equal(result.orders["0.colours"], [1, 0])  # the moved one on top
+    moved = result.scene.shapes[0]
+
+    def error(scene):
+        return np.mean((render_reference(scene, mode="over") - target) ** 2)
+
+    assert error(result.scene) < 0.5 * error(scene)
+    np.testing.assert_allclose(moved.colours[1], [0.1, 0.2, 0.9], atol=0.05)
+    assert np.linalg.norm(moved.centres[1] - [30.5, 20.5]) <= 1.0
+    for key, value in moved.parameters().items():  # the kept shape keeps its values in its new slot
+        np.testing.assert_array_equal(value[0], group.parameters()[key][1])
+
+
+def striped_target(height: int = 48, width: int = 64) -> np.ndarray:
+    """Vertical stripes 8 px wide: every edge runs along the y axis."""
+    target = np.zeros((height, width, 3))
+    target[:, (np.arange(width) // 8) % 2 == 1] = [0.9, 0.8, 0.2]
+    target[:, (np.arange(width) // 8) % 2 == 0] = [0.1, 0.2, 0.5]
+    return target
+
+
+@pytest.mark.parametrize("shape", ["ellipse", "rect"])
+def test_starting_shapes_follow_the_picture(shape):
+    from taichi_sdf.init import DISK_SHAPES
+
+    target = striped_target()
+    scene = DISK_SHAPES[shape](target, 40, seed=3)
+    group = scene.shapes[0]
+    assert len(group) == 40 and group.slopes is not None
+    assert np.all((group.centres >= 0) & (group.centres <= [64, 48]))
+    np.testing.assert_allclose(scene.background, target.reshape(-1, 3).mean(axis=0))
+    # Along the edges: the long axis upright, within a few degrees, where an edge is near.
+    near_edge = np.abs((group.centres[:, 0] + 4) % 8 - 4) < 1.5
+    long_axis_upright = np.abs(np.cos(group.angles[near_edge])) < 0.1
+    assert near_edge.sum() >= 10 and long_axis_upright.all()
+    sizes = group.radii if shape == "ellipse" else group.sizes
+    assert np.all(sizes[:, 0] > sizes[:, 1])
+
+
+@pytest.mark.parametrize("shape", ["ellipse", "rect"])
+def test_fit_from_the_starting_scene_lowers_the_loss(shape):
+    from taichi_sdf.init import starting_scene
+    from taichi_sdf.optim import fit
+
+    target = striped_target(24, 32) * 0.8 + 0.1
+    start = starting_scene(shape, target, 12, mode="over")
+    renderer = Renderer(RenderConfig(dtype="f64", mode="over"))
+    result = fit(start.target, start.scene, 40, renderer=renderer, relocate=start.relocate, relocate_every=10)
+    assert result.losses[-1] < 0.5 * result.losses[0]
+    for size in ((1, 1), (1, 7), (9, 1)):  # any picture, however narrow
+        tiny = starting_scene(shape, np.full(size + (3,), 0.4), 4, mode="over")
+        assert np.isfinite(fit(tiny.target, tiny.scene, 3, renderer=renderer, relocate=tiny.relocate).loss)
+
+
+@pytest.mark.parametrize("shape", ["ellipse", "rect"])
+def test_fit_command_end_to_end(shape, tmp_path):
+    import imageio.v3 as iio
+
+    picture = (striped_target(24, 32) * 255).astype(np.uint8)
+    iio.imwrite(tmp_path / "stripes.png", picture)
+    out = tmp_path / "out"
+    done = taichi_sdf("fit", tmp_path / "stripes.png", "--shape", shape, "--n", 16, "--steps", 30, "--out", out)
+    assert done.returncode == 0, done.stderr
+    assert "PSNR" in done.stdout
+    scene = Scene.load(out / "params.npz")
+    assert type(scene.shapes[0]) is {"ellipse": Ellipses, "rect": Rectangles}[shape]
+    svg = (out / "render.svg").read_text()
+    assert svg.count({"ellipse": "<ellipse", "rect": "<rect "}[shape]) >= 16

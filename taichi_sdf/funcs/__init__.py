@@ -20,6 +20,7 @@ solve, which these functions used to share.
 
 from taichi_sdf.funcs.blend import alpha_weight, alpha_weight_slope, blend_mean, over_weight, over_weight_slope
 from taichi_sdf.funcs.bezier import cubic_distance_grad, quadratic_distance_grad
+from taichi_sdf.funcs.box import box_distance_grad, sdf_box
 from taichi_sdf.funcs.coverage import (
     band_coverage_grad,
     circle_coverage,
@@ -29,6 +30,7 @@ from taichi_sdf.funcs.coverage import (
     smooth_step_slope,
     stroke_coverage,
 )
+from taichi_sdf.funcs.ellipse import ellipse_distance_grad, sdf_ellipse
 from taichi_sdf.funcs.sdf import (
     safe_norm,
     sdf_capsule,
@@ -45,17 +47,21 @@ __all__ = [
     "alpha_weight_slope",
     "band_coverage_grad",
     "blend_mean",
+    "box_distance_grad",
     "circle_coverage",
     "coverage",
     "coverage_slope",
     "cubic_distance_grad",
+    "ellipse_distance_grad",
     "linear_fill",
     "over_weight",
     "over_weight_slope",
     "quadratic_distance_grad",
     "safe_norm",
+    "sdf_box",
     "sdf_capsule",
     "sdf_circle",
+    "sdf_ellipse",
     "sdf_triangle",
     "sdf_triangle_grad",
     "segment_distance",
