@@ -20,10 +20,11 @@ more eccentric ellipses ink more than their area where the band overlaps itself 
 every kind's coverage of a sliver does): measured at aa 1, +0.2 px^2 for a = 10, b = 3
 (1 %), +1.5 px^2 for a = 20, b = 1.5 (1.6 %).
 
-Pixels are solved only in the band: a cheap bound decides the rest (outside, the
-distance is at least ``rho (rho - 1) / |grad rho|`` for the ellipse's gauge rho, a convex
-function; inside, the pixels of two ellipses that lie within the band's depth of the
-outline, by Lipschitz and by support functions, have coverage 1).
+Pixels are solved only in the band: cheap bounds decide the rest. Outside, the distance
+is at least ``rho (rho - 1) / |grad rho|`` for the ellipse's gauge rho (a convex function
+that is 1 on the outline); inside, two smaller ellipses lie the band's depth inside the
+outline (by the gauge's Lipschitz constant, and by support functions), where the
+coverage is 1.
 """
 
 from __future__ import annotations
@@ -189,9 +190,10 @@ def coverage_grad(geometry, guide, row, p, aa_width):
     gauge_sq = q[0] * q[0] * guide[GAUGE_A] + q[1] * q[1] * guide[GAUGE_B]
     cov = 0.0 * p[0]
     grad = geometry * 0.0
-    normal_sq = (q[0] * guide[GAUGE_A]) ** 2 + (q[1] * guide[GAUGE_B]) ** 2  # |grad rho|^2 rho^2
-    gauge = ti.sqrt(gauge_sq)
-    outside = gauge_sq > 1.0 and (gauge_sq * (gauge - 1.0) ** 2 >= guide[REACH] ** 2 * normal_sq)
+    # Outside by at least the reach: rho (rho - 1) >= (rho^2 - 1) / 2 >= reach |grad rho| rho
+    # (|grad rho| rho = normal below); inside by the band's depth: see the guide.
+    normal_sq = (q[0] * guide[GAUGE_A]) ** 2 + (q[1] * guide[GAUGE_B]) ** 2
+    outside = gauge_sq > 1.0 and (gauge_sq - 1.0) ** 2 >= 4.0 * guide[REACH] ** 2 * normal_sq
     inside = gauge_sq <= guide[INNER_GAUGE] or (
         guide[INNER_A] > 0.0 and q[0] * q[0] * guide[INNER_A] + q[1] * q[1] * guide[INNER_B] <= 1.0
     )

@@ -153,6 +153,26 @@ def row_span(guide, y):
 
 
 @ti.func
+def _corrected_grad(geometry, distance, radius):
+    """The corrected distance (see the module docstring) at ``distance`` from the
+    rectangle with corners of ``radius``, its derivative in the distance, and its gradient
+    with respect to (w, h, radius) at a fixed distance."""
+    width, height = geometry[SIZES], geometry[SIZES + 1]
+    area, perimeter = _area_perimeter(geometry, radius)
+    corrected, along, direct = distance * 0.0, distance * 0.0, ti.Vector([0.0, 0.0, 0.0]) + 0.0 * distance
+    if distance >= -radius:
+        k = math.pi / perimeter
+        d_k = -k / perimeter * ti.Vector([2.0, 2.0, -2.0 * SHARP_CORNERS])
+        corrected, along, direct = corrected_grad(distance, k, d_k)
+    else:
+        corrected = ((width + 2.0 * distance) * (height + 2.0 * distance) - area) / perimeter
+        along = 2.0 * (width + height + 4.0 * distance) / perimeter
+        through_sizes = 2.0 * (distance - corrected) / perimeter
+        direct = ti.Vector([through_sizes, through_sizes, 2.0 * SHARP_CORNERS * (radius + corrected) / perimeter])
+    return corrected, along, direct
+
+
+@ti.func
 def coverage_grad(geometry, guide, row, p, aa_width):
     """Coverage at ``p`` and its gradient with respect to (cx, cy, w, h, angle, radius)."""
     cos, sin = guide[0], guide[1]
@@ -160,25 +180,15 @@ def coverage_grad(geometry, guide, row, p, aa_width):
     radius, d_radius_sizes = _radius_grad(geometry)
     half = 0.5 * ti.Vector([geometry[SIZES], geometry[SIZES + 1]])
     distance, d_q, d_half, d_radius = box_distance_grad(q, half, radius)
-    area, perimeter = _area_perimeter(geometry, radius)
-    # The corrected distance and its derivatives in d and directly in (w, h, radius).
-    corrected, along, direct = distance * 0.0, distance * 0.0, ti.Vector([0.0, 0.0, 0.0]) + 0.0 * distance
-    if distance >= -radius:
-        k = math.pi / perimeter
-        d_k = -k / perimeter * ti.Vector([2.0, 2.0, -2.0 * SHARP_CORNERS])
-        corrected, along, direct = corrected_grad(distance, k, d_k)
-    else:
-        width, height = geometry[SIZES], geometry[SIZES + 1]
-        corrected = ((width + 2.0 * distance) * (height + 2.0 * distance) - area) / perimeter
-        along = 2.0 * (width + height + 4.0 * distance) / perimeter
-        through_sizes = 2.0 * (distance - corrected) / perimeter
-        direct = ti.Vector([through_sizes, through_sizes, 2.0 * SHARP_CORNERS * (radius + corrected) / perimeter])
-    slope = coverage_slope(corrected, aa_width)
-    grad = rotated.frame_grad(geometry * 0.0, slope * along * d_q, q, cos, sin)
-    # (w, h) at a fixed used radius, then the used radius's gradient through its projection.
-    d_shape = ti.Vector([along * 0.5 * d_half[0] + direct[0], along * 0.5 * d_half[1] + direct[1], 0.0])
-    d_shape += (along * d_radius + direct[2]) * d_radius_sizes
-    grad[SIZES], grad[SIZES + 1], grad[RADIUS] = slope * d_shape[0], slope * d_shape[1], slope * d_shape[2]
+    corrected, along, direct = _corrected_grad(geometry, distance, radius)
+    grad = geometry * 0.0
+    if ti.abs(corrected) < aa_width:  # in the band: elsewhere the coverage is 0 or 1, flat
+        slope = coverage_slope(corrected, aa_width)
+        grad = rotated.frame_grad(grad, slope * along * d_q, q, cos, sin)
+        # (w, h) at a fixed used radius, then the used radius's gradient through its projection.
+        d_shape = ti.Vector([along * 0.5 * d_half[0] + direct[0], along * 0.5 * d_half[1] + direct[1], 0.0])
+        d_shape += (along * d_radius + direct[2]) * d_radius_sizes
+        grad[SIZES], grad[SIZES + 1], grad[RADIUS] = slope * d_shape[0], slope * d_shape[1], slope * d_shape[2]
     return coverage(corrected, aa_width), grad
 
 
