@@ -1,13 +1,13 @@
 """Forward+backward of ellipses and rectangles against circles of the same areas.
 
-    python benchmarks/bench_shapes.py [--n 1000] [--size 512] [--mode over] [--rounds 9]
+    python benchmarks/bench_shapes.py [--n 1000] [--size 512] [--rounds 9]
 
 Scenes: ``n`` circles of radius 5-40 px at random places of a size x size picture, linear
 fills, opacities 0.5-1; ``n`` ellipses with the same centres, areas, fills and opacities,
 1 to 3 times as long as wide at random angles; ``n`` rectangles likewise (for half of them
 corners rounded by up to a quarter of the shorter side, which takes at most 5 % of the
-area). Each step is a fitting step as in bench_render.py (forward, the MSE loss and its
-image gradient, backward), float32. The three scenes are timed in turn, ``--rounds`` times,
+area). Each step is bench_render.py's fitting step (forward, the MSE loss and its image
+gradient, backward), float32, mode mean. The three scenes are timed in turn, ``--rounds`` times,
 each time the median of 3 steps, so that load from other processes on this shared machine
 hits them alike; printed: each scene's median over the rounds, and the median over the
 rounds of each one's ratio to the circles of its round.
@@ -19,9 +19,9 @@ import time
 
 import numpy as np
 import taichi as ti
+from bench_render import fitting_step  # this folder is on the path when run as a script
 
-from taichi_sdf import Circles, Ellipses, Rectangles, RenderConfig, Renderer, Scene
-from taichi_sdf.losses import MSE
+from taichi_sdf import Circles, Ellipses, Rectangles, Scene
 
 
 def scenes(n: int, size: int, seed: int = 0) -> dict[str, Scene]:
@@ -43,20 +43,6 @@ def scenes(n: int, size: int, seed: int = 0) -> dict[str, Scene]:
     return {name: Scene(size, size, [0.5, 0.5, 0.5], (group,)) for name, group in groups.items()}
 
 
-def fitting_step(scene: Scene, mode: str):
-    """A function running one forward+backward (MSE loss and its gradient) of ``scene``."""
-    renderer = Renderer(RenderConfig(mode=mode))
-    target = np.full((scene.height, scene.width, 3), 0.5, np.float32)
-    loss = MSE()
-
-    def step():
-        frame = renderer.forward(scene)
-        _, image_grad = loss.value_and_grad(frame.image, target)
-        return frame.backward(image_grad)
-
-    return step
-
-
 def median_ms(step, calls: int = 3) -> float:
     times = []
     for _ in range(calls):
@@ -72,19 +58,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=1000)
     parser.add_argument("--size", type=int, default=512)
-    parser.add_argument("--mode", default="over")
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--arch", default="cpu")
     args = parser.parse_args()
     ti.init(arch=getattr(ti, args.arch), log_level=ti.WARN)
-    steps = {name: fitting_step(scene, args.mode) for name, scene in scenes(args.n, args.size).items()}
+    steps = {name: fitting_step(scene) for name, scene in scenes(args.n, args.size).items()}
     for step in steps.values():
         step()  # compile and warm up
     times = {name: [] for name in steps}
     for _ in range(args.rounds):
         for name, step in steps.items():
             times[name].append(median_ms(step))
-    print(f"{args.n} shapes of radius 5-40 px (or the same areas) at {args.size}x{args.size}, mode {args.mode}, "
+    print(f"{args.n} shapes of radius 5-40 px (or the same areas) at {args.size}x{args.size}, mode mean, "
           f"float32, forward+backward, {args.rounds} rounds of 3-step medians")  # fmt: skip
     circles = np.array(times["circles"])
     for name, values in times.items():

@@ -32,8 +32,16 @@ from taichi_sdf.kinds import (
 )
 
 __all__ = [
-    "Circles", "CubicCurves", "Ellipses", "QuadraticCurves", "Rectangles", "Scene", "ShapeGroup", "Strokes", "Triangles",
-]  # fmt: skip
+    "Circles",
+    "CubicCurves",
+    "Ellipses",
+    "QuadraticCurves",
+    "Rectangles",
+    "Scene",
+    "ShapeGroup",
+    "Strokes",
+    "Triangles",
+]
 
 MAX_SIDE = 1 << 16  # pixels: a scene's width or height at most
 

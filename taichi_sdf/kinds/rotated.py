@@ -39,20 +39,24 @@ def frame_grad(grad, d_q, q, cos, sin):
     return grad
 
 
-@ti.func
-def fill_frame(geometry, factor: ti.template()):
-    """The fill is anchored at the centre, per ``factor`` sqrt(size 0 size 1) pixels."""
-    return point(geometry, 0), factor * ti.sqrt(geometry[SIZES] * geometry[SIZES + 1])
+def fill_functions(factor: float) -> dict:
+    """A kind's ``fill_frame`` and ``fill_frame_vjp``: the fill is anchored at the centre,
+    its slope given per ``factor`` sqrt(size 0 size 1) pixels."""
 
+    @ti.func
+    def fill_frame(geometry):
+        return point(geometry, 0), factor * ti.sqrt(geometry[SIZES] * geometry[SIZES + 1])
 
-@ti.func
-def fill_frame_vjp(geometry, d_anchor, d_scale, factor: ti.template()):
-    _, scale = fill_frame(geometry, factor)
-    grad = geometry * 0.0
-    grad[CENTRE], grad[CENTRE + 1] = d_anchor[0], d_anchor[1]
-    grad[SIZES] = d_scale * scale / (2.0 * geometry[SIZES])
-    grad[SIZES + 1] = d_scale * scale / (2.0 * geometry[SIZES + 1])
-    return grad
+    @ti.func
+    def fill_frame_vjp(geometry, d_anchor, d_scale):
+        _, scale = fill_frame(geometry)
+        grad = geometry * 0.0
+        grad[CENTRE], grad[CENTRE + 1] = d_anchor[0], d_anchor[1]
+        grad[SIZES] = d_scale * scale / (2.0 * geometry[SIZES])
+        grad[SIZES + 1] = d_scale * scale / (2.0 * geometry[SIZES + 1])
+        return grad
+
+    return {"fill_frame": fill_frame, "fill_frame_vjp": fill_frame_vjp}
 
 
 @ti.func
@@ -103,4 +107,5 @@ def svg_element(tag: str, attributes: str, group, i: int, paint: str, number) ->
         back = f'gradientTransform="rotate({number(-degrees)} {about})"'
         derived = f'<linearGradient id="{source}_turned" href="#{source}" {back}/>'
         paint = f"url(#{source}_turned)"
-    return f'{derived}<{tag} {attributes} {fill_attributes(group, i, paint, number)} transform="rotate({number(degrees)} {about})"/>'
+    turn = f'transform="rotate({number(degrees)} {about})"'
+    return f"{derived}<{tag} {attributes} {fill_attributes(group, i, paint, number)} {turn}/>"
