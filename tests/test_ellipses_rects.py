@@ -113,10 +113,10 @@ def test_binning_holds_every_covered_pixel(tile_size):
 @pytest.mark.parametrize("kind", GROUPS)
 def test_binning_is_tight(kind):
     # A tile is listed exactly where the coverage reaches the rectangle of its pixel
-    # centres: brute force on a 0.1 px grid of those rectangles, with a band 0.06 px wider
+    # centres: brute force on a 0.15 px grid of those rectangles, with a band 0.12 px wider
     # for the points between the grid's (the corrected distance moves ~1 px per px).
-    tile_size, step = 8, 0.1
-    scene = scene_of(kind, seed=5, n=10)
+    tile_size, step = 8, 0.15
+    scene = scene_of(kind, seed=5, n=8)
     renderer = Renderer(RenderConfig(tile_size=tile_size, dtype="f64"))
     renderer.render(scene)
     binned = {(tile, int(i)) for tile, listed in enumerate(renderer.tile_lists()) for i in listed}
@@ -128,7 +128,7 @@ def test_binning_is_tight(kind):
     group = scene.shapes[0]
     surely, maybe = set(), set()
     for i in range(len(group)):
-        for band, found in ((1.0, surely), (1.06, maybe)):
+        for band, found in ((1.0, surely), (1.12, maybe)):
             covered = kind_of(group).reference_coverage(group, i, points, band) > 0
             found |= {(int(tile), i) for tile in np.unique(tile_of[covered])}
     assert surely <= binned <= maybe
@@ -197,8 +197,7 @@ def degenerate_scene() -> Scene:
     return Scene(41, 35, [0.2, 0.4, 0.6], (ellipses, rects))
 
 
-@pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("dtype", ["f32", "f64"])
+@pytest.mark.parametrize("dtype,mode", [("f64", mode) for mode in MODES] + [("f32", "mean"), ("f32", "over")])
 def test_degenerate_shapes_render_and_differentiate_without_nan(dtype, mode):
     scene = degenerate_scene()
     renderer = Renderer(RenderConfig(dtype=dtype, mode=mode))
