@@ -30,7 +30,6 @@ from taichi_sdf.funcs.coverage import (
     smooth_step_slope,
     stroke_coverage,
 )
-from taichi_sdf.funcs.ellipse import ellipse_distance_grad, sdf_ellipse
 from taichi_sdf.funcs.sdf import (
     safe_norm,
     sdf_capsule,
@@ -52,7 +51,6 @@ __all__ = [
     "coverage",
     "coverage_slope",
     "cubic_distance_grad",
-    "ellipse_distance_grad",
     "linear_fill",
     "over_weight",
     "over_weight_slope",
@@ -61,7 +59,6 @@ __all__ = [
     "sdf_box",
     "sdf_capsule",
     "sdf_circle",
-    "sdf_ellipse",
     "sdf_triangle",
     "sdf_triangle_grad",
     "segment_distance",

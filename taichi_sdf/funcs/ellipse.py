@@ -1,4 +1,6 @@
-"""Exact signed distance to an ellipse, and its gradient.
+"""Exact signed distance to an ellipse, and its gradient (for the ellipse kind; not one of the
+public functions of :mod:`taichi_sdf.funcs`: its solve loops until it settles, which Taichi's
+autodiff does not differentiate).
 
 In the ellipse's own frame, with its major semi-axis ``A`` along x and its minor ``B``
 along y, a point is reflected into the first quadrant, where its nearest point
@@ -95,14 +97,3 @@ def ellipse_distance_grad(q, radii):
     d_q = ti.select(swapped, ti.Vector([d_across, d_along]), ti.Vector([d_along, d_across]))
     d_radii = ti.select(swapped, ti.Vector([d_minor, d_major]), ti.Vector([d_major, d_minor]))
     return distance, d_q, d_radii
-
-
-@ti.func
-def sdf_ellipse(p, centre, radii, angle):
-    """Exact signed distance from ``p`` to the ellipse with semi-axes ``radii`` (a along
-    the direction ``angle`` radians from the x axis, b across it)."""
-    cos, sin = ti.cos(angle), ti.sin(angle)
-    offset = p - centre
-    q = ti.Vector([cos * offset[0] + sin * offset[1], -sin * offset[0] + cos * offset[1]])
-    distance, _d_q, _d_radii = ellipse_distance_grad(q, radii)
-    return distance
