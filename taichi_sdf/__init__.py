@@ -10,8 +10,10 @@ import importlib
 _HOMES = {
     "Circles": "taichi_sdf.scene",
     "CubicCurves": "taichi_sdf.scene",
+    "Ellipses": "taichi_sdf.scene",
     "Frame": "taichi_sdf.render",
     "QuadraticCurves": "taichi_sdf.scene",
+    "Rectangles": "taichi_sdf.scene",
     "RenderConfig": "taichi_sdf.config",
     "Renderer": "taichi_sdf.render",
     "Scene": "taichi_sdf.scene",

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import taichi as ti
 
-from taichi_sdf import Circles, CubicCurves, QuadraticCurves, Scene, Strokes, Triangles
+from taichi_sdf import Circles, CubicCurves, Ellipses, QuadraticCurves, Rectangles, Scene, Strokes, Triangles
 from taichi_sdf.kinds import GEOMETRY_SIZE, KINDS
 from taichi_sdf.table import pack
 
@@ -40,6 +40,11 @@ def random_group(kind, rng):
     if kind.group in (QuadraticCurves, CubicCurves):
         n = kind.group.CORNERS
         return kind.group(rng.uniform(8, 32, (n, 2)), [list(range(n))], [rng.uniform(1, 6)], colour)
+    if kind.group is Ellipses:
+        return Ellipses(rng.uniform(15, 25, (1, 2)), rng.uniform(1, 12, (1, 2)), [rng.uniform(-4, 4)], colour)
+    if kind.group is Rectangles:
+        centres, sizes, corners = rng.uniform(15, 25, (1, 2)), rng.uniform(2, 20, (1, 2)), [rng.uniform(0.2, 6)]
+        return Rectangles(centres, sizes, [rng.uniform(-4, 4)], colour, corner_radii=corners)
     raise AssertionError(f"no sample for {kind.name}")
 
 
