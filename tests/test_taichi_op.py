@@ -20,6 +20,7 @@ import pytest
 import taichi as ti
 from conftest import interrupted, mixed_scene
 from test_curves import curve_scene
+from test_ellipses_rects import random_ellipses, random_rects
 
 from taichi_sdf import Circles, RenderConfig, Renderer, Scene
 from taichi_sdf.config import MODES
@@ -35,7 +36,14 @@ SCENES = {
     "mixed": lambda: mixed_scene(np.random.default_rng(0), WIDTH, HEIGHT, fill="linear", opacity=True),
     "curves": lambda: curve_scene(np.random.default_rng(1), WIDTH, HEIGHT),  # quadratic and cubic, flat fills
     "flat": lambda: mixed_scene(np.random.default_rng(2), WIDTH, HEIGHT, fill="flat", opacity=True),
+    "shapes": lambda: shapes_scene(np.random.default_rng(5)),
 }
+
+
+def shapes_scene(rng) -> Scene:
+    """Ellipses and rectangles with rounded corners (a sharp corner's radius, 0, has only a
+    one-sided derivative), linear fills, opacities."""
+    return Scene(45, 35, rng.uniform(0, 1, 3), (random_ellipses(rng, 8), random_rects(rng, 8, sharp=False)))
 
 
 def test_the_scenes_hold_every_kind():
@@ -130,7 +138,7 @@ def assert_matches(analytic, numeric, rel: float = 1e-6):
 
 
 @pytest.mark.parametrize(
-    ("mode", "scene"), [(mode, scene) for scene in ("mixed", "curves") for mode in MODES] + [("mean", "flat")]
+    ("mode", "scene"), [(mode, scene) for scene in ("mixed", "curves", "shapes") for mode in MODES] + [("mean", "flat")]
 )
 def test_tape_gradient_equals_central_differences_and_frame_backward(mode, scene):
     """Every mode and kind, with linear and flat fills and opacities."""
