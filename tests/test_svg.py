@@ -512,6 +512,18 @@ def test_paints_that_are_not_colours_are_named(fill, message):
     assert_one_line_error(document(f'<defs>{GRADIENT}</defs><circle cx="5" cy="5" r="3" fill="{fill}"/>'), message)
 
 
+@pytest.mark.parametrize(
+    "defs,message",
+    [
+        ('<linearGradient id="g1" href="#g2"/><linearGradient id="g2" href="#g1"/>', "#g1: its href references loop"),
+        (GRADIENT.replace('id="g1"', 'id="g1" gradientTransform="scale(0 1)"'), "#g1: its gradientTransform is singular"),
+        ('<linearGradient id="g1" href="#g2"/><radialGradient id="g2"/>', "#g1 has no stops"),
+    ],
+)
+def test_gradients_that_inherit_nothing_or_cannot_be_placed_are_named(defs, message):
+    assert_one_line_error(document(f'<defs>{defs}</defs><ellipse cx="5" cy="5" rx="3" ry="2" fill="url(#g1)"/>'), message)
+
+
 SVG_COLOURS = [  # (fill, RGB 0-255, alpha): the forms of SVG 1.1 and CSS 3, which resvg draws too
     ("aliceblue", (240, 248, 255), 1.0),
     ("#f80", (255, 136, 0), 1.0),
