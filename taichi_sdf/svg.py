@@ -20,8 +20,9 @@ equal once transformed; a skewed rect or elliptical corners are refused), filled
 ``<line>``/``<polyline>``/``<path>`` of lines, quadratic and cubic Béziers (arcs become
 cubics; round caps assumed), solid and linear-gradient fills (any CSS colour form; its alpha
 joins the opacity; ``href`` inheritance and ``gradientTransform`` read), opacity, and a first
-``<rect>`` that holds the whole image as background (over white paper). Within a group, corners and points at identical positions
-become shared vertices (polylines and polycurves). The image is the ``<svg>``'s width x height
+``<rect>`` that holds the whole image as background (over white paper). Within a group,
+corners and points at identical positions become shared vertices (polylines and
+polycurves). The image is the ``<svg>``'s width x height
 in absolute units, else its viewBox's size (user units as pixels). Before svgelements reads
 anything, the document is checked where svgelements would fail or guess: nesting (and ``<use>``
 expansion) it cannot walk, numbers that are none, NaN, infinite or beyond float64 (it reads them
@@ -622,7 +623,8 @@ def _rectangle(element) -> tuple[type, dict] | None:
     if sizes.min() == 0.0:
         return None
     stretch = np.hypot(*linear)  # along its width and its height
-    rx, ry = rx * stretch[0], ry * stretch[1]
+    # abs: reify turns a scale of -1 along both axes into negative sizes and radii.
+    rx, ry = abs(rx) * stretch[0], abs(ry) * stretch[1]
     if not np.isclose(rx, ry, rtol=1e-9, atol=0.0):
         raise SvgError(
             f"{_element_name(element)}: its corners are elliptical, {rx:g} x {ry:g} px (only circular ones are read)"

@@ -271,6 +271,7 @@ FOREIGN_SHAPES = """<svg xmlns="http://www.w3.org/2000/svg" width="120" height="
   <g transform="rotate(-20 45 50)"><rect x="30" y="40" width="30" height="18" rx="5" fill="#806020"/></g>
   <rect x="35" y="62" width="10" height="20" rx="2" ry="4" transform="scale(2 1)" fill="#204040" opacity="0.6"/>
   <rect x="90" y="40" width="24" height="16" rx="4" transform="rotate(25 102 48)" fill="url(#turned)"/>
+  <rect x="2" y="2" width="18" height="20" rx="3" transform="translate(118 86) scale(-1 -1)" fill="#5040a0"/>
   <circle cx="10" r="6" transform="translate(15 70) rotate(40)" fill="#c08000"/>
 </svg>
 """
@@ -286,9 +287,11 @@ def test_import_of_foreign_ellipses_and_rectangles_matches_resvg():
     np.testing.assert_allclose(ellipses.centres[2], [95, 18], atol=1e-12)
     np.testing.assert_allclose(ellipses.angles[1], np.radians(35), atol=1e-12)
     np.testing.assert_allclose(ellipses.radii[3], [8, 8])  # rx missing: it takes ry (SVG 2)
-    np.testing.assert_allclose(rectangles.sizes, [[30, 18], [20, 20], [24, 16]], atol=1e-12)
-    np.testing.assert_allclose(rectangles.angles, np.radians([-20, 0, 25]), atol=1e-12)
-    np.testing.assert_allclose(rectangles.corner_radii, [5, 4, 4], atol=1e-12)  # the scaled rect's 2 x 4 became 4 x 4
+    np.testing.assert_allclose(rectangles.sizes, [[30, 18], [20, 20], [24, 16], [18, 20]], atol=1e-12)
+    turns = np.exp(1j * rectangles.angles)  # the flipped rect's angle is pi or -pi
+    np.testing.assert_allclose(turns, np.exp(1j * np.radians([-20, 0, 25, 180])), atol=1e-12)
+    np.testing.assert_allclose(rectangles.centres[3], [107, 74], atol=1e-12)
+    np.testing.assert_allclose(rectangles.corner_radii, [5, 4, 4, 3], atol=1e-12)  # the scaled rect's 2 x 4: 4 x 4
     np.testing.assert_allclose(circles.centres, [[15 + 10 * np.cos(np.radians(40)), 70 + 10 * np.sin(np.radians(40))]])
     assert ellipses.slopes is not None and rectangles.slopes is not None
     np.testing.assert_allclose(ellipses.opacities, [1, 0.8, 0.7, 1])
