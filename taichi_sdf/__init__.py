@@ -11,6 +11,7 @@ _HOMES = {
     "Circles": "taichi_sdf.scene",
     "CubicCurves": "taichi_sdf.scene",
     "Frame": "taichi_sdf.render",
+    "Paths": "taichi_sdf.scene",
     "QuadraticCurves": "taichi_sdf.scene",
     "RenderConfig": "taichi_sdf.config",
     "Renderer": "taichi_sdf.render",
