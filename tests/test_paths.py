@@ -9,6 +9,7 @@ import pytest
 import taichi as ti
 
 from taichi_sdf import Paths, Scene
+from taichi_sdf.funcs.winding import PIECES_SIZE, SEGMENT_SIZE, segment_pieces
 from taichi_sdf.kinds import path_binning, reference_path
 from taichi_sdf.kinds.path_entry import TOLERANCES, coverage_grad, path_row, pixel_coverage
 from taichi_sdf.kinds.reference_sdf import coverage, segment_distance, triangle_sdf
@@ -333,13 +334,24 @@ def test_coverage_is_the_smooth_step_of_the_signed_distance():
 # differences.
 
 
+@ti.kernel
+def _fill_pieces(segments: ti.types.ndarray(), counts: ti.types.ndarray(), pieces: ti.types.ndarray()):
+    for s in range(segments.shape[0]):
+        row = segment_pieces(ti.Vector([segments[s, i] for i in ti.static(range(SEGMENT_SIZE))]), counts[s])
+        for i in ti.static(range(PIECES_SIZE)):
+            pieces[s, i] = row[i]
+
+
 def segment_table(group: Paths) -> tuple[np.ndarray, np.ndarray]:
-    """(S, 8) control points (zero-padded) and (S,) their counts, as the renderer packs them."""
-    table = np.zeros((len(group.segments), 8))
+    """(S, PIECES_SIZE) the pieces table of the group's segments and (S,) their control
+    point counts, as the renderer makes them."""
+    segments = np.zeros((len(group.segments), SEGMENT_SIZE))
     for k in range(4):
         used = group.segments[:, k] >= 0
-        table[used, 2 * k : 2 * k + 2] = group.points[group.segments[used, k]]
-    return table, group.control_counts().astype(np.int32)
+        segments[used, 2 * k : 2 * k + 2] = group.points[group.segments[used, k]]
+    counts, pieces = group.control_counts().astype(np.int32), np.zeros((len(segments), PIECES_SIZE))
+    _fill_pieces(segments, counts, pieces)
+    return pieces, counts
 
 
 @ti.kernel
@@ -410,7 +422,8 @@ def render_path(group: Paths, width: int, height: int, tile_size: int, weights=N
     entry_refs, refs = np.full(entries + 1, n_refs, np.int32), np.zeros(max(1, n_refs), np.int32)
     _bin_path(table, counts, rule, aa_width, tile_size, box, grid, tiles_x, 1, sizes, entry_tiles, entry_rows,
               entry_bases, entry_refs, refs)  # fmt: skip
-    image, listed, grads = np.zeros((height, width)), np.zeros((height, width), np.int32), np.zeros_like(table)
+    image, listed = np.zeros((height, width)), np.zeros((height, width), np.int32)
+    grads = np.zeros((len(table), SEGMENT_SIZE))
     weights = np.zeros((height, width)) if weights is None else weights
     _render_entries(table, counts, refs, rule, aa_width, tile_size, entry_tiles[:entries], entry_bases, entry_refs,
                     weights, image, listed, grads)  # fmt: skip

@@ -2,8 +2,9 @@
 
 An outline's segment has 2 (line), 3 (quadratic) or 4 (cubic) control points in a vector of
 ``SEGMENT_SIZE`` values (x0, y0, x1, y1, ..., zero-padded); it is drawn as quadratic pieces
-(:func:`segment_piece`): a line as (a, midpoint, c), a quadratic as itself, a cubic as the
-CUBIC_PIECES pieces of :mod:`taichi_sdf.funcs.bezier`.
+(:func:`segment_pieces`): a line as (a, midpoint, c), a quadratic as itself, a cubic as the
+CUBIC_PIECES pieces of :mod:`taichi_sdf.funcs.bezier`, kept in a row of a *pieces table*
+(PIECES_SIZE values a segment: each piece's a, b, c) that the other functions read.
 
 The winding number at p counts the pieces crossing the ray to the left of p: a piece is cut
 where its y turns into parts along which y only rises or only falls, and a part from height
@@ -26,6 +27,8 @@ import taichi as ti
 from taichi_sdf.funcs.bezier import CUBIC_PIECES, cubic_piece
 
 SEGMENT_SIZE = 8  # a segment's control points, 2 values each, zero-padded
+PIECE_SIZE = 6  # a quadratic piece's a, b, c
+PIECES_SIZE = CUBIC_PIECES * PIECE_SIZE
 
 
 @ti.func
@@ -47,23 +50,38 @@ def piece_count(points):
 
 
 @ti.func
-def segment_piece(segment, points, j):
-    """Control points a, b, c of quadratic piece ``j`` of a segment of ``points`` control
-    points (a line: (a, midpoint, c); a quadratic: itself)."""
+def segment_pieces(segment, points):
+    """The pieces table row (PIECES_SIZE values: each piece's a, b, c) of a segment of
+    ``points`` control points (a line: (a, midpoint, c); a quadratic: itself)."""
     p0, p1 = control_point(segment, 0), control_point(segment, 1)
     p2, p3 = control_point(segment, 2), control_point(segment, 3)
-    a, b, c = p0, 0.5 * (p0 + p1), p1
-    if points == 3:
-        a, b, c = p0, p1, p2
-    elif points == 4:
-        a, b, c = cubic_piece(p0, p1, p2, p3, j)
+    row = ti.Vector([0.0] * PIECES_SIZE) + 0.0 * segment[0]
+    for j in range(piece_count(points)):
+        a, b, c = p0, 0.5 * (p0 + p1), p1
+        if points == 3:
+            a, b, c = p0, p1, p2
+        elif points == 4:
+            a, b, c = cubic_piece(p0, p1, p2, p3, j)
+        for i in ti.static(range(2)):
+            row[PIECE_SIZE * j + i], row[PIECE_SIZE * j + 2 + i], row[PIECE_SIZE * j + 4 + i] = a[i], b[i], c[i]
+    return row
+
+
+@ti.func
+def load_piece(pieces: ti.template(), s, j):
+    """Control points a, b, c of piece ``j`` of segment ``s`` of a pieces table."""
+    at = PIECE_SIZE * j
+    a = ti.Vector([pieces[s, at], pieces[s, at + 1]])
+    b = ti.Vector([pieces[s, at + 2], pieces[s, at + 3]])
+    c = ti.Vector([pieces[s, at + 4], pieces[s, at + 5]])
     return a, b, c
 
 
 @ti.func
-def segment_ends(segment, points):
-    """The first and the last control point of a segment."""
-    return control_point(segment, 0), control_point(segment, points - 1)
+def segment_ends(pieces: ti.template(), s, points):
+    """The first and the last point of segment ``s`` (its first piece's a, its last one's c)."""
+    last = PIECE_SIZE * (piece_count(points) - 1) + 4
+    return ti.Vector([pieces[s, 0], pieces[s, 1]]), ti.Vector([pieces[s, last], pieces[s, last + 1]])
 
 
 @ti.func
@@ -109,11 +127,11 @@ def piece_crossings(a, b, c, y):
 
 
 @ti.func
-def end_steps(segment, points, x0, y):
-    """What a segment's far neighbours add left of x0 at height ``y`` (see the module
+def end_steps(pieces: ti.template(), s, points, x0, y):
+    """What segment ``s``'s far neighbours add left of x0 at height ``y`` (see the module
     docstring): -1 from its start point's height on, where its start lies left of x0, and
     +1 from its end point's height on, where its end does."""
-    start, end = segment_ends(segment, points)
+    start, end = segment_ends(pieces, s, points)
     step = 0
     if start[0] < x0 and y >= start[1]:
         step -= 1
@@ -123,12 +141,12 @@ def end_steps(segment, points, x0, y):
 
 
 @ti.func
-def segment_winding(segment, points, p, x0):
-    """What one segment near a box with left side x0 adds to the winding number at ``p``:
-    its crossings left of p and its :func:`end_steps`."""
-    total = end_steps(segment, points, x0, p[1])
+def segment_winding(pieces: ti.template(), s, points, p, x0):
+    """What segment ``s``, near a box with left side x0, adds to the winding number at
+    ``p``: its crossings left of p and its :func:`end_steps`."""
+    total = end_steps(pieces, s, points, x0, p[1])
     for j in range(piece_count(points)):
-        a, b, c = segment_piece(segment, points, j)
+        a, b, c = load_piece(pieces, s, j)
         x, sign = piece_crossings(a, b, c, p[1])
         for k in ti.static(range(2)):
             if x[k] < p[0]:

@@ -39,6 +39,9 @@ from typing import ClassVar
 import numpy as np
 
 from taichi_sdf.groups import ShapeGroup, set_fill
+from taichi_sdf.kinds import reference_path
+from taichi_sdf.kinds.base import Kind
+from taichi_sdf.kinds.footprints import fill_attributes
 
 FILL_RULES = ("nonzero", "evenodd")  # codes 0 and 1, named as SVG's fill-rule values
 MAX_CONTROLS = 4  # control points of a cubic, the widest segment
@@ -246,3 +249,27 @@ class Paths(ShapeGroup):
         used = self.segments[self.segment_range(i)]
         along = (self.points[used[used >= 0]] - anchor) @ direction
         return along.min(), along.max()
+
+
+def reference_coverage(group: Paths, i: int, points: np.ndarray, aa_width: float) -> np.ndarray:
+    """Coverage of path ``i`` at (..., 2) pixel positions, in numpy (see :mod:`taichi_sdf.kinds.reference_path`)."""
+    return reference_path.path_coverage(group, i, points, aa_width)
+
+
+def svg_element(group: Paths, i: int, paint: str, number) -> str:
+    """Path ``i`` as an SVG ``<path>``: a subpath per contour, its segments as L, Q and C."""
+    commands = []
+    for contour in group.contours(i):
+        commands.append("M " + ",".join(number(v) for v in contour[0][0]))
+        for controls in contour:
+            commands.append(
+                "LQC"[len(controls) - 2] + " " + " ".join(f"{number(x)},{number(y)}" for x, y in controls[1:])
+            )
+        commands.append("Z")
+    rule = FILL_RULES[group.fill_rules[i]]
+    return f'<path d="{" ".join(commands)}" fill-rule="{rule}" {fill_attributes(group, i, paint, number)}/>'
+
+
+# The row's guide: the linear fill's anchor (2) and size, from the segment table.
+FRAME_SIZE = 3
+KIND = Kind("path", 5, Paths, (), FRAME_SIZE, *[None] * 8, reference_coverage, svg_element, segmented=True)

@@ -26,7 +26,7 @@ walk the segments in order, so an entry's segments are listed in segment order.
 
 import taichi as ti
 
-from taichi_sdf.funcs.winding import SEGMENT_SIZE, end_steps, filled, piece_count, piece_crossings, segment_piece
+from taichi_sdf.funcs.winding import end_steps, filled, load_piece, piece_count, piece_crossings
 from taichi_sdf.kinds.pen import hull_near_rect
 
 BACKDROP, REFS, STAMP, CORRECTION, CURSOR = 0, 1, 2, 3, 4  # a grid tile's integers
@@ -35,22 +35,24 @@ FAR = 1e30
 
 
 @ti.func
-def load_segment(segment_table: ti.template(), segment_points: ti.template(), s):
-    """Global segment ``s``: its control points (a SEGMENT_SIZE vector) and how many it has."""
-    segment = ti.Vector([segment_table[s, i] for i in ti.static(range(SEGMENT_SIZE))])
-    return segment, segment_points[s % segment_points.shape[0]]
+def segments_box(pieces: ti.template(), segment_points: ti.template(), first, end, reach):
+    """The box (lo, hi) of the pieces of segments first .. end - 1 (global rows of the
+    pieces table), grown by ``reach``."""
+    lo, hi = ti.Vector([FAR, FAR]) + 0.0 * reach, ti.Vector([-FAR, -FAR]) + 0.0 * reach
+    for s in range(first, end):
+        segment_lo, segment_hi = _segment_box(pieces, s, segment_points[s % segment_points.shape[0]])
+        lo, hi = ti.min(lo, segment_lo), ti.max(hi, segment_hi)
+    return lo - reach, hi + reach
 
 
 @ti.func
-def segments_box(segment_table: ti.template(), segment_points: ti.template(), first, end, reach):
-    """The box (lo, hi) of the control points of segments first .. end - 1, grown by ``reach``."""
-    lo, hi = ti.Vector([FAR, FAR]) + 0.0 * reach, ti.Vector([-FAR, -FAR]) + 0.0 * reach
-    for s in range(first, end):
-        segment, points = load_segment(segment_table, segment_points, s)
-        for k in range(points):
-            point = ti.Vector([segment[2 * k], segment[2 * k + 1]])
-            lo, hi = ti.min(lo, point), ti.max(hi, point)
-    return lo - reach, hi + reach
+def _segment_box(pieces: ti.template(), s, points):
+    """The box (lo, hi) of the control points of segment ``s``'s pieces."""
+    lo, hi = ti.Vector([FAR, FAR]) + 0.0 * pieces[s, 0], ti.Vector([-FAR, -FAR]) + 0.0 * pieces[s, 0]
+    for j in range(piece_count(points)):
+        a, b, c = load_piece(pieces, s, j)
+        lo, hi = ti.min(lo, a, b, c), ti.max(hi, a, b, c)
+    return lo, hi
 
 
 @ti.func
@@ -91,22 +93,19 @@ def _piece_touches(a, b, c, reach, tile_size, tx, ty):
 
 
 @ti.func
-def _segment_tiles(segment, points, reach, tile_size, box):
-    """The grid tiles that the box of a segment's control points, grown by ``reach``, meets."""
-    lo, hi = ti.Vector([FAR, FAR]) + 0.0 * reach, ti.Vector([-FAR, -FAR]) + 0.0 * reach
-    for k in range(points):
-        point = ti.Vector([segment[2 * k], segment[2 * k + 1]])
-        lo, hi = ti.min(lo, point), ti.max(hi, point)
+def _segment_tiles(pieces: ti.template(), s, points, reach, tile_size, box):
+    """The grid tiles that the box of segment ``s``'s pieces, grown by ``reach``, meets."""
+    lo, hi = _segment_box(pieces, s, points)
     return _within(lo - reach, hi + reach, tile_size, box)
 
 
 @ti.func
-def _mark(grid: ti.template(), at, box, segment, points, reach, tile_size, stamp):
-    """Stamp with ``stamp`` each grid tile that a piece of the segment comes near, once;
+def _mark(grid: ti.template(), at, box, pieces: ti.template(), s, points, reach, tile_size, stamp):
+    """Stamp with ``stamp`` each grid tile that a piece of segment ``s`` comes near, once;
     how many it newly stamped."""
     marked = 0
     for j in range(piece_count(points)):
-        a, b, c = segment_piece(segment, points, j)
+        a, b, c = load_piece(pieces, s, j)
         near = _within(ti.min(a, b, c) - reach, ti.max(a, b, c) + reach, tile_size, box)
         for ty in range(near[1], near[3] + 1):
             for tx in range(near[0], near[2] + 1):
@@ -118,10 +117,10 @@ def _mark(grid: ti.template(), at, box, segment, points, reach, tile_size, stamp
 
 
 @ti.func
-def count_path(segment_table: ti.template(), segment_points: ti.template(), first, end, rule, reach, tile_size,
+def count_path(pieces: ti.template(), segment_points: ti.template(), first, end, rule, reach, tile_size,
                box, grid: ti.template(), at):  # fmt: skip
     """Fill the grid (from row ``at``, covering the tiles of ``box``) of the path whose
-    segments are first .. end - 1 (global rows of the segment table) under fill ``rule``:
+    segments are first .. end - 1 (global rows of the pieces table) under fill ``rule``:
     per tile its backdrop, its number of segments and the correction that turns its
     backdrop into its entry's winding base. Returns the path's number of entries and of
     segment references."""
@@ -129,18 +128,18 @@ def count_path(segment_table: ti.template(), segment_points: ti.template(), firs
     for cell in range(at, at + width * (box[3] - box[1] + 1)):
         grid[cell, BACKDROP], grid[cell, REFS], grid[cell, STAMP], grid[cell, CORRECTION] = 0, 0, -1, 0
     for s in range(first, end):
-        segment, points = load_segment(segment_table, segment_points, s)
-        _mark(grid, at, box, segment, points, reach, tile_size, s)
-        near = _segment_tiles(segment, points, reach, tile_size, box)
+        points = segment_points[s % segment_points.shape[0]]
+        _mark(grid, at, box, pieces, s, points, reach, tile_size, s)
+        near = _segment_tiles(pieces, s, points, reach, tile_size, box)
         for ty in range(near[1], near[3] + 1):
             for tx in range(near[0], near[2] + 1):
                 cell = _cell(at, box, tx, ty)
                 if grid[cell, STAMP] == s:
                     grid[cell, REFS] += 1
-                    grid[cell, CORRECTION] += end_steps(segment, points, tx * tile_size + 0.0 * reach,
-                                                        ty * tile_size + 0.0 * reach)  # fmt: skip
+                    corner = ti.Vector([tx, ty]) * tile_size + 0.0 * reach
+                    grid[cell, CORRECTION] += end_steps(pieces, s, points, corner[0], corner[1])
         for j in range(piece_count(points)):
-            a, b, c = segment_piece(segment, points, j)
+            a, b, c = load_piece(pieces, s, j)
             lines = _within(ti.min(a, b, c), ti.max(a, b, c), tile_size, box)
             # Tile row ty's top line, ty * tile_size, lies in the piece's box iff ty - 1 < y / size <= ty.
             line0 = ti.max(
@@ -175,7 +174,7 @@ def count_path(segment_table: ti.template(), segment_points: ti.template(), firs
 
 
 @ti.func
-def emit_path(segment_table: ti.template(), segment_points: ti.template(), first, end, rule, reach, tile_size,
+def emit_path(pieces: ti.template(), segment_points: ti.template(), first, end, rule, reach, tile_size,
               box, grid: ti.template(), at, tile_base, tiles_x, row, first_entry, first_ref, entry_tiles: ti.template(),
               entry_rows: ti.template(), entry_bases: ti.template(), entry_refs: ti.template(),
               refs: ti.template()):  # fmt: skip
@@ -196,9 +195,9 @@ def emit_path(segment_table: ti.template(), segment_points: ti.template(), first
                 ref += grid[cell, REFS]
                 n += 1
     for s in range(first, end):
-        segment, points = load_segment(segment_table, segment_points, s)
-        _mark(grid, at, box, segment, points, reach, tile_size, -2 - s)  # the count's stamps are >= -1
-        near = _segment_tiles(segment, points, reach, tile_size, box)
+        points = segment_points[s % segment_points.shape[0]]
+        _mark(grid, at, box, pieces, s, points, reach, tile_size, -2 - s)  # the count's stamps are >= -1
+        near = _segment_tiles(pieces, s, points, reach, tile_size, box)
         for ty in range(near[1], near[3] + 1):
             for tx in range(near[0], near[2] + 1):
                 cell = _cell(at, box, tx, ty)

@@ -5,8 +5,9 @@ An entry is a tile of one path with the path's segments that come near the tile 
 global rows of the segment table, from ``first`` to ``end``) and a winding ``base``: the
 winding number at the tile's corner less what those segments add there, so that anywhere
 in the tile's reach the winding number is the base plus what its own segments add
-(:mod:`taichi_sdf.funcs.winding`). The outline is ``outline = (segment_table (B S,
-SEGMENT_SIZE) control points in pixels, segment_points (S,) their counts, refs (R,))``.
+(:mod:`taichi_sdf.funcs.winding`). The outline is ``outline = (pieces (B S, PIECES_SIZE),
+the pieces table of :mod:`taichi_sdf.funcs.winding` in pixels, segment_points (S,) each
+segment's number of control points, refs (R,))``.
 
 Per pixel the signed distance is to the *boundary* of the filled region: the nearest point
 of the outline counts only where the fill differs on its two sides. Most pixels take the
@@ -42,9 +43,9 @@ from taichi_sdf.funcs.winding import (
     SEGMENT_SIZE,
     end_steps,
     filled,
+    load_piece,
     piece_count,
     piece_crossings,
-    segment_piece,
     segment_winding,
 )
 
@@ -68,11 +69,10 @@ NUDGE = 8.0
 
 
 @ti.func
-def load_segment(outline: ti.template(), s):
-    """Global segment ``s``: its control points (a SEGMENT_SIZE vector) and how many it has."""
-    segment_table, segment_points = ti.static(outline[0], outline[1])
-    segment = ti.Vector([segment_table[s, i] for i in ti.static(range(SEGMENT_SIZE))])
-    return segment, segment_points[s % segment_points.shape[0]]
+def _points(outline: ti.template(), s):
+    """How many control points global segment ``s`` has."""
+    segment_points = ti.static(outline[1])
+    return segment_points[s % segment_points.shape[0]]
 
 
 @ti.func
@@ -86,8 +86,7 @@ def winding_at(outline: ti.template(), first, end, base, x0, q):
     refs = ti.static(outline[2])
     winding = base
     for r in range(first, end):
-        segment, points = load_segment(outline, refs[r])
-        winding += segment_winding(segment, points, q, x0)
+        winding += segment_winding(outline[0], refs[r], _points(outline, refs[r]), q, x0)
     return winding
 
 
@@ -119,10 +118,10 @@ def path_row(outline: ti.template(), first, end, base, x0, y, count, cutoff):
     found = ti.static((best, second, pieces, ts))  # the vectors themselves, not copies
     start = base
     for r in range(first, end):
-        segment, points = load_segment(outline, refs[r])
-        start += end_steps(segment, points, x0, y)
+        points = _points(outline, refs[r])
+        start += end_steps(outline[0], refs[r], points, x0, y)
         for j in range(piece_count(points)):
-            a, b, c = segment_piece(segment, points, j)
+            a, b, c = load_piece(outline[0], refs[r], j)
             xs, signs = piece_crossings(a, b, c, y)
             for k in ti.static(range(2)):
                 if signs[k] != 0:  # crossing left of the pixels from the first whose centre lies right of it on
@@ -181,9 +180,9 @@ def _numbered_piece(outline: ti.template(), first, piece):
     """The quadratic piece numbered ``piece`` as :func:`path_row` numbers them, and whether
     its segment has one of that number (a line or a quadratic has one piece)."""
     refs = ti.static(outline[2])
-    segment, points = load_segment(outline, refs[first + piece // CUBIC_PIECES])
-    a, b, c = segment_piece(segment, points, piece % CUBIC_PIECES)
-    return a, b, c, piece % CUBIC_PIECES < piece_count(points)
+    s = refs[first + piece // CUBIC_PIECES]
+    a, b, c = load_piece(outline[0], s, piece % CUBIC_PIECES)
+    return a, b, c, piece % CUBIC_PIECES < piece_count(_points(outline, s))
 
 
 @ti.func
@@ -308,14 +307,14 @@ def coverage_grad(outline: ti.template(), first, p, signed, kind, piece, t, othe
     if kind != NONE and signed != 0.0:
         # d coverage / d distance: the signed distance is -distance inside.
         slope = coverage_slope(signed, aa_width) * ti.select(signed < 0.0, -1.0, 1.0)
-        segment, points = load_segment(outline, refs[ref])
-        a, b, c = segment_piece(segment, points, piece % CUBIC_PIECES)
+        points = _points(outline, refs[ref])
+        a, b, c = load_piece(outline[0], refs[ref], piece % CUBIC_PIECES)
         away = (_point(a, b, c, t) - p) / ti.abs(signed)
         if kind == POINT:
             grad = _spread(control_weights(points, piece % CUBIC_PIECES, t), slope * away)
         else:
-            segment2, points2 = load_segment(outline, refs[ref2])
-            a2, b2, c2 = segment_piece(segment2, points2, other % CUBIC_PIECES)
+            points2 = _points(outline, refs[ref2])
+            a2, b2, c2 = load_piece(outline[0], refs[ref2], other % CUBIC_PIECES)
             on_first, on_second = meeting_grad(a, b, c, a2, b2, c2, t, s, away)
             grad = _spread(control_weights(points, piece % CUBIC_PIECES, t), slope * on_first)
             grad2 = _spread(control_weights(points2, other % CUBIC_PIECES, s), slope * on_second)
