@@ -28,6 +28,10 @@ from taichi_sdf.funcs.bezier import CUBIC_PIECES, cubic_piece
 
 SEGMENT_SIZE = 8  # a segment's control points, 2 values each, zero-padded
 PIECE_SIZE = 6  # a quadratic piece's a, b, c
+FAR = 1e30  # no bound
+# Pixels added to a row span each side: the parameters where a piece reaches a height are
+# solved to rounding, which near the top of an arc is the square root of float rounding.
+SPAN_MARGIN = 0.5
 PIECES_SIZE = CUBIC_PIECES * PIECE_SIZE
 
 
@@ -85,11 +89,11 @@ def segment_ends(pieces: ti.template(), s, points):
 
 
 @ti.func
-def _part_crossing(a, along, bend, t0, t1, y):
-    """The x where the quadratic (a, along = b - a, bend = a - 2b + c), monotone in y on
-    [t0, t1] and reaching height ``y`` there, does: the root of bend_y t^2 + 2 along_y t +
-    a_y - y in [t0, t1] (the nearer to ``y`` of the two forms of the quadratic formula that
-    do not cancel), then one Newton step."""
+def _part_parameter(a, along, bend, t0, t1, y):
+    """The t in [t0, t1] where the quadratic (a, along = b - a, bend = a - 2b + c), monotone
+    in y there and reaching height ``y``, does: the root of bend_y t^2 + 2 along_y t + a_y -
+    y (the nearer to ``y`` of the two forms of the quadratic formula that do not cancel),
+    then one Newton step."""
     qa, qb, qc = bend[1], along[1], a[1] - y
     root = ti.sqrt(ti.max(qb * qb - qa * qc, 0.0))
     q = -(qb + ti.select(qb >= 0.0, root, -root))
@@ -99,10 +103,19 @@ def _part_crossing(a, along, bend, t0, t1, y):
     miss_second = ti.abs((qa * second + 2.0 * qb) * second + qc)
     t = ti.select(miss_first <= miss_second, first, second)
     slope = 2.0 * (qa * t + qb)
-    t = ti.math.clamp(
-        ti.select(slope != 0.0, t - ((qa * t + 2.0 * qb) * t + qc) / ti.select(slope != 0.0, slope, 1.0), t), t0, t1
-    )
-    return a[0] + (2.0 * along[0] + bend[0] * t) * t
+    step = ti.select(slope != 0.0, ((qa * t + 2.0 * qb) * t + qc) / ti.select(slope != 0.0, slope, 1.0), 0.0)
+    return ti.math.clamp(t - step, t0, t1)
+
+
+@ti.func
+def _monotone_parts(a, b, c):
+    """Where the quadratic's y turns (t and y there; 1 and c_y where it does not): its parts
+    along which y only rises or only falls are [0, turn] and [turn, 1]."""
+    t_turn, y_turn = 1.0 + 0.0 * a[0], c[1]
+    if (b[1] - a[1]) * (c[1] - b[1]) < 0.0:  # y turns inside (0, 1): two parts
+        t_turn = (a[1] - b[1]) / ((a[1] + c[1]) - 2.0 * b[1])
+        y_turn = a[1] + (2.0 * (b[1] - a[1]) + ((a[1] + c[1]) - 2.0 * b[1]) * t_turn) * t_turn
+    return t_turn, y_turn
 
 
 @ti.func
@@ -111,19 +124,45 @@ def piece_crossings(a, b, c, y):
     module's docstring): the x and sign (+1 down, -1 up, 0 none) of each of its (at most two)
     y-monotone parts."""
     along, bend = b - a, (a + c) - 2.0 * b
-    t_turn, y_turn = 1.0 + 0.0 * y, c[1]
-    if (b[1] - a[1]) * (c[1] - b[1]) < 0.0:  # y turns inside (0, 1): two parts
-        t_turn = (a[1] - b[1]) / ((a[1] + c[1]) - 2.0 * b[1])
-        y_turn = a[1] + (2.0 * along[1] + bend[1] * t_turn) * t_turn
+    t_turn, y_turn = _monotone_parts(a, b, c)
     x = ti.Vector([0.0, 0.0]) + 0.0 * y
     sign = ti.Vector([0, 0])
     for k in ti.static(range(2)):
         t0, t1 = (0.0 * y, t_turn) if ti.static(k == 0) else (t_turn, 1.0 + 0.0 * y)
         y0, y1 = (a[1], y_turn) if ti.static(k == 0) else (y_turn, c[1])
         if ti.min(y0, y1) <= y < ti.max(y0, y1) and t0 < t1:
-            x[k] = _part_crossing(a, along, bend, t0, t1, y)
+            t = _part_parameter(a, along, bend, t0, t1, y)
+            x[k] = a[0] + (2.0 * along[0] + bend[0] * t) * t
             sign[k] = 1 if y1 > y0 else -1
     return x, sign
+
+
+@ti.func
+def piece_row_span(a, b, c, y, reach):
+    """An x-interval (lo, hi; empty, lo > hi, where none) holding every point of the line at
+    height ``y`` within ``reach`` of the quadratic a-b-c: the x-range of its points within
+    ``reach`` of that height, grown by ``reach`` and SPAN_MARGIN."""
+    along, bend = b - a, (a + c) - 2.0 * b
+    t_turn, y_turn = _monotone_parts(a, b, c)
+    lo, hi = FAR + 0.0 * y, -FAR + 0.0 * y
+    for k in ti.static(range(2)):
+        t0, t1 = (0.0 * y, t_turn) if ti.static(k == 0) else (t_turn, 1.0 + 0.0 * y)
+        y0, y1 = (a[1], y_turn) if ti.static(k == 0) else (y_turn, c[1])
+        low, high = ti.min(y0, y1), ti.max(y0, y1)
+        if t0 < t1 and y - reach <= high and y + reach >= low:
+            ta = _part_parameter(a, along, bend, t0, t1, ti.math.clamp(y - reach, low, high))
+            tb = _part_parameter(a, along, bend, t0, t1, ti.math.clamp(y + reach, low, high))
+            u0, u1 = ti.min(ta, tb), ti.max(ta, tb)
+            if low == high:  # level: all of it is at that height
+                u0, u1 = t0, t1
+            xa, xb = a[0] + (2.0 * along[0] + bend[0] * u0) * u0, a[0] + (2.0 * along[0] + bend[0] * u1) * u1
+            lo, hi = ti.min(lo, xa, xb), ti.max(hi, xa, xb)
+            if bend[0] != 0.0:  # x turns at -along_x / bend_x: the arc's x-range reaches it there
+                t_x = -along[0] / bend[0]
+                if u0 < t_x < u1:
+                    x_turn = a[0] + along[0] * t_x
+                    lo, hi = ti.min(lo, x_turn), ti.max(hi, x_turn)
+    return lo - reach - SPAN_MARGIN, hi + reach + SPAN_MARGIN
 
 
 @ti.func

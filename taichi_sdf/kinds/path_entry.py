@@ -46,6 +46,7 @@ from taichi_sdf.funcs.winding import (
     load_piece,
     piece_count,
     piece_crossings,
+    piece_row_span,
     segment_winding,
 )
 
@@ -127,10 +128,10 @@ def path_row(outline: ti.template(), first, end, base, x0, y, count, cutoff):
                 if signs[k] != 0:  # crossing left of the pixels from the first whose centre lies right of it on
                     column = ti.cast(ti.floor(ti.math.clamp(xs[k] - x0 - 0.5, -1.0, count)), ti.i32) + 1
                     windings[column] += signs[k]
-            lo, hi = ti.min(a, b, c) - cutoff, ti.max(a, b, c) + cutoff
-            if lo[1] <= y <= hi[1]:
-                c0 = ti.cast(ti.ceil(ti.math.clamp(lo[0] - x0 - 0.5, 0.0, count)), ti.i32)
-                c1 = ti.cast(ti.floor(ti.math.clamp(hi[0] - x0 - 0.5, -1.0, count - 1.0)), ti.i32)
+            if ti.min(a[1], b[1], c[1]) - cutoff <= y <= ti.max(a[1], b[1], c[1]) + cutoff:
+                lo, hi = piece_row_span(a, b, c, y, cutoff)
+                c0 = ti.cast(ti.ceil(ti.math.clamp(lo - x0 - 0.5, 0.0, count)), ti.i32)
+                c1 = ti.cast(ti.floor(ti.math.clamp(hi - x0 - 0.5, -1.0, count - 1.0)), ti.i32)
                 if c0 <= c1:
                     piece = (r - first) * CUBIC_PIECES + j
                     solve_row(piece_frame(a, b, c), piece, x0 + 0.5, y, c0, c1, VECTOR, _keep_two, found)
