@@ -14,7 +14,6 @@ Sets OMP_WAIT_POLICY=PASSIVE (unless set) before importing torch; see the README
 
 import argparse
 import os
-import time
 
 # Taichi and PyTorch each keep a pool of worker threads. With OpenMP's default policy torch's
 # idle workers spin for a while after every parallel torch operation and take cores from
@@ -24,40 +23,11 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 import numpy as np  # noqa: E402
 import taichi as ti  # noqa: E402
 import torch  # noqa: E402
+from alternation import alternated_ratio, circles  # noqa: E402
 
-from taichi_sdf import Circles, RenderConfig, Renderer, Scene, Strokes  # noqa: E402
+from taichi_sdf import RenderConfig, Renderer, Scene, Strokes  # noqa: E402
 from taichi_sdf.losses import MSE  # noqa: E402
 from taichi_sdf.torch import parameters, render  # noqa: E402
-
-
-def seconds(step, repeats: int) -> float:
-    start = time.perf_counter()
-    for _ in range(repeats):
-        step()
-    return (time.perf_counter() - start) / repeats
-
-
-def alternated_ratio(step, baseline, rounds: int, repeats: int = 5) -> tuple[float, float, float]:
-    """Median over ``rounds`` of time(step) / time(baseline), timed in alternation, and
-    the two medians in milliseconds. The median of the ratios is not the ratio of the
-    medians: each ratio compares two runs made moments apart, so it holds when this shared
-    machine's speed drifts between rounds."""
-    step(), baseline()  # compile and warm up
-    mine, theirs = [], []
-    for _ in range(rounds):
-        mine.append(seconds(step, repeats))
-        theirs.append(seconds(baseline, repeats))
-    ratios = np.array(mine) / np.array(theirs)
-    return float(np.median(ratios)), 1e3 * float(np.median(mine)), 1e3 * float(np.median(theirs))
-
-
-def circles(n: int, width: int, height: int, seed: int = 0) -> Scene:
-    rng = np.random.default_rng(seed)
-    group = Circles(
-        rng.uniform(0, 1, (n, 2)) * [width, height], rng.uniform(4, 40, n), rng.uniform(0, 1, (n, 3)),
-        rng.normal(0, 0.1, (n, 3, 2)),
-    )  # fmt: skip
-    return Scene(width, height, [0.5, 0.5, 0.5], (group,))
 
 
 def strokes(n: int, size: int, seed: int) -> Scene:

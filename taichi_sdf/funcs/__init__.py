@@ -5,6 +5,17 @@ Everything here works in pixel units (pixel ``(row i, column j)`` has its centre
 it can be used inside any kernel, differentiated or not, on any backend. The ``*_grad``
 and ``*_slope`` functions give derivatives written out by hand (what the renderer's
 backward pass uses).
+
+Every function here differentiates under Taichi's autodiff (``ti.ad.Tape``, ``kernel.grad()``)
+when called in a user's kernel, the hand-written derivatives included (their own
+derivatives are then second derivatives), and agrees with central differences in float64
+(tests/test_user_kernel.py, which also holds each hand-written derivative to Taichi's
+autodiff of what it differentiates). Where a function has a kink (a clamp, ``min``/``max``, the
+nearest of several edges, pieces or roots) the derivative is the one of the side taken. For
+that, :func:`quadratic_distance_grad` and :func:`cubic_distance_grad` solve their single
+point with branches and ``pow`` (see :mod:`taichi_sdf.funcs.bezier`): Taichi's autodiff
+rejects the bit casts and the run-time indices into local vectors of the renderer's row
+solve, which these functions used to share.
 """
 
 from taichi_sdf.funcs.blend import alpha_weight, alpha_weight_slope, blend_mean, over_weight, over_weight_slope

@@ -9,9 +9,12 @@ t starts instead from the projection onto the chord a-c and two Newton steps mak
 (so the distance does not jump between the two ways).
 
 What the solve needs of a quadratic that does not depend on the pixel is computed once,
-in its frame (:func:`piece_frame`), so that a pixel adds only a few products. Pixels are
-solved a row at a time (:func:`pieces_nearest`), in loops without branches that the
-compiler vectorises.
+in its frame (:func:`piece_frame`), so that a pixel adds only a few products. The renderer
+solves pixels a row at a time (:func:`pieces_nearest`), in loops without branches that the
+compiler vectorises, with a cube root from the float's bits; a single point
+(:func:`quadratic_distance_grad`, :func:`cubic_distance_grad`) is solved with branches and
+``pow`` (:func:`_piece_nearest`), which Taichi's autodiff can follow (it rejects bit casts
+and indexing local vectors at run time).
 
 By the envelope theorem the gradient only moves the nearest point: d distance / d P_k is
 ``w_k(t) (B(t) - p) / |B(t) - p|`` with ``w_k`` the Bernstein weights.
@@ -28,6 +31,7 @@ import taichi as ti
 
 CUBIC_PIECES = 4
 STRAIGHT = 1e-4  # |a - 2b + c|^2 below this share of |b - a|^2: start from the chord
+TINY = 1e-30  # squared lengths are taken to be at least this where divided by (finite in float32)
 SQRT3 = math.sqrt(3.0)
 EVERYWHERE = [-1e30, 1e30]  # a piece's x-span that holds every point (fast math assumes no infinities)
 ROW_COLUMNS = 32  # most points one solve takes: a pixel row of the largest tile
@@ -36,7 +40,7 @@ FAR_OFFSET = [1e15, 1e15]  # farther than any point a solve records (and its squ
 
 
 @ti.func
-def _cube_root(x):
+def cube_root(x):
     """Real cube root of ``x`` (any sign), float32 or float64: a first guess from the bits
     and two Halley steps (see :func:`_positive_cube_root`). About a quarter of the cost of
     ``pow(x, 1/3)``, a library call that took a tenth of a cubic curve's time."""
@@ -61,6 +65,15 @@ def _positive_cube_root(x, real: ti.template(), bits: ti.template(), magic: ti.t
     return y
 
 
+@ti.func
+def _power_cube_root(x):
+    """Real cube root of ``x`` by ``pow``, which Taichi's autodiff can follow (it cannot
+    follow :func:`cube_root`'s bit casts); magnitudes below TINY count as TINY there, so
+    that the derivative stays finite."""
+    size = ti.abs(x)
+    return ti.select(size > 0.0, ti.math.sign(x) * ti.pow(ti.max(size, TINY), 1.0 / 3.0), 0.0 * x)
+
+
 # A quadratic piece's frame: what the nearest-point solve needs of it, computed once per
 # piece rather than once per pixel. With u = a - p (the only per-pixel input), the cubic
 # t^3 + 3 kx t^2 + 3 ky t + kz = 0 of the closed form has ky, kz affine in u, and so are the
@@ -77,22 +90,19 @@ def piece_frame(a, b, c):
     along, bend = b - a, a - 2.0 * b + c
     chord = c - a
     solve = bend.dot(bend) > STRAIGHT * along.dot(along)
-    kk = 1.0 / bend.dot(bend) if solve else 0.0 * a[0]
+    kk = ti.select(solve, 1.0 / ti.max(bend.dot(bend), TINY), 0.0)
     kx = kk * along.dot(bend)
     ky0 = kk * 2.0 * along.dot(along) / 3.0
     ky_u = kk / 3.0 * bend
     q_u = kk * (along - kx * bend)
-    frame = ti.Vector([0.0] * FRAME_SIZE) + 0.0 * a[0]
-    for j in ti.static(range(2)):
-        frame[FRAME_A + j], frame[FRAME_ALONG + j], frame[FRAME_BEND + j] = a[j], along[j], bend[j]
-        frame[FRAME_PP + 1 + j], frame[FRAME_Q + 1 + j] = ky_u[j], q_u[j]
-    frame[FRAME_KX] = kx
-    frame[FRAME_PP] = ky0 - kx * kx
-    frame[FRAME_Q] = kx * (2.0 * kx * kx - 3.0 * ky0)
-    frame[FRAME_SOLVE] = 1.0 if solve else 0.0
-    frame[FRAME_CHORD_INV] = 1.0 / chord.dot(chord) if chord.dot(chord) > 0.0 else 0.0
-    frame[FRAME_SAG] = 0.25 * bend.norm()
-    return frame
+    pp0, q0 = ky0 - kx * kx, kx * (2.0 * kx * kx - 3.0 * ky0)
+    chord_inv = ti.select(chord.dot(chord) > 0.0, 1.0 / ti.max(chord.dot(chord), TINY), 0.0)
+    # Selects and one vector in the order of the FRAME_ constants, not branches and entries
+    # written one by one: Taichi's autodiff warns of loads before stores in those.
+    return ti.Vector([
+        a[0], a[1], along[0], along[1], bend[0], bend[1], kx, pp0, ky_u[0], ky_u[1], q0, q_u[0], q_u[1],
+        ti.select(solve, 1.0, 0.0), chord_inv, 0.25 * bend.norm(),
+    ])  # fmt: skip
 
 
 @ti.func
@@ -139,13 +149,13 @@ def _depressed(u, frame):
 
 
 @ti.func
-def _cardano_t(frame, pp, q, h):
+def _cardano_t(frame, pp, q, h, cube_root: ti.template()):
     """The parameter in [0, 1] of the one real root where h >= 0, without branches:
     Cardano's t = cbrt(x0) + cbrt(x1) - kx, where x0 x1 = -pp^3, so one cube root (of the
     larger, well-conditioned x) gives the other as -pp / cbrt."""
     s = ti.sqrt(ti.max(h, 0.0))
     x = ti.select(q <= 0.0, 0.5 * (s - q), 0.5 * (-s - q))
-    root = _cube_root(x)
+    root = cube_root(x)
     nonzero = root != 0.0
     other = ti.select(nonzero, -pp / ti.select(nonzero, root, 1.0), 0.0)
     return ti.math.clamp(root + other - frame[FRAME_KX], 0.0, 1.0)
@@ -174,10 +184,12 @@ def _trig_t(u, frame, pp, q):
 
 
 @ti.func
-def piece_minima(frame, p):
+def piece_minima(frame, p, cube_root: ti.template()):
     """The parameters in [0, 1] of the framed quadratic's points nearest to ``p`` locally:
     its nearest point twice, or, where the cubic of the nearest point has three real roots,
-    the two roots that can be minima (each the nearest point of a part of the quadratic)."""
+    the two roots that can be minima (each the nearest point of a part of the quadratic);
+    solved with branches (``cube_root``: :func:`cube_root`, or :func:`_power_cube_root`
+    where Taichi's autodiff must follow it)."""
     a, along, bend = frame_vector(frame, FRAME_A), frame_vector(frame, FRAME_ALONG), frame_vector(frame, FRAME_BEND)
     u = a - p
     t0, t1 = 0.0 * p[0], 0.0 * p[0]
@@ -186,7 +198,7 @@ def piece_minima(frame, p):
         if h < 0.0:
             t0, t1 = _trig_roots(frame, pp, q)
         else:
-            t0 = _cardano_t(frame, pp, q, h)
+            t0 = _cardano_t(frame, pp, q, h, cube_root)
             t1 = t0
     else:
         _, start = _chord_projection(u, frame)
@@ -210,22 +222,22 @@ def _keep_nearer(nearest: ti.template(), c, j, t, offset):
 
 
 @ti.func
-def solve_row(frame, j, x0, y, c0, c1, step: ti.template(), keep: ti.template(), found: ti.template()):
+def solve_row(frame, j, x0, y, c0, c1, keep: ti.template(), found: ti.template()):
     """The nearest point of the framed quadratic ``frame`` to each of the points (x0 + c, y)
     for c0 <= c <= c1, handed as ``keep(found, c, j, t, B(t) - p)``.
 
     One loop over the points without branches, which the compiler vectorises, 8 points a
-    step: for ``step`` VECTOR it runs over a multiple of it (the points past c1 get their
-    true nearest point too, which the caller's ``keep`` must have room for); the rare points
+    step: it runs over a multiple of VECTOR points (the points past c1 get their true
+    nearest point too, which the caller's ``keep`` must have room for); the rare points
     where the cubic has three real roots are left out of it and solved after it.
     """
     a, along, bend = frame_vector(frame, FRAME_A), frame_vector(frame, FRAME_ALONG), frame_vector(frame, FRAME_BEND)
     if frame[FRAME_SOLVE] > 0.0:
         three_roots = 0
-        for c in range(c0, c0 + (c1 - c0 + step) // step * step):
+        for c in range(c0, c0 + (c1 - c0 + VECTOR) // VECTOR * VECTOR):
             u = a - ti.Vector([x0 + c, y])
             pp, q, h = _depressed(u, frame)
-            t = _cardano_t(frame, pp, q, h)
+            t = _cardano_t(frame, pp, q, h, cube_root)
             offset = ti.select(h < 0.0, ti.Vector(FAR_OFFSET), quadratic_at(u, along, bend, t))
             three_roots = ti.max(three_roots, ti.select(h < 0.0, 1, 0))
             keep(found, c, j, t, offset)
@@ -252,21 +264,19 @@ def pieces_nearest(frames: ti.template(), first: ti.template(), count: ti.templa
     point (vectors of ``columns`` values) the squared distance (cutoff^2 where all are at
     least ``cutoff`` away), the piece's number (-1 then), its parameter t, and the offset
     B(t) - p's x and y. Piece j is solved (:func:`solve_row`) only at the points whose x
-    lies in [spans[2j], spans[2j + 1]] (where it may come within ``cutoff``); for a row
-    (``columns`` > 1) over a multiple of VECTOR points (those past the span get their true
-    distance to the piece, which is at least ``cutoff``), since a shorter loop would not be
-    vectorised.
+    lies in [spans[2j], spans[2j + 1]] (where it may come within ``cutoff``), over a
+    multiple of VECTOR points (those past the span get their true distance to the piece,
+    which is at least ``cutoff``), since a shorter loop would not be vectorised.
     """
-    step = ti.static(VECTOR if columns > 1 else 1)  # a single point is not padded
-    best = ti.Vector([cutoff * cutoff] * (columns + step))
-    pieces, ts, offsets_x, offsets_y = ti.Vector([-1] * (columns + step)), best * 0.0, best * 0.0, best * 0.0
+    best = ti.Vector([cutoff * cutoff] * (columns + VECTOR))
+    pieces, ts, offsets_x, offsets_y = ti.Vector([-1] * (columns + VECTOR)), best * 0.0, best * 0.0, best * 0.0
     found = ti.static((best, pieces, ts, offsets_x, offsets_y))  # the vectors themselves, not copies
     n = ti.min(n, columns)
     for j in range(count):  # not unrolled: the loop body compiles once
         frame = ti.Vector([frames[first + j * FRAME_SIZE + i] for i in ti.static(range(FRAME_SIZE))])
         c0 = ti.cast(ti.ceil(ti.math.clamp(spans[2 * j] - x0, 0.0, n)), ti.i32)
         c1 = ti.cast(ti.floor(ti.math.clamp(spans[2 * j + 1] - x0, -1.0, n - 1.0)), ti.i32)
-        solve_row(frame, j, x0, y, c0, c1, step, _keep_nearer, found)
+        solve_row(frame, j, x0, y, c0, c1, _keep_nearer, found)
     return best, pieces, ts, offsets_x, offsets_y
 
 
@@ -290,13 +300,33 @@ def piece_distance_grad(distance, piece, t, offset):
 
 
 @ti.func
+def _piece_nearest(p, frame):
+    """The parameter t of the framed quadratic's point nearest to the single point ``p``,
+    and the offset B(t) - p: what :func:`pieces_nearest` finds for a row of points, solved
+    with branches, in a form Taichi's autodiff can follow (see the module docstring)."""
+    a, along, bend = frame_vector(frame, FRAME_A), frame_vector(frame, FRAME_ALONG), frame_vector(frame, FRAME_BEND)
+    u = a - p
+    t0, t1 = piece_minima(frame, p, _power_cube_root)
+    t = t0 if quadratic_at(u, along, bend, t0).norm_sqr() <= quadratic_at(u, along, bend, t1).norm_sqr() else t1
+    return t, quadratic_at(u, along, bend, t)
+
+
+@ti.func
+def _within(offset, cutoff):
+    """The distance |offset| and piece 0, or ``cutoff`` and piece -1 where it is at least
+    ``cutoff`` (as :func:`nearest_at` reports a point no piece comes near)."""
+    squared = offset.norm_sqr()
+    near = squared < cutoff * cutoff
+    return ti.select(near, ti.sqrt(ti.max(squared, 1e-30)), cutoff), ti.select(near, 0, -1)
+
+
+@ti.func
 def quadratic_distance_grad(p, a, b, c, cutoff):
     """Distance from ``p`` to the quadratic Bézier a-b-c, and its gradients with respect
     to a, b and c; ``cutoff`` and zero gradients where the curve is at least ``cutoff``
     away (no further work: a stroke's coverage there is zero)."""
-    frame = piece_frame(a, b, c)
-    nearest = pieces_nearest(frame, 0, 1, cutoff, p[0], p[1], 1, ti.Vector(EVERYWHERE), 1)
-    distance, piece, t, offset = nearest_at(nearest, 0)
+    t, offset = _piece_nearest(p, piece_frame(a, b, c))
+    distance, piece = _within(offset, cutoff)
     d_a, d_b, d_c = piece_distance_grad(distance, piece, t, offset)
     return distance, d_a, d_b, d_c
 
@@ -327,9 +357,6 @@ CUBIC_PIECE_WEIGHTS = _cubic_piece_weights()
 _PIECE_WEIGHTS_BY_ROW = CUBIC_PIECE_WEIGHTS.reshape(-1, 4).tolist()  # piece j's a, b, c: rows 3j, 3j + 1, 3j + 2
 
 
-PIECE_VALUES = CUBIC_PIECES * FRAME_SIZE
-
-
 @ti.func
 def cubic_piece(p0, p1, p2, p3, j):
     """Control points a, b, c of quadratic piece ``j`` (of CUBIC_PIECES, any integer
@@ -342,19 +369,6 @@ def cubic_piece(p0, p1, p2, p3, j):
         b += weights[3 * j + 1, k] * control
         c += weights[3 * j + 2, k] * control
     return a, b, c
-
-
-@ti.func
-def cubic_pieces(p0, p1, p2, p3):
-    """The frames of the CUBIC_PIECES quadratics that draw the cubic p0..p3, one after
-    another in a flat vector of PIECE_VALUES."""
-    pieces = ti.Vector([0.0] * PIECE_VALUES) + 0.0 * p0[0]
-    for j in range(CUBIC_PIECES):  # not unrolled: the loop body compiles once
-        a, b, c = cubic_piece(p0, p1, p2, p3, j)
-        frame = piece_frame(a, b, c)
-        for i in ti.static(range(FRAME_SIZE)):
-            pieces[j * FRAME_SIZE + i] = frame[i]
-    return pieces
 
 
 def _cubic_point_polynomials() -> list:
@@ -395,9 +409,12 @@ def cubic_distance_grad(p, p0, p1, p2, p3, cutoff):
     """Distance from ``p`` to the cubic Bézier p0..p3, drawn as CUBIC_PIECES quadratics,
     and its gradients with respect to the four control points; ``cutoff`` and zero
     gradients where it is at least ``cutoff`` away."""
-    spans = ti.Vector(EVERYWHERE * CUBIC_PIECES)
-    pieces = cubic_pieces(p0, p1, p2, p3)
-    nearest = pieces_nearest(pieces, 0, CUBIC_PIECES, cutoff, p[0], p[1], 1, spans, 1)
-    distance, piece, t, offset = nearest_at(nearest, 0)
-    g0, g1, g2, g3 = cubic_piece_distance_grad(distance, piece, t, offset)
+    t, offset = _piece_nearest(p, piece_frame(*cubic_piece(p0, p1, p2, p3, 0)))
+    piece = 0
+    for j in ti.static(range(1, CUBIC_PIECES)):
+        t_j, offset_j = _piece_nearest(p, piece_frame(*cubic_piece(p0, p1, p2, p3, j)))
+        nearer = offset_j.norm_sqr() < offset.norm_sqr()
+        t, offset, piece = ti.select(nearer, t_j, t), ti.select(nearer, offset_j, offset), ti.select(nearer, j, piece)
+    distance, within = _within(offset, cutoff)
+    g0, g1, g2, g3 = cubic_piece_distance_grad(distance, ti.select(within >= 0, piece, -1), t, offset)
     return distance, g0, g1, g2, g3

@@ -32,6 +32,7 @@ from taichi_sdf.funcs.bezier import (
     CUBIC_PIECES,
     ROW_COLUMNS,
     VECTOR,
+    cube_root,
     cubic_point_weights,
     piece_frame,
     piece_minima,
@@ -134,7 +135,7 @@ def path_row(outline: ti.template(), first, end, base, x0, y, count, cutoff):
                 c1 = ti.cast(ti.floor(ti.math.clamp(hi - x0 - 0.5, -1.0, count - 1.0)), ti.i32)
                 if c0 <= c1:
                     piece = (r - first) * CUBIC_PIECES + j
-                    solve_row(piece_frame(a, b, c), piece, x0 + 0.5, y, c0, c1, VECTOR, _keep_two, found)
+                    solve_row(piece_frame(a, b, c), piece, x0 + 0.5, y, c0, c1, _keep_two, found)
     for c in range(ROW_COLUMNS):
         start += windings[c]
         windings[c] = start
@@ -226,7 +227,7 @@ def nearest_boundary(outline: ti.template(), first, end, base, x0, rule, p, cuto
             # of (pa, pb, pc) at ``at`` has different fills to its two sides.
             pa, pb, pc, t, at, s = a, b, c, 0.0 * p[0], -1.0 + 0.0 * p[0], 0.0 * p[0]
             if phase == 0 and count > 0:  # each piece's two local minima and two ends
-                t0, t1 = piece_minima(piece_frame(a, b, c), p)
+                t0, t1 = piece_minima(piece_frame(a, b, c), p, cube_root)
                 t = ti.select(step % 4 == 0, t0, ti.select(step % 4 == 1, t1, ti.select(step % 4 == 2, 0.0, 1.0)))
                 at = t  # the arc there, or just inside the piece at an end
                 if t <= 0.0 or t >= 1.0:
