@@ -2,9 +2,11 @@
 primitives, images from 451x300 to 2048x2048, written to a Markdown report.
 
     python benchmarks/run.py [--quick] [--arch cpu|cuda|vulkan] [--dtype f32|f64] [--rounds N]
-                             [--out benchmarks/RESULTS.md]
+                             [--out FILE]
 
 --quick runs a small subset (mostly compilation, well under a minute) as a smoke check.
+The report is printed and written to out/benchmarks/RESULTS.md (untracked); only
+--out benchmarks/RESULTS.md replaces the tracked report (do that with a full run).
 
 Every case runs in a fresh Python process (this script, called back with --case), so that
 its compilation and its memory are its own. In that process, after ti.init:
@@ -78,8 +80,9 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 
+from taichi_sdf.config import MODES  # noqa: E402  (the compositing modes' names)
+
 KINDS = ("circles", "triangles", "strokes", "quadratic", "cubic")
-MODES = ("mean", "over", "alpha", "softor")
 DENSE_LIMIT = 4096 * 512 * 512  # primitives x pixels up to which the dense baseline runs
 DENSE_REPEATS = 3
 CASE_TIMEOUT_S = 300
@@ -381,7 +384,8 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a small subset, for smoke checks")
     parser.add_argument("--arch", default="cpu", choices=("cpu", "cuda", "vulkan"), help="taichi arch (default cpu)")
     parser.add_argument("--dtype", default="f32", choices=("f32", "f64"), help="render dtype (default f32)")
-    parser.add_argument("--out", default="benchmarks/RESULTS.md", help="the Markdown report (default %(default)s)")
+    parser.add_argument("--out", default="out/benchmarks/RESULTS.md",
+                        help="the Markdown report (default %(default)s; the tracked one is benchmarks/RESULTS.md)")
     parser.add_argument("--repeats", type=int, help="calls per median (default 10, 3 with --quick)")
     parser.add_argument("--retries", type=int, help="runs again of a disturbed case (default 1, 0 with --quick)")
     parser.add_argument("--budget", type=float, default=3.0, help="seconds per median before fewer repeats (default 3)")
@@ -431,6 +435,7 @@ def main() -> None:
              f"- {datetime.datetime.now().isoformat(timespec='minutes')}: `{command}`, {len(results)} cases "
              f"in {time.perf_counter() - started:.0f} s",
              "", __doc__.split("\n\n", 3)[3].strip()]  # fmt: skip
+    os.makedirs(os.path.dirname(args.out) or ".", exist_ok=True)
     with open(args.out, "w") as out:
         out.write("\n".join(head + body + extra) + "\n")
     print(f"\nwrote {args.out}")

@@ -11,9 +11,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from taichi_sdf import modes
 from taichi_sdf.buffers import on_cpu
 
-MODES = ("mean", "over", "alpha", "softor")
+MODES = tuple(modes.MODES)  # the compositing modes' names
 DTYPES = ("f32", "f64")
 TILE_SIZES = (8, 16, 32)
 # The anti-aliasing band's half-width, in pixels: narrower than AA_WIDTHS[0] an edge is

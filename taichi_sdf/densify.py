@@ -19,12 +19,12 @@ from scipy import ndimage
 
 from taichi_sdf.optim import Relocated
 from taichi_sdf.config import RenderConfig
+from taichi_sdf.modes import MODES
 from taichi_sdf.render import Frame, Renderer
 from taichi_sdf.scene import Circles, Scene, Triangles
 
 GAIN_RADII = (2.0, 3.0, 5.0, 8.0, 12.0)  # pixels: the sizes a new disk is tried at
 TRIANGLE_REACH = math.sqrt(4 * math.pi / (3 * math.sqrt(3)))  # circumradius / radius of a disk's area
-LAYERED = ("over", "alpha")  # modes where a moved shape goes on top
 
 
 def _movable(group) -> bool:
@@ -178,7 +178,7 @@ class Densifier:
             values["slopes"][moved] = 0.0
         if group.opacities is None:
             values.pop("opacities")
-        if self.renderer.config.mode not in LAYERED:
+        if not MODES[self.renderer.config.mode].layered:
             return scene.replace(shapes=(group.with_parameters(values),) + scene.shapes[1:])
         return self._on_top(scene, group, values, moved[::-1])
 

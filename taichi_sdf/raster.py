@@ -9,7 +9,8 @@ any number of frames can be alive and differentiated in any order.
 
 Arrays are numpy arrays or torch tensors, passed to the kernels without copies: a frame
 allocates its buffers of the same type, on the same device, as its table (numpy arrays
-become Taichi ndarrays on a GPU arch; see :mod:`taichi_sdf.buffers`). Nothing here is
+become Taichi ndarrays on a GPU arch; see :mod:`taichi_sdf.buffers`), here and nowhere
+else, in the groups that :mod:`taichi_sdf.kernels.arrays` declares. Nothing here is
 differentiated by Taichi: the kernels' backward is written by hand (see
 :mod:`taichi_sdf.kernels.backward`).
 """
@@ -22,11 +23,13 @@ import numpy as np
 
 from taichi_sdf.buffers import Buffers, to_numpy
 from taichi_sdf.config import RenderConfig, check_image_size
-from taichi_sdf.kernels.backward import SCRATCH_WIDTH, backward_kernel
+from taichi_sdf.kernels.arrays import GradientArrays, PixelArrays, SceneArrays, TileArrays, launch
+from taichi_sdf.kernels.backward import backward_kernel
 from taichi_sdf.kernels.binning import count_kernel
-from taichi_sdf.kernels.forward import STATE_WIDTH, forward_kernel
+from taichi_sdf.kernels.forward import forward_kernel
 from taichi_sdf.kernels.rows import spread_for
 from taichi_sdf.kinds import KINDS
+from taichi_sdf.modes import MODES
 from taichi_sdf.table import COLUMNS
 
 
@@ -39,17 +42,19 @@ class RasterFrame:
     kinds_present: tuple
     linear: bool
     buffers: Buffers
-    arrays: dict
+    scene: SceneArrays
+    tiles: TileArrays
+    pixels: PixelArrays
 
     @property
     def image(self):
-        return self.arrays["image"]
+        return self.pixels.image
 
     def tile_lists(self) -> list[list[np.ndarray]]:
         """Per image, per tile (row-major), the primitive indices listed there (0 .. M-1)."""
-        offsets, lists = to_numpy(self.arrays["tile_offsets"]), to_numpy(self.arrays["tile_lists"])
-        rows = to_numpy(self.arrays["entry_rows"])
-        n_prims = self.arrays["kinds"].shape[0]
+        offsets, lists = to_numpy(self.tiles.tile_offsets), to_numpy(self.tiles.tile_lists)
+        rows = to_numpy(self.tiles.entry_rows)
+        n_prims = self.scene.kind_codes.shape[0]
         batch = self.image.shape[0]
         per_image = (len(offsets) - 1) // batch
         return [
@@ -60,25 +65,25 @@ class RasterFrame:
     def backward(self, image_grad):
         """Gradients of ``sum(image_grad * image)``: the table's (B, M, COLUMNS) and the
         background's (B, 3), of the frame's array type. ``image_grad``: (B, H, W, 3)."""
-        a, buffers, config = self.arrays, self.buffers, self.config
+        buffers, config = self.buffers, self.config
         if tuple(image_grad.shape) != tuple(self.image.shape):
             raise ValueError(f"image_grad must have shape {tuple(self.image.shape)}, got {tuple(image_grad.shape)}")
         batch, height, width, _ = self.image.shape
-        rows, n_tiles = a["table"].shape[0], a["tile_fill"].shape[0]
-        table_grad = buffers.output((rows, COLUMNS), config.dtype)
-        background_grad = buffers.output((batch, 3), config.dtype)
-        scratch = Buffers(a["table"])  # this pass's working buffers, free again when it returns
-        kernel = backward_kernel(self.kinds_present, config.mode, config.dtype, self.linear, config.culling)
-        kernel(
-            a["table"], a["kinds"], a["background"], config.aa_width, self.tile_size,
-            spread_for(n_tiles), a["footprints"], a["row_offsets"],
-            a["entry_rows"], a["tile_offsets"], a["tile_lists"], a["state"], a["events"], a["background_weight"],
-            buffers.put(image_grad, config.dtype),
-            scratch.working((batch, height, width, SCRATCH_WIDTH[config.mode]), config.dtype),
-            scratch.working((a["entry_rows"].shape[0], COLUMNS), config.dtype),
-            scratch.working((n_tiles, 3), config.dtype),
-            table_grad, background_grad,
-        )  # fmt: skip
+        rows, n_tiles = self.scene.table.shape[0], self.tiles.tile_fill.shape[0]
+        mode, dtype = MODES[config.mode], config.dtype
+        scratch = Buffers(self.scene.table)  # this pass's working buffers, free again when it returns
+        grads = GradientArrays(
+            image_grad=buffers.put(image_grad, dtype),
+            scratch=scratch.working((batch, height, width, mode.state_width), dtype),
+            entry_grads=scratch.working((self.tiles.entry_rows.shape[0], COLUMNS), dtype),
+            tile_background=scratch.working((n_tiles, 3), dtype),
+            table_grad=buffers.output((rows, COLUMNS), dtype),
+            background_grad=buffers.output((batch, 3), dtype),
+        )
+        kernel = backward_kernel(self.kinds_present, mode, dtype, self.linear, config.culling)
+        launch(kernel, self.scene, self.tiles, self.pixels, grads, aa_width=config.aa_width,
+               tile_size=self.tile_size, spread=spread_for(n_tiles))  # fmt: skip
+        table_grad, background_grad = grads.table_grad, grads.background_grad
         if buffers.taichi:  # Taichi ndarrays: hand numpy arrays back
             table_grad, background_grad = table_grad.to_numpy(), background_grad.to_numpy()
         return table_grad.reshape(batch, rows // batch, COLUMNS), background_grad
@@ -96,38 +101,33 @@ def rasterize(
                          f"{len(kind_codes)} kinds do not fit together")  # fmt: skip
     check_image_size(batch, width, height)
     buffers = Buffers(table)
-    dtype, tile = config.dtype, config.tile()
+    mode, dtype, tile = MODES[config.mode], config.dtype, config.tile()
     codes = np.asarray(kind_codes, np.int32)
     kinds_present = tuple(kind for kind in KINDS if np.any(codes == kind.code))
-    n_tiles = batch * (-(-width // tile)) * (-(-height // tile))
-    a = {
-        "table": buffers.put(table.reshape(batch * n_prims, COLUMNS), dtype),
-        "kinds": buffers.put(codes, "i32"),
-        "background": buffers.put(background, dtype),
-        "guides": buffers.working((batch * n_prims, max(kind.guide_size for kind in kinds_present or KINDS)), dtype),
-        "footprints": buffers.working((batch * n_prims, 4), dtype),
-        "row_offsets": buffers.working((batch * n_prims + 1,), "i32"),
-    }
-    count = count_kernel(kinds_present, config.culling, dtype)
-    entries = count(
-        a["table"], a["kinds"], config.aa_width, tile, width, height, a["guides"], a["footprints"], a["row_offsets"]
+    rows, n_tiles = batch * n_prims, batch * (-(-width // tile)) * (-(-height // tile))
+    scene = SceneArrays(
+        table=buffers.put(table.reshape(rows, COLUMNS), dtype),
+        kind_codes=buffers.put(codes, "i32"),
+        background=buffers.put(background, dtype),
+        guides=buffers.working((rows, max(kind.guide_size for kind in kinds_present or KINDS)), dtype),
+        footprints=buffers.working((rows, 4), dtype),
+        row_offsets=buffers.working((rows + 1,), "i32"),
     )
-    a.update(
+    count = count_kernel(kinds_present, config.culling, dtype)
+    entries = launch(count, scene, aa_width=config.aa_width, tile_size=tile, width=width, height=height)
+    tiles = TileArrays(
         entry_tiles=buffers.working((max(entries, 1),), "i32"),
         entry_rows=buffers.working((max(entries, 1),), "i32"),
         tile_offsets=buffers.working((n_tiles + 1,), "i32"),
         tile_fill=buffers.working((n_tiles,), "i32"),
         tile_lists=buffers.working((max(entries, 1),), "i32"),
-        state=buffers.working((batch, height, width, STATE_WIDTH[config.mode]), dtype),
+    )
+    pixels = PixelArrays(
+        state=buffers.working((batch, height, width, mode.state_width), dtype),
         events=buffers.working((batch, height, width), "i32"),
         background_weight=buffers.working((batch, height, width), dtype),
         image=buffers.output((batch, height, width, 3), dtype),
     )
-    forward = forward_kernel(kinds_present, config.mode, dtype, linear, config.culling)
-    forward(
-        a["table"], a["kinds"], a["background"], config.aa_width, tile,
-        spread_for(n_tiles), a["guides"], a["footprints"], a["row_offsets"],
-        a["entry_tiles"], a["entry_rows"], a["tile_offsets"], a["tile_fill"], a["tile_lists"], a["state"],
-        a["events"], a["background_weight"], a["image"],
-    )  # fmt: skip
-    return RasterFrame(config, tile, kinds_present, linear, buffers, a)
+    forward = forward_kernel(kinds_present, mode, dtype, linear, config.culling)
+    launch(forward, scene, tiles, pixels, aa_width=config.aa_width, tile_size=tile, spread=spread_for(n_tiles))
+    return RasterFrame(config, tile, kinds_present, linear, buffers, scene, tiles, pixels)

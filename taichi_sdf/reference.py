@@ -2,12 +2,14 @@
 
 An independent, obviously-correct implementation of the same image model, used by the
 tests (tiled renderer == reference) and as a readable statement of the model. Each kind's
-coverage comes from its module's ``reference_coverage``.
+coverage comes from its module's ``reference_coverage``, each mode's compositing from its
+module's ``reference``.
 """
 
 import numpy as np
 
 from taichi_sdf.kinds import kind_of
+from taichi_sdf.modes import MODES
 from taichi_sdf.scene import Scene
 
 
@@ -33,31 +35,7 @@ def primitive_layers(scene: Scene, aa_width: float = 1.0):
 
 def render_reference(scene: Scene, aa_width: float = 1.0, mode: str = "mean") -> np.ndarray:
     """(height, width, 3) float64 image of ``scene`` with the given compositing mode."""
+    if mode not in MODES:
+        raise ValueError(f"unknown mode {mode!r}")
     layers = list(primitive_layers(scene, aa_width))
-    shape = (scene.height, scene.width)
-    weighted = np.zeros(shape + (3,))
-    if mode == "mean":
-        total = np.zeros(shape)
-        for cov, colour, opacity in layers:
-            total += opacity * cov
-            weighted += (opacity * cov)[..., None] * colour
-        return weighted / np.maximum(1.0, total)[..., None] + scene.background * np.maximum(0.0, 1.0 - total)[..., None]
-    if mode == "softor":
-        transmittance, ink = np.ones(shape), np.zeros(shape)
-        for cov, colour, opacity in layers:
-            transmittance = transmittance * (1.0 - opacity * cov)
-            ink += opacity * cov
-            weighted += (opacity * cov)[..., None] * colour
-        mean_colour = weighted / np.maximum(ink, 1e-300)[..., None]
-        return (1.0 - transmittance)[..., None] * mean_colour + transmittance[..., None] * scene.background
-    remaining = np.ones(shape)
-    for cov, colour, opacity in reversed(layers):  # front to back
-        if mode == "over":
-            weight = opacity * np.minimum(cov, remaining)
-        elif mode == "alpha":
-            weight = remaining * opacity * cov
-        else:
-            raise ValueError(f"unknown mode {mode!r}")
-        weighted += weight[..., None] * colour
-        remaining = remaining - weight
-    return weighted + remaining[..., None] * scene.background
+    return MODES[mode].reference(layers, scene.background, (scene.height, scene.width))

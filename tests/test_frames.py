@@ -10,8 +10,7 @@ from conftest import mixed_scene
 
 from taichi_sdf import RenderConfig, Renderer, Scene
 from taichi_sdf.buffers import FreeMemory
-
-MODES = ["mean", "over", "alpha"]
+from taichi_sdf.config import MODES
 
 
 def variant(scene: Scene, rng) -> Scene:
@@ -91,12 +90,13 @@ def test_gradients_are_the_same_bit_for_bit(mode):
 def test_buffers_hold_pixels_and_entries_not_their_product(mode):
     scene = batch_of(1)[0]
     frame = Renderer(RenderConfig(dtype="f64", mode=mode, tile_size=16)).forward(scene)
-    arrays = frame._raster.arrays
-    entries = arrays["entry_rows"].shape[0]
+    raster = frame._raster
+    entries = raster.tiles.entry_rows.shape[0]
     pixels = scene.width * scene.height
     assert entries > 10
-    for name, array in arrays.items():
-        assert array.size <= 8 * (pixels + entries + len(scene)), name  # never entries x tile pixels
+    for group in (raster.scene, raster.tiles, raster.pixels):
+        for name, array in vars(group).items():
+            assert array.size <= 8 * (pixels + entries + len(scene)), name  # never entries x tile pixels
 
 
 def test_free_memory_takes_buffers_back_while_it_hands_one_out():

@@ -13,6 +13,7 @@ import pytest
 from conftest import assert_matches, directional_check, mixed_scene, random_scene
 
 from taichi_sdf import RenderConfig, Renderer, Scene, Triangles
+from taichi_sdf.config import MODES
 
 
 CIRCLE_KEYS = {"flat": ["0.centres", "0.radii", "0.colours", "background"], "linear": ["0.slopes"]}
@@ -27,7 +28,7 @@ def test_circle_gradients(fill, key):
 MIXED_KEYS = ["0.centres", "0.radii", "1.vertices", "1.colours", "1.slopes", "2.points", "2.widths", "2.colours"]
 
 
-@pytest.mark.parametrize("mode", ["mean", "over", "alpha"])
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("key", MIXED_KEYS + ["0.opacities", "1.opacities", "2.opacities", "background"])
 def test_mixed_scene_gradients(mode, key):
     scene = mixed_scene(np.random.default_rng(2), width=45, height=35, fill="linear", opacity=True)
@@ -79,6 +80,7 @@ import taichi as ti
 
 ti.init(arch=ti.cpu, log_level=ti.ERROR)  # default_fp f32, as the command line and the demos run
 from taichi_sdf import Circles, RenderConfig, Renderer, Scene
+from taichi_sdf.config import MODES
 
 circle = Circles(
     [[387.01228148475946, 224.19996931510144]],
@@ -88,7 +90,7 @@ circle = Circles(
     [1.0],
 )
 scene = Scene(451, 300, [0.2, 0.5, 0.7], (circle,))
-for mode in ("over", "alpha", "softor"):
+for mode in MODES:
     grads = {}
     for dtype in ("f32", "f64"):
         renderer = Renderer(RenderConfig(mode=mode, dtype=dtype))

@@ -8,6 +8,7 @@ import pytest
 from conftest import assert_every_covered_pixel_binned, mixed_scene, random_scene
 
 from taichi_sdf import Circles, RenderConfig, Renderer, Scene, Strokes, Triangles
+from taichi_sdf.config import MODES
 from taichi_sdf.kinds.reference_sdf import segment_distance, triangle_sdf
 from taichi_sdf.reference import render_reference
 
@@ -20,7 +21,7 @@ def test_tiled_circles_equal_reference(fill, tile_size):
     assert np.abs(image - render_reference(scene)).max() <= 1e-9
 
 
-@pytest.mark.parametrize("mode", ["mean", "over", "alpha"])
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("tile_size", [8, 16, 32])
 def test_tiled_mixed_scene_equals_reference(mode, tile_size):
     scene = mixed_scene(np.random.default_rng(tile_size + 1), width=53, height=37, fill="linear", opacity=True)

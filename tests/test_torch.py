@@ -8,10 +8,9 @@ from conftest import mixed_scene
 torch = pytest.importorskip("torch")
 
 from taichi_sdf import RenderConfig, Renderer  # noqa: E402
+from taichi_sdf.config import MODES  # noqa: E402
 from taichi_sdf.losses import MSSSIM  # noqa: E402
 from taichi_sdf.torch import parameters, render  # noqa: E402
-
-MODES = ["mean", "over", "alpha"]
 
 
 def small_scene():

@@ -16,14 +16,15 @@ contiguous range ``row_offsets[row]:row_offsets[row + 1]``: the backward pass su
 row's gradient over that range in a fixed order. A tile "touches" a row when the
 rectangle spanned by the tile's pixel centres meets the row's footprint, the region where
 its coverage is non-zero. Images of a batch are tiled one after the other; table row
-``row`` belongs to image ``row // M`` (M primitives per scene, ``kinds.shape[0]``).
+``row`` belongs to image ``row // M`` (M primitives per scene, ``kind_codes.shape[0]``).
 """
 
 import functools
 
 import taichi as ti
 
-from taichi_sdf.kernels.rows import load_geometry, store_guide, tiles_across
+from taichi_sdf.kernels.arrays import ndarray_types
+from taichi_sdf.kernels.rows import load_geometry, store_guide, tiles_across, with_kind
 
 
 @ti.func
@@ -34,35 +35,24 @@ def _tile_index(x, last, tile_size):
 
 
 @ti.func
-def _touches(kinds_present: ti.template(), code, geometry, aa_width, lo, hi):
-    result = False
-    for kind in ti.static(kinds_present):
-        if code == kind.code:
-            result = kind.touches(geometry, aa_width, lo, hi)
-    return result
-
-
-@ti.func
 def _row_tiles(
-    kinds_present: ti.template(),
+    kind: ti.template(),
     culling: ti.template(),
-    tile_size,
     emit: ti.template(),
-    table: ti.template(),
-    kinds: ti.template(),
-    footprints: ti.template(),
+    tile_size,
     row,
+    n_prims,
+    geometry,
     aa_width,
     width,
     height,
+    footprints: ti.template(),
     entry_tiles: ti.template(),
     entry_rows: ti.template(),
     first,
 ):
-    """Number of tiles of ``row``'s image that its footprint touches; with ``emit``, also
-    writes them as entries ``first, first + 1, ...``."""
-    n_prims = kinds.shape[0]
-    geometry = load_geometry(table, row)
+    """Number of tiles of its image that the footprint of ``row`` (a ``kind`` of geometry
+    ``geometry``) touches; with ``emit``, also writes them as entries ``first, first + 1, ...``."""
     tiles_x, tiles_y = tiles_across(width, tile_size), tiles_across(height, tile_size)
     tx0, ty0, tx1, ty1 = 0, 0, tiles_x - 1, tiles_y - 1
     if ti.static(culling):
@@ -76,12 +66,26 @@ def _row_tiles(
             # The rectangle spanned by the tile's pixel centres.
             lo = ti.Vector([tx * tile_size + 0.5, ty * tile_size + 0.5])
             hi = ti.Vector([ti.min((tx + 1) * tile_size, width) - 0.5, ti.min((ty + 1) * tile_size, height) - 0.5])
-            if ti.static(not culling) or _touches(kinds_present, kinds[row % n_prims], geometry, aa_width, lo, hi):
+            if ti.static(not culling) or kind.touches(geometry, aa_width, lo, hi):
                 if ti.static(emit):
                     entry_tiles[first + n] = (row // n_prims * tiles_y + ty) * tiles_x + tx
                     entry_rows[first + n] = row
                 n += 1
     return n
+
+
+@ti.func
+def _count_row(kind: ti.template(), culling: ti.template(), tile_size, row, n_prims, geometry, aa_width, width, height,
+               guides: ti.template(), footprints: ti.template(), row_offsets: ti.template()):  # fmt: skip
+    """The guide and footprint box of ``row`` (a ``kind``), and the number of tiles it
+    touches into ``row_offsets[row + 1]``."""
+    lo, hi = kind.footprint(geometry, aa_width)
+    footprints[row, 0], footprints[row, 1], footprints[row, 2], footprints[row, 3] = lo[0], lo[1], hi[0], hi[1]
+    store_guide(guides, row, kind.guide(geometry, aa_width), kind.guide_size)
+    row_offsets[row + 1] = _row_tiles(
+        kind, culling, False, tile_size, row, n_prims, geometry, aa_width, width, height, footprints, row_offsets,
+        row_offsets, 0,
+    )  # fmt: skip
 
 
 @functools.cache
@@ -90,30 +94,26 @@ def count_kernel(kinds_present: tuple, culling: bool, dtype: str):
     hi x, hi y) of every row, the tiles each touches, and their scan into
     ``row_offsets``. Returns the number of entries."""
 
+    t, real = ndarray_types(dtype), {"f32": ti.f32, "f64": ti.f64}[dtype]
+
     @ti.kernel
     def count(
-        table: ti.types.ndarray(),
-        kinds: ti.types.ndarray(),
-        aa_width: {"f32": ti.f32, "f64": ti.f64}[dtype],
+        table: t.table,
+        kind_codes: t.kind_codes,
+        guides: t.guides,
+        footprints: t.footprints,
+        row_offsets: t.row_offsets,
+        aa_width: real,
         tile_size: ti.i32,
         width: ti.i32,
         height: ti.i32,
-        guides: ti.types.ndarray(),
-        footprints: ti.types.ndarray(),
-        row_offsets: ti.types.ndarray(),
     ) -> ti.i32:
-        n_prims = kinds.shape[0]
+        n_prims = kind_codes.shape[0]
         for row in range(table.shape[0]):
             geometry = load_geometry(table, row)
-            lo, hi = ti.Vector([geometry[0], geometry[1]]), ti.Vector([geometry[0], geometry[1]])
-            for kind in ti.static(kinds_present):
-                if kinds[row % n_prims] == kind.code:
-                    lo, hi = kind.footprint(geometry, aa_width)
-                    store_guide(guides, row, kind.guide(geometry, aa_width), kind.guide_size)
-            footprints[row, 0], footprints[row, 1], footprints[row, 2], footprints[row, 3] = lo[0], lo[1], hi[0], hi[1]
-            row_offsets[row + 1] = _row_tiles(
-                kinds_present, culling, tile_size, False, table, kinds, footprints, row, aa_width, width, height,
-                row_offsets, row_offsets, 0,
+            with_kind(
+                kinds_present, kind_codes[row % n_prims], _count_row,
+                (culling, tile_size, row, n_prims, geometry, aa_width, width, height, guides, footprints, row_offsets),
             )  # fmt: skip
             if row == 0:
                 row_offsets[0] = 0
@@ -130,11 +130,11 @@ def bin_entries(
     kinds_present: ti.template(),
     culling: ti.template(),
     tile_size,
-    table: ti.template(),
-    kinds: ti.template(),
     aa_width,
     width,
     height,
+    table: ti.template(),
+    kind_codes: ti.template(),
     footprints: ti.template(),
     row_offsets: ti.template(),
     entry_tiles: ti.template(),
@@ -147,10 +147,13 @@ def bin_entries(
     ``tile_lists[tile_offsets[t]:tile_offsets[t + 1]]`` are the entries of tile t."""
     n_entries = row_offsets[table.shape[0]]
     n_tiles = tile_fill.shape[0]
+    n_prims = kind_codes.shape[0]
     for row in range(table.shape[0]):
-        _row_tiles(
-            kinds_present, culling, tile_size, True, table, kinds, footprints, row, aa_width, width, height,
-            entry_tiles, entry_rows, row_offsets[row],
+        geometry = load_geometry(table, row)
+        with_kind(
+            kinds_present, kind_codes[row % n_prims], _row_tiles,
+            (culling, True, tile_size, row, n_prims, geometry, aa_width, width, height, footprints, entry_tiles,
+             entry_rows, row_offsets[row]),
         )  # fmt: skip
     for tile in range(n_tiles):
         tile_fill[tile] = 0

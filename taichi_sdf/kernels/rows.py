@@ -20,6 +20,18 @@ def spread_for(n_tiles: int) -> int:
 
 
 @ti.func
+def with_kind(kinds_present: ti.template(), code, body: ti.template(), args: ti.template()):
+    """``body(kind, *args)`` for the kind of ``kinds_present`` (the Kind objects a scene
+    uses) whose code is ``code``: the test is unrolled over the kinds at compile time, so
+    ``body`` is compiled once per kind, with the kind's functions inlined. What ``body``
+    returns is dropped: it writes its results into arrays, or into variables of the
+    caller that it takes as ``ti.template()`` (Taichi passes those by reference)."""
+    for kind in ti.static(kinds_present):
+        if code == kind.code:
+            body(kind, *args)
+
+
+@ti.func
 def tiles_across(extent, tile_size):
     return (extent + tile_size - 1) // tile_size
 

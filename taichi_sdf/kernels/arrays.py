@@ -1,0 +1,100 @@
+"""A frame's arrays as the kernels take them: each declared once, with its element type,
+rank and shape, in the group of the pass that fills it.
+
+The kernels name their parameters after these fields and take their types from
+:func:`ndarray_types`; :func:`launch` passes each kernel the fields it names, so no call
+lists arrays in order, and an array added to a group reaches every kernel that names it.
+The arrays are numpy arrays on the CPU, Taichi ndarrays on GPU archs and torch tensors in
+the torch op (see :mod:`taichi_sdf.buffers`): ``ti.types.ndarray`` takes all three.
+
+Sizes: B images of H x W pixels; M primitives per image and R = B M table rows (image
+after image); E (tile, row) entries; T tiles (image after image); S the compositing mode's
+state width; G the largest guide size of the kinds present.
+"""
+
+import functools
+import inspect
+from dataclasses import dataclass, field, fields
+from types import SimpleNamespace
+
+import taichi as ti
+
+Array = object  # a numpy array, a Taichi ndarray or a torch tensor
+REAL, INDEX = "real", "index"  # element types: the render's float type, or i32
+
+
+def _array(element: str, ndim: int):
+    return field(metadata={"element": element, "ndim": ndim})
+
+
+@dataclass
+class SceneArrays:
+    """The batch's primitive table, and what the count kernel derives per table row."""
+
+    table: Array = _array(REAL, 2)  # (R, COLUMNS): one row per primitive (see taichi_sdf.table)
+    kind_codes: Array = _array(INDEX, 1)  # (M,): each primitive's kind code
+    background: Array = _array(REAL, 2)  # (B, 3)
+    guides: Array = _array(REAL, 2)  # (R, G): each row's kind's guide (see taichi_sdf.kinds.base)
+    footprints: Array = _array(REAL, 2)  # (R, 4): each row's footprint box (lo x, lo y, hi x, hi y)
+    row_offsets: Array = _array(INDEX, 1)  # (R + 1,): row r's entries are row_offsets[r]:row_offsets[r + 1]
+
+
+@dataclass
+class TileArrays:
+    """The binning's (tile, row) entries and each tile's list of them (see
+    :mod:`taichi_sdf.kernels.binning`)."""
+
+    entry_tiles: Array = _array(INDEX, 1)  # (E,): each entry's tile
+    entry_rows: Array = _array(INDEX, 1)  # (E,): each entry's table row
+    tile_offsets: Array = _array(INDEX, 1)  # (T + 1,): tile t lists tile_lists[tile_offsets[t]:tile_offsets[t + 1]]
+    tile_fill: Array = _array(INDEX, 1)  # (T,): each tile's number of entries, then its fill cursor
+    tile_lists: Array = _array(INDEX, 1)  # (E,): entries, tile after tile, in depth order within a tile
+
+
+@dataclass
+class PixelArrays:
+    """What the forward pass keeps per pixel (see :mod:`taichi_sdf.modes.base`), and the image."""
+
+    state: Array = _array(REAL, 4)  # (B, H, W, S): the mode's running state
+    events: Array = _array(INDEX, 3)  # (B, H, W): the mode's record
+    background_weight: Array = _array(REAL, 3)  # (B, H, W): d image / d background
+    image: Array = _array(REAL, 4)  # (B, H, W, 3)
+
+
+@dataclass
+class GradientArrays:
+    """The backward pass's input, working arrays and results."""
+
+    image_grad: Array = _array(REAL, 4)  # (B, H, W, 3): dL / d image
+    scratch: Array = _array(REAL, 4)  # (B, H, W, S): the mode's backward state
+    entry_grads: Array = _array(REAL, 2)  # (E, COLUMNS): each entry's gradient of its row
+    tile_background: Array = _array(REAL, 2)  # (T, 3): each tile's gradient of its image's background
+    table_grad: Array = _array(REAL, 2)  # (R, COLUMNS)
+    background_grad: Array = _array(REAL, 2)  # (B, 3)
+
+
+GROUPS = (SceneArrays, TileArrays, PixelArrays, GradientArrays)
+
+
+@functools.cache
+def ndarray_types(dtype: str) -> SimpleNamespace:
+    """The kernel parameter type (``ti.types.ndarray(dtype, ndim)``) of every field of
+    :data:`GROUPS`, by its name, for a render in ``dtype`` ('f32' or 'f64')."""
+    element = {REAL: {"f32": ti.f32, "f64": ti.f64}[dtype], INDEX: ti.i32}
+    return SimpleNamespace(**{
+        array.name: ti.types.ndarray(dtype=element[array.metadata["element"]], ndim=array.metadata["ndim"])
+        for group in GROUPS for array in fields(group)
+    })  # fmt: skip
+
+
+def launch(kernel, *groups, **scalars):
+    """Call ``kernel`` with each of its parameters by name: from ``scalars``, else the
+    array of that name in one of ``groups``; returns what the kernel returns."""
+    values = {name: value for group in groups for name, value in vars(group).items()}
+    values.update(scalars)
+    return kernel(**{name: values[name] for name in _parameters(kernel)})
+
+
+@functools.cache
+def _parameters(kernel) -> tuple[str, ...]:
+    return tuple(inspect.signature(kernel).parameters)
