@@ -500,7 +500,7 @@ class RenderKernel:
         if record.frame is None or image_grad is None:  # the forward failed (its error is on its way), or no gradient
             return
         _image_kernels(_is_ndarray(record.image))[1](image_grad, self._image_grad)
-        table_grad, background_grad = record.frame.backward(self._image_grad)
+        table_grad, background_grad, _ = record.frame.backward(self._image_grad)
         grads = np.zeros_like(self._values)
         grads[:-1], grads[-1, :3] = table_grad[0], background_grad[0]
         self._containers.scatter(grads)

@@ -5,7 +5,7 @@ footprint, fill frame, numpy reference; see :mod:`taichi_sdf.kinds.base`) and li
 its ``KIND`` in :data:`KINDS`.
 """
 
-from taichi_sdf.kinds import bezier, circle, segment, triangle
+from taichi_sdf.kinds import bezier, circle, path, segment, triangle
 from taichi_sdf.kinds.base import Kind, Take
 from taichi_sdf.kinds.bezier import CubicCurves, QuadraticCurves
 from taichi_sdf.kinds.circle import Circles
@@ -13,12 +13,11 @@ from taichi_sdf.kinds.path import Paths
 from taichi_sdf.kinds.segment import Strokes
 from taichi_sdf.kinds.triangle import Triangles
 
-KINDS: tuple[Kind, ...] = (circle.KIND, triangle.KIND, segment.KIND, bezier.QUADRATIC, bezier.CUBIC)
+KINDS: tuple[Kind, ...] = (circle.KIND, triangle.KIND, segment.KIND, bezier.QUADRATIC, bezier.CUBIC, path.KIND)
 GEOMETRY_SIZE = max(kind.geometry_size for kind in KINDS)  # geometry columns of the table
 
 _BY_GROUP = {kind.group: kind for kind in KINDS}
-# Paths are groups a scene holds, saves and loads, drawn so far by the numpy reference alone.
-GROUP_TYPES = {group.__name__: group for group in (*(kind.group for kind in KINDS), Paths)}
+GROUP_TYPES = {kind.group.__name__: kind.group for kind in KINDS}
 assert sorted(kind.code for kind in KINDS) == list(range(len(KINDS))), "kind codes must be 0, 1, 2, ..."
 
 
