@@ -208,7 +208,7 @@ def piece_minima(frame, p, cube_root: ti.template()):
 
 
 @ti.func
-def _keep_nearer(nearest: ti.template(), c, j, t, offset):
+def _keep_nearer(nearest: ti.template(), c, j, t, offset, frame):
     """Record piece ``j``'s point B(t) (``offset`` = B(t) - p) at point ``c`` of ``nearest``
     (see :func:`pieces_nearest`) where it is nearer than the one recorded."""
     best, pieces, ts, offsets_x, offsets_y = ti.static(nearest)  # the caller's vectors, not copies
@@ -224,7 +224,7 @@ def _keep_nearer(nearest: ti.template(), c, j, t, offset):
 @ti.func
 def solve_row(frame, j, x0, y, c0, c1, keep: ti.template(), found: ti.template()):
     """The nearest point of the framed quadratic ``frame`` to each of the points (x0 + c, y)
-    for c0 <= c <= c1, handed as ``keep(found, c, j, t, B(t) - p)``.
+    for c0 <= c <= c1, handed as ``keep(found, c, j, t, B(t) - p, frame)``.
 
     One loop over the points without branches, which the compiler vectorises, 8 points a
     step: it runs over a multiple of VECTOR points (the points past c1 get their true
@@ -240,20 +240,20 @@ def solve_row(frame, j, x0, y, c0, c1, keep: ti.template(), found: ti.template()
             t = _cardano_t(frame, pp, q, h, cube_root)
             offset = ti.select(h < 0.0, ti.Vector(FAR_OFFSET), quadratic_at(u, along, bend, t))
             three_roots = ti.max(three_roots, ti.select(h < 0.0, 1, 0))
-            keep(found, c, j, t, offset)
+            keep(found, c, j, t, offset, frame)
         if three_roots > 0:
             for c in range(c0, c1 + 1):
                 u = a - ti.Vector([x0 + c, y])
                 pp, q, h = _depressed(u, frame)
                 if h < 0.0:
                     t = _trig_t(u, frame, pp, q)
-                    keep(found, c, j, t, quadratic_at(u, along, bend, t))
+                    keep(found, c, j, t, quadratic_at(u, along, bend, t), frame)
     else:
         for c in range(c0, c1 + 1):
             u = a - ti.Vector([x0 + c, y])
             _, start = _chord_projection(u, frame)
             t = _newton(start, u, along, bend)
-            keep(found, c, j, t, quadratic_at(u, along, bend, t))
+            keep(found, c, j, t, quadratic_at(u, along, bend, t), frame)
 
 
 @ti.func

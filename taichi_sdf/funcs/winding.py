@@ -4,7 +4,8 @@ An outline's segment has 2 (line), 3 (quadratic) or 4 (cubic) control points in 
 ``SEGMENT_SIZE`` values (x0, y0, x1, y1, ..., zero-padded); it is drawn as quadratic pieces
 (:func:`segment_pieces`): a line as (a, midpoint, c), a quadratic as itself, a cubic as the
 CUBIC_PIECES pieces of :mod:`taichi_sdf.funcs.bezier`, kept in a row of a *pieces table*
-(PIECES_SIZE values a segment: each piece's a, b, c) that the other functions read.
+(PIECES_SIZE values a segment: each piece's a, b, c, and where its y turns) that the other
+functions read.
 
 The winding number at p counts the pieces crossing the ray to the left of p: a piece is cut
 where its y turns into parts along which y only rises or only falls, and a part from height
@@ -27,11 +28,8 @@ import taichi as ti
 from taichi_sdf.funcs.bezier import CUBIC_PIECES, cubic_piece
 
 SEGMENT_SIZE = 8  # a segment's control points, 2 values each, zero-padded
-PIECE_SIZE = 6  # a quadratic piece's a, b, c
+PIECE_SIZE = 8  # a quadratic piece's a, b, c, and the t and y where its y turns (see monotone_turn)
 FAR = 1e30  # no bound
-# Pixels added to a row span each side: the parameters where a piece reaches a height are
-# solved to rounding, which near the top of an arc is the square root of float rounding.
-SPAN_MARGIN = 0.5
 PIECES_SIZE = CUBIC_PIECES * PIECE_SIZE
 
 
@@ -55,8 +53,9 @@ def piece_count(points):
 
 @ti.func
 def segment_pieces(segment, points):
-    """The pieces table row (PIECES_SIZE values: each piece's a, b, c) of a segment of
-    ``points`` control points (a line: (a, midpoint, c); a quadratic: itself)."""
+    """The pieces table row (PIECES_SIZE values: each piece's a, b, c, t and y of its turn)
+    of a segment of ``points`` control points (a line: (a, midpoint, c); a quadratic:
+    itself)."""
     p0, p1 = control_point(segment, 0), control_point(segment, 1)
     p2, p3 = control_point(segment, 2), control_point(segment, 3)
     row = ti.Vector([0.0] * PIECES_SIZE) + 0.0 * segment[0]
@@ -66,8 +65,10 @@ def segment_pieces(segment, points):
             a, b, c = p0, p1, p2
         elif points == 4:
             a, b, c = cubic_piece(p0, p1, p2, p3, j)
+        t_turn, y_turn = monotone_turn(a, b, c)
         for i in ti.static(range(2)):
             row[PIECE_SIZE * j + i], row[PIECE_SIZE * j + 2 + i], row[PIECE_SIZE * j + 4 + i] = a[i], b[i], c[i]
+        row[PIECE_SIZE * j + 6], row[PIECE_SIZE * j + 7] = t_turn, y_turn
     return row
 
 
@@ -79,6 +80,12 @@ def load_piece(pieces: ti.template(), s, j):
     b = ti.Vector([pieces[s, at + 2], pieces[s, at + 3]])
     c = ti.Vector([pieces[s, at + 4], pieces[s, at + 5]])
     return a, b, c
+
+
+@ti.func
+def load_turn(pieces: ti.template(), s, j):
+    """Where piece ``j`` of segment ``s`` turns in y (t, y: :func:`monotone_turn`)."""
+    return pieces[s, PIECE_SIZE * j + 6], pieces[s, PIECE_SIZE * j + 7]
 
 
 @ti.func
@@ -108,7 +115,7 @@ def _part_parameter(a, along, bend, t0, t1, y):
 
 
 @ti.func
-def _monotone_parts(a, b, c):
+def monotone_turn(a, b, c):
     """Where the quadratic's y turns (t and y there; 1 and c_y where it does not): its parts
     along which y only rises or only falls are [0, turn] and [turn, 1]."""
     t_turn, y_turn = 1.0 + 0.0 * a[0], c[1]
@@ -119,12 +126,11 @@ def _monotone_parts(a, b, c):
 
 
 @ti.func
-def piece_crossings(a, b, c, y):
-    """Where the quadratic a-b-c crosses the line at height ``y`` (the half-open rule of this
-    module's docstring): the x and sign (+1 down, -1 up, 0 none) of each of its (at most two)
-    y-monotone parts."""
+def piece_crossings(a, b, c, t_turn, y_turn, y):
+    """Where the quadratic a-b-c, turning in y at (t_turn, y_turn) (:func:`monotone_turn`),
+    crosses the line at height ``y`` (the half-open rule of this module's docstring): the x
+    and sign (+1 down, -1 up, 0 none) of each of its (at most two) y-monotone parts."""
     along, bend = b - a, (a + c) - 2.0 * b
-    t_turn, y_turn = _monotone_parts(a, b, c)
     x = ti.Vector([0.0, 0.0]) + 0.0 * y
     sign = ti.Vector([0, 0])
     for k in ti.static(range(2)):
@@ -140,29 +146,22 @@ def piece_crossings(a, b, c, y):
 @ti.func
 def piece_row_span(a, b, c, y, reach):
     """An x-interval (lo, hi; empty, lo > hi, where none) holding every point of the line at
-    height ``y`` within ``reach`` of the quadratic a-b-c: the x-range of its points within
-    ``reach`` of that height, grown by ``reach`` and SPAN_MARGIN."""
-    along, bend = b - a, (a + c) - 2.0 * b
-    t_turn, y_turn = _monotone_parts(a, b, c)
+    height ``y`` within ``reach`` of the quadratic a-b-c: each of its points lies within
+    |a - 2b + c| / 4 (its sag) of its chord a-c's point at the same t, so the chord's points
+    within ``reach`` + sag of that height, grown by as much, hold them."""
+    grown = reach + 0.25 * ((a + c) - 2.0 * b).norm()
     lo, hi = FAR + 0.0 * y, -FAR + 0.0 * y
-    for k in ti.static(range(2)):
-        t0, t1 = (0.0 * y, t_turn) if ti.static(k == 0) else (t_turn, 1.0 + 0.0 * y)
-        y0, y1 = (a[1], y_turn) if ti.static(k == 0) else (y_turn, c[1])
-        low, high = ti.min(y0, y1), ti.max(y0, y1)
-        if t0 < t1 and y - reach <= high and y + reach >= low:
-            ta = _part_parameter(a, along, bend, t0, t1, ti.math.clamp(y - reach, low, high))
-            tb = _part_parameter(a, along, bend, t0, t1, ti.math.clamp(y + reach, low, high))
-            u0, u1 = ti.min(ta, tb), ti.max(ta, tb)
-            if low == high:  # level: all of it is at that height
-                u0, u1 = t0, t1
-            xa, xb = a[0] + (2.0 * along[0] + bend[0] * u0) * u0, a[0] + (2.0 * along[0] + bend[0] * u1) * u1
-            lo, hi = ti.min(lo, xa, xb), ti.max(hi, xa, xb)
-            if bend[0] != 0.0:  # x turns at -along_x / bend_x: the arc's x-range reaches it there
-                t_x = -along[0] / bend[0]
-                if u0 < t_x < u1:
-                    x_turn = a[0] + along[0] * t_x
-                    lo, hi = ti.min(lo, x_turn), ti.max(hi, x_turn)
-    return lo - reach - SPAN_MARGIN, hi + reach + SPAN_MARGIN
+    rise = c[1] - a[1]
+    t0, t1 = 0.0 * y, 1.0 + 0.0 * y
+    if rise != 0.0:  # the chord's t where it is within ``grown`` of the height
+        ta, tb = (y - grown - a[1]) / rise, (y + grown - a[1]) / rise
+        t0, t1 = ti.max(0.0, ti.min(ta, tb)), ti.min(1.0, ti.max(ta, tb))
+    elif ti.abs(a[1] - y) > grown:
+        t1 = -1.0  # a level chord out of reach
+    if t0 <= t1:
+        xa, xb = a[0] + (c[0] - a[0]) * t0, a[0] + (c[0] - a[0]) * t1
+        lo, hi = ti.min(xa, xb) - grown, ti.max(xa, xb) + grown
+    return lo, hi
 
 
 @ti.func
@@ -186,7 +185,8 @@ def segment_winding(pieces: ti.template(), s, points, p, x0):
     total = end_steps(pieces, s, points, x0, p[1])
     for j in range(piece_count(points)):
         a, b, c = load_piece(pieces, s, j)
-        x, sign = piece_crossings(a, b, c, p[1])
+        t_turn, y_turn = load_turn(pieces, s, j)
+        x, sign = piece_crossings(a, b, c, t_turn, y_turn, p[1])
         for k in ti.static(range(2)):
             if x[k] < p[0]:
                 total += sign[k]

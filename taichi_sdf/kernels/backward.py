@@ -55,8 +55,8 @@ def backward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, 
         three geometry columns, which a path has none of (see :func:`paths.segment_grads`)."""
         if ti.static(kind.segmented):
             path_base, path_slope, path_opacity, d_anchor, d_scale = paths.entry_gradient(
-                mode, precision, TOLERANCES[dtype], linear, entry, row, n_prims, b, base, slope, opacity, x0, y0, x1,
-                y1, aa_width, guides, outline, state, events, scratch, image_grad, ref_grads,
+                mode, precision, TOLERANCES[dtype], linear, entry, row, n_prims, b, base, slope, opacity, x0, x1, px0,
+                px1, py0, py1, aa_width, guides, outline, state, events, scratch, image_grad, ref_grads,
             )  # fmt: skip
             d_base += path_base
             d_slope += path_slope

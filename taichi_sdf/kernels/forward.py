@@ -43,7 +43,8 @@ def forward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, c
         path's entry: of its tile [x0, x1) x [y0, y1))."""
         if ti.static(kind.segmented):
             paths.composite_entry(mode, precision, TOLERANCES[dtype], linear, entry, row, n_prims, b, base, slope,
-                                  opacity, x0, y0, x1, y1, aa_width, guides, outline, state, events, image)  # fmt: skip
+                                  opacity, x0, x1, px0, px1, py0, py1, aa_width, guides, outline, state, events,
+                                  image)  # fmt: skip
         else:
             _composite_pixels(kind, entry, row, b, geometry, base, slope, opacity, px0, px1, py0, py1, aa_width,
                               guides, state, events, image)  # fmt: skip

@@ -24,7 +24,7 @@ from taichi_sdf.funcs.winding import PIECES_SIZE, SEGMENT_SIZE, segment_pieces
 from taichi_sdf.kernels.rows import fill_at, pixel_centre
 from taichi_sdf.kinds.path import FRAME_FLOOR
 from taichi_sdf.kinds.path_binning import count_path, emit_path, segments_box, tile_box
-from taichi_sdf.kinds.path_entry import NONE, coverage_grad, path_row, pixel_coverage
+from taichi_sdf.kinds.path_entry import MEETING, NONE, coverage_grad, path_row, pixel_coverage, pixel_state
 from taichi_sdf.table import COLOUR
 
 
@@ -103,30 +103,38 @@ def emit_row(row, n_prims, aa_width, tile_size, width, height, outline: ti.templ
 
 @ti.func
 def composite_entry(mode: ti.template(), precision: ti.template(), tolerances: ti.template(), linear: ti.template(),
-                    entry, row, n_prims, b, base, slope, opacity, x0, y0, x1, y1, aa_width, guides: ti.template(),
-                    outline: ti.template(), state: ti.template(), events: ti.template(),
+                    entry, row, n_prims, b, base, slope, opacity, x0, x1, px0, px1, py0, py1, aa_width,
+                    guides: ti.template(), outline: ti.template(), state: ti.template(), events: ti.template(),
                     image: ti.template()):  # fmt: skip
-    """Composite path entry ``entry`` (table row ``row``, its fill loaded) into the pixels
-    of image b's tile [x0, x1) x [y0, y1)."""
+    """Composite path entry ``entry`` (table row ``row``, its fill loaded) into image b's
+    pixels [px0, px1] x [py0, py1] (where its footprint box meets its tile, whose columns
+    are [x0, x1))."""
     anchor, scale = ti.Vector([guides[row, 0], guides[row, 1]]), guides[row, 2]
     lines = ti.static((outline.pieces, outline.segment_points, outline.refs))  # as kinds.path_entry reads them
     first, end, winding_base = outline.entry_refs[entry], outline.entry_refs[entry + 1], outline.entry_bases[entry]
     rule = outline.row_rules[row % n_prims]
     left = ti.cast(x0, precision.real)
-    for y in range(y0, y1):
+    for y in range(py0, py1 + 1):
         if first == end:  # an interior tile: covered everywhere
-            for x in range(x0, x1):
+            for x in range(px0, px1 + 1):
                 if mode.accepts(state, b, y, x, precision):
-                    colour, _inside, _offset = fill_at(base, slope, anchor, scale, pixel_centre(x, y, precision.real), linear)
+                    colour, _inside, _offset = fill_at(
+                        base, slope, anchor, scale, pixel_centre(x, y, precision.real), linear
+                    )
                     mode.composite(state, events, image, entry, b, y, x, 1.0 + 0.0 * scale, opacity, colour, precision)
         else:
-            on_row = path_row(lines, first, end, winding_base, left, ti.cast(y, precision.real) + 0.5, x1 - x0, aa_width)
-            for x in range(x0, x1):
-                if mode.accepts(state, b, y, x, precision):
+            on_row = path_row(
+                lines, first, end, winding_base, left, ti.cast(y, precision.real) + 0.5, x1 - x0, aa_width
+            )
+            for x in range(px0, px1 + 1):
+                near, inside = pixel_state(on_row, x - x0, rule)
+                if (near or inside) and mode.accepts(state, b, y, x, precision):
                     p = pixel_centre(x, y, precision.real)
-                    cov, _signed, _kind, _piece, _t, _other, _s = pixel_coverage(
-                        lines, first, end, winding_base, left, rule, on_row, x - x0, p, aa_width, tolerances
-                    )
+                    cov = 1.0 + 0.0 * scale
+                    if near:
+                        cov, _signed, _kind, _piece, _t, _other, _s = pixel_coverage(
+                            lines, first, end, winding_base, left, rule, on_row, x - x0, p, aa_width, tolerances
+                        )
                     if cov > 0.0:
                         colour, _inside, _offset = fill_at(base, slope, anchor, scale, p, linear)
                         mode.composite(state, events, image, entry, b, y, x, cov, opacity, colour, precision)
@@ -134,13 +142,13 @@ def composite_entry(mode: ti.template(), precision: ti.template(), tolerances: t
 
 @ti.func
 def entry_gradient(mode: ti.template(), precision: ti.template(), tolerances: ti.template(), linear: ti.template(),
-                   entry, row, n_prims, b, base, slope, opacity, x0, y0, x1, y1, aa_width, guides: ti.template(),
-                   outline: ti.template(), state: ti.template(), events: ti.template(), scratch: ti.template(),
-                   image_grad: ti.template(), ref_grads: ti.template()):  # fmt: skip
-    """Path entry ``entry``'s gradient over the pixels of image b's tile [x0, x1) x [y0,
-    y1): of its segments' control points into their slots of ``ref_grads``, and of its
-    fill (base, slope, opacity) and its fill frame's anchor and size (d_anchor, d_scale),
-    returned to be written as the other kinds' entries are."""
+                   entry, row, n_prims, b, base, slope, opacity, x0, x1, px0, px1, py0, py1, aa_width,
+                   guides: ti.template(), outline: ti.template(), state: ti.template(), events: ti.template(),
+                   scratch: ti.template(), image_grad: ti.template(), ref_grads: ti.template()):  # fmt: skip
+    """Path entry ``entry``'s gradient over image b's pixels [px0, px1] x [py0, py1] (in its
+    tile, whose columns are [x0, x1)): of its segments' control points into their slots of
+    ``ref_grads``, and of its fill (base, slope, opacity) and its fill frame's anchor and
+    size (d_anchor, d_scale), returned to be written as the other kinds' entries are."""
     anchor, scale = ti.Vector([guides[row, 0], guides[row, 1]]), guides[row, 2]
     lines = ti.static((outline.pieces, outline.segment_points, outline.refs))  # as kinds.path_entry reads them
     first, end, winding_base = outline.entry_refs[entry], outline.entry_refs[entry + 1], outline.entry_bases[entry]
@@ -149,32 +157,44 @@ def entry_gradient(mode: ti.template(), precision: ti.template(), tolerances: ti
         for i in ti.static(range(SEGMENT_SIZE)):
             ref_grads[r, i] = 0.0
     d_base, d_slope, d_opacity = base * 0.0, slope * 0.0, opacity * 0.0
+    # The gradient of the segment the last pixels' nearest boundary lay on, summed in
+    # registers and added to its slot when another segment's turn comes (and at the end).
+    held, d_held = first, ti.Vector([0.0] * SEGMENT_SIZE) + 0.0 * scale
     left = ti.cast(x0, precision.real)
-    for y in range(y0, y1):
+    for y in range(py0, py1 + 1):
         on_row = path_row(lines, first, end, winding_base, left, ti.cast(y, precision.real) + 0.5, x1 - x0, aa_width)
-        for x in range(x0, x1):
+        for x in range(px0, px1 + 1):
             p = pixel_centre(x, y, precision.real)
+            near, inside = pixel_state(on_row, x - x0, rule)  # an interior tile: all inside, none near
             cov, signed, kind, piece, t, other, s = 1.0 + 0.0 * scale, scale * 0.0, NONE, 0, scale * 0.0, 0, scale * 0.0
-            if first != end:
+            if near:
                 cov, signed, kind, piece, t, other, s = pixel_coverage(
                     lines, first, end, winding_base, left, rule, on_row, x - x0, p, aa_width, tolerances
                 )
-            if cov > 0.0:
-                colour, inside, offset = fill_at(base, slope, anchor, scale, p, linear)
+            if (near or inside) and cov > 0.0:
+                colour, within, offset = fill_at(base, slope, anchor, scale, p, linear)
                 g = ti.Vector([image_grad[b, y, x, c] for c in ti.static(range(3))])
                 a_cov, a_opacity, a_colour = mode.entry_adjoints(
                     state, events, scratch, entry, b, y, x, g, cov, opacity, colour, precision
                 )
                 d_opacity += a_opacity
-                d_unclamped = a_colour * inside
+                d_unclamped = a_colour * within
                 d_base += d_unclamped
                 if ti.static(linear):
                     d_slope += d_unclamped.outer_product(offset)
                 if kind != NONE:
                     ref, grad, ref2, grad2 = coverage_grad(lines, first, p, signed, kind, piece, t, other, s, aa_width)
-                    for i in ti.static(range(SEGMENT_SIZE)):
-                        ref_grads[ref, i] += a_cov * grad[i]
-                        ref_grads[ref2, i] += a_cov * grad2[i]
+                    if ref != held:
+                        for i in ti.static(range(SEGMENT_SIZE)):
+                            ref_grads[held, i] += d_held[i]
+                        held, d_held = ref, d_held * 0.0
+                    d_held += a_cov * grad
+                    if kind == MEETING:
+                        for i in ti.static(range(SEGMENT_SIZE)):
+                            ref_grads[ref2, i] += a_cov * grad2[i]
+    if first < end:
+        for i in ti.static(range(SEGMENT_SIZE)):
+            ref_grads[held, i] += d_held[i]
     d_anchor, d_scale = anchor * 0.0, scale * 0.0
     if ti.static(linear):  # as the other kinds' entries (see kernels/backward.py)
         d_anchor = -(slope.transpose() @ d_base) / scale

@@ -26,7 +26,7 @@ walk the segments in order, so an entry's segments are listed in segment order.
 
 import taichi as ti
 
-from taichi_sdf.funcs.winding import end_steps, filled, load_piece, piece_count, piece_crossings
+from taichi_sdf.funcs.winding import end_steps, filled, load_piece, load_turn, piece_count, piece_crossings
 from taichi_sdf.kinds.pen import hull_near_rect
 
 BACKDROP, REFS, STAMP, CORRECTION, CURSOR = 0, 1, 2, 3, 4  # a grid tile's integers
@@ -147,7 +147,7 @@ def count_path(pieces: ti.template(), segment_points: ti.template(), first, end,
             )
             for ty in range(line0, lines[3] + 1):
                 y0 = ty * tile_size + 0.0 * a[0]
-                xs, signs = piece_crossings(a, b, c, y0)
+                xs, signs = piece_crossings(a, b, c, *load_turn(pieces, s, j), y0)
                 for k in ti.static(range(2)):
                     if signs[k] != 0:
                         # It crosses left of the left side of the tiles from column ``column`` on.

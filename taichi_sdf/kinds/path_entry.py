@@ -30,10 +30,13 @@ import taichi as ti
 
 from taichi_sdf.funcs.bezier import (
     CUBIC_PIECES,
+    FRAME_ALONG,
+    FRAME_BEND,
     ROW_COLUMNS,
     VECTOR,
     cube_root,
     cubic_point_weights,
+    frame_vector,
     piece_frame,
     piece_minima,
     solve_row,
@@ -45,6 +48,7 @@ from taichi_sdf.funcs.winding import (
     end_steps,
     filled,
     load_piece,
+    load_turn,
     piece_count,
     piece_crossings,
     piece_row_span,
@@ -93,16 +97,21 @@ def winding_at(outline: ti.template(), first, end, base, x0, q):
 
 
 @ti.func
-def _keep_two(found: ti.template(), c, j, t, offset):
-    """Record piece ``j`` and its parameter at point ``c`` where it is nearer than the one
-    recorded, and keep the second nearest distance (for ties)."""
-    best, second, pieces, ts = ti.static(found)  # the caller's vectors, not copies
+def _keep_two(found: ti.template(), c, j, t, offset, frame):
+    """Record piece ``j``, its parameter and which way it crosses from the point towards
+    its nearest point (the sign of offset x tangent, :func:`pixel_coverage`'s fast test) at
+    point ``c`` where it is nearer than the one recorded, and keep the second nearest
+    distance (for ties)."""
+    best, second, pieces, ts, turns = ti.static(found)  # the caller's vectors, not copies
     squared = offset.norm_sqr()
     nearer = squared < best[c]
+    direction = frame_vector(frame, FRAME_ALONG) + t * frame_vector(frame, FRAME_BEND)  # half the tangent
+    turn = offset[0] * direction[1] - offset[1] * direction[0]
     second[c] = ti.select(nearer, best[c], ti.min(second[c], squared))
     best[c] = ti.select(nearer, squared, best[c])
     pieces[c] = ti.select(nearer, j, pieces[c])
     ts[c] = ti.select(nearer, t, ts[c])
+    turns[c] = ti.select(nearer, ti.select(turn > 0.0, 1, ti.select(turn < 0.0, -1, 0)), turns[c])
 
 
 @ti.func
@@ -116,20 +125,21 @@ def path_row(outline: ti.template(), first, end, base, x0, y, count, cutoff):
     windings = ti.Vector([0] * (ROW_COLUMNS + 1))  # first the steps between pixels, then their sums
     best = ti.Vector([cutoff * cutoff] * (ROW_COLUMNS + VECTOR))
     second, ts = best, best * 0.0
-    pieces = ti.Vector([-1] * (ROW_COLUMNS + VECTOR))
-    found = ti.static((best, second, pieces, ts))  # the vectors themselves, not copies
+    pieces, turns = ti.Vector([-1] * (ROW_COLUMNS + VECTOR)), ti.Vector([0] * (ROW_COLUMNS + VECTOR))
+    found = ti.static((best, second, pieces, ts, turns))  # the vectors themselves, not copies
     start = base
     for r in range(first, end):
         points = _points(outline, refs[r])
         start += end_steps(outline[0], refs[r], points, x0, y)
         for j in range(piece_count(points)):
             a, b, c = load_piece(outline[0], refs[r], j)
-            xs, signs = piece_crossings(a, b, c, y)
-            for k in ti.static(range(2)):
-                if signs[k] != 0:  # crossing left of the pixels from the first whose centre lies right of it on
-                    column = ti.cast(ti.floor(ti.math.clamp(xs[k] - x0 - 0.5, -1.0, count)), ti.i32) + 1
-                    windings[column] += signs[k]
-            if ti.min(a[1], b[1], c[1]) - cutoff <= y <= ti.max(a[1], b[1], c[1]) + cutoff:
+            low, high = ti.min(a[1], b[1], c[1]), ti.max(a[1], b[1], c[1])
+            if low - cutoff <= y <= high + cutoff:  # else the piece neither crosses the row nor comes near it
+                xs, signs = piece_crossings(a, b, c, *load_turn(outline[0], refs[r], j), y)
+                for k in ti.static(range(2)):
+                    if signs[k] != 0:  # crossing left of the pixels from the first whose centre lies right of it on
+                        column = ti.cast(ti.floor(ti.math.clamp(xs[k] - x0 - 0.5, -1.0, count)), ti.i32) + 1
+                        windings[column] += signs[k]
                 lo, hi = piece_row_span(a, b, c, y, cutoff)
                 c0 = ti.cast(ti.ceil(ti.math.clamp(lo - x0 - 0.5, 0.0, count)), ti.i32)
                 c1 = ti.cast(ti.floor(ti.math.clamp(hi - x0 - 0.5, -1.0, count - 1.0)), ti.i32)
@@ -249,28 +259,35 @@ def nearest_boundary(outline: ti.template(), first, end, base, x0, rule, p, cuto
 
 
 @ti.func
+def pixel_state(row: ti.template(), c, rule):
+    """Of pixel number ``c`` of a row that :func:`path_row` described: whether a piece comes
+    within the cutoff (else its coverage is 1 where it is filled, 0 elsewhere, with no
+    gradient) and whether it is filled."""
+    windings, found = row
+    return found[2][c] >= 0, filled(windings[c], rule)
+
+
+@ti.func
 def pixel_coverage(outline: ti.template(), first, end, base, x0, rule, row: ti.template(), c, p, aa_width,
                    tolerances: ti.template()):  # fmt: skip
     """Coverage at pixel ``p``, number ``c`` of a row that :func:`path_row` described (with
-    cutoff ``aa_width``), its signed distance (negative inside; +-aa_width where no boundary
-    is in reach) and the nearest boundary point as :func:`nearest_boundary` gives it."""
+    cutoff ``aa_width``) where a piece comes within the cutoff (see :func:`pixel_state`),
+    its signed distance (negative inside; +-aa_width where no boundary is in reach) and the
+    nearest boundary point as :func:`nearest_boundary` gives it."""
     windings, found = row
-    best, second, pieces, ts = ti.static(found)  # the caller's vectors, not copies
+    best, second, pieces, ts, turns = ti.static(found)  # the caller's vectors, not copies
     inside = filled(windings[c], rule)
-    distance, kind, piece, t, other, s = aa_width, NONE, 0, ts[c], 0, ts[c]
-    if pieces[c] >= 0:
-        nearest = ti.sqrt(best[c])
-        fast = False
-        if 0.0 < t < 1.0 and ti.sqrt(second[c]) - nearest > tolerances.tie * (1.0 + nearest):
-            a, b, cc, _ = _numbered_piece(outline, first, pieces[c])
-            offset, direction = _point(a, b, cc, t) - p, tangent(a, b, cc, t)
-            turn = offset[0] * direction[1] - offset[1] * direction[0]  # crossing towards the point
-            if turn != 0.0 and filled(windings[c] + ti.select(turn > 0.0, 1, -1), rule) != inside:
-                fast, distance, kind, piece = True, nearest, POINT, pieces[c]
-        if not fast:
-            distance, kind, piece, t, other, s = nearest_boundary(
-                outline, first, end, base, x0, rule, p, aa_width, tolerances
-            )
+    nearest, t = ti.sqrt(best[c]), ts[c]
+    distance, kind, piece, other, s = aa_width, NONE, 0, 0, t
+    fast = False
+    # Crossing the piece from the point towards its nearest point changes the winding number by the turn.
+    alone = ti.sqrt(second[c]) - nearest > tolerances.tie * (1.0 + nearest)
+    if 0.0 < t < 1.0 and turns[c] != 0 and alone and filled(windings[c] + turns[c], rule) != inside:
+        fast, distance, kind, piece = True, nearest, POINT, pieces[c]
+    if not fast:
+        distance, kind, piece, t, other, s = nearest_boundary(
+            outline, first, end, base, x0, rule, p, aa_width, tolerances
+        )
     signed = -distance if inside else distance
     return coverage(signed, aa_width), signed, kind, piece, t, other, s
 
