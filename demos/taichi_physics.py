@@ -1,7 +1,6 @@
 """A differentiable simulation in Taichi, seen only through a picture: recover how it was launched.
 
-    python demos/taichi_physics.py [--steps 120] [--arch cpu] [--out out/taichi_physics]
-                                   [--gif docs/taichi_physics.gif]
+    python demos/taichi_physics.py [--steps 120] [--arch cpu] [--out out/taichi_physics] [--gif PATH]
 
 A chain of four masses joined by soft springs is thrown under gravity: the masses start at
 rest positions on a line, each with its own launch velocity, and 300 substeps of a
@@ -18,11 +17,11 @@ yet still pull towards each other).
 
 Prints the loss and the velocity error as it goes, and the recovered against the true
 velocities; writes OUT/target.png, OUT/final.png (target | recovered), OUT/metrics.json, and
-GIF (target | the optimisation, frame by frame). Ctrl-C stops the descent and still writes
-them (exit status 130).
+the GIF (target | the optimisation, frame by frame) to OUT/optimisation.gif or ``--gif PATH``
+(the README's is docs/taichi_physics.gif). Ctrl-C stops the descent and still writes them
+(exit status 130).
 """
 
-import argparse
 import json
 import sys
 import time
@@ -41,53 +40,31 @@ STREAK = 0.25  # seconds of motion a mass's streak shows
 COLOURS = np.array([[0.85, 0.2, 0.15], [0.95, 0.65, 0.1], [0.2, 0.6, 0.3], [0.2, 0.35, 0.8]])
 FRAMES = 40  # at most, in the GIF
 LEVELS = 4  # scales of the image loss: 1, 1/2, 1/4, 1/8
-ROOT = Path(__file__).resolve().parents[1]
 
 
-class UsageError(Exception):
-    """Bad command-line input, shown as one line."""
+def parse(argv):
+    from taichi_sdf.app.arguments import OneLineParser, positive_int
 
-
-class OneLineParser(argparse.ArgumentParser):
-    def error(self, message):
-        raise UsageError(message)
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
-    return value
-
-
-def parse(argv) -> argparse.Namespace:
-    parser = OneLineParser(
-        prog="taichi_physics.py", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = OneLineParser(prog="taichi_physics.py", description=__doc__)
     parser.add_argument("--steps", type=positive_int, default=120, help="gradient steps (default 120)")
     parser.add_argument("--arch", choices=("cpu", "cuda", "vulkan"), default="cpu", help="Taichi backend (default cpu)")
     parser.add_argument("--out", default="out/taichi_physics", help="output folder (default out/taichi_physics)")
-    parser.add_argument("--gif", default=str(ROOT / "docs" / "taichi_physics.gif"), help="the animation (.gif)")
+    parser.add_argument("--gif", help="the animation (.gif; default OUT/optimisation.gif)")
     return parser.parse_args(argv)
 
 
-def writable_outputs(args: argparse.Namespace) -> tuple[Path, Path]:
-    """The output folder (made) and the GIF's path, both proven writable, or a UsageError."""
-    out, gif = Path(args.out), Path(args.gif)
+def planned_outputs(args):
+    """The output files, each checked (and the folder made), and the GIF's path."""
+    from taichi_sdf.app.outputs import Outputs, check_folder
+    from taichi_sdf.app.running import UsageError
+
+    out = Path(args.out)
+    gif = Path(args.gif) if args.gif else out / "optimisation.gif"
     if gif.suffix.lower() != ".gif":
         raise UsageError(f"--gif must name a .gif file, got {args.gif}")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-        (out / ".write_test").touch()
-        (out / ".write_test").unlink()
-    except OSError as error:
-        raise UsageError(f"cannot write to --out {args.out}: {error.strerror}") from None
-    if not gif.parent.is_dir():
-        raise UsageError(f"--gif {args.gif}: folder {gif.parent} does not exist")
-    return out, gif
+    if not out.is_dir():
+        check_folder(out)
+    return Outputs([out / "target.png", out / "final.png", out / "metrics.json", gif]), gif
 
 
 def build(ti):
@@ -183,47 +160,35 @@ def build(ti):
     return launch, target, loss, render, simulate_and_draw, image_loss
 
 
-class Adam:
-    """Adam on one array (numpy), step size ``rate`` in the array's units."""
-
-    def __init__(self, rate: float, beta1: float = 0.9, beta2: float = 0.99):
-        self.rate, self.beta1, self.beta2, self.m, self.v, self.t = rate, beta1, beta2, 0.0, 0.0, 0
-
-    def step(self, value: np.ndarray, grad: np.ndarray) -> np.ndarray:
-        self.t += 1
-        self.m = self.beta1 * self.m + (1 - self.beta1) * grad
-        self.v = self.beta2 * self.v + (1 - self.beta2) * grad * grad
-        m_hat, v_hat = self.m / (1 - self.beta1**self.t), self.v / (1 - self.beta2**self.t)
-        return value - self.rate * m_hat / (np.sqrt(v_hat) + 1e-12)
-
-
 def frame(target: np.ndarray, image: np.ndarray) -> np.ndarray:
     """target | image, twice the size, 8-bit."""
     pair = np.concatenate([target, np.ones((HEIGHT, 4, 3)), image], axis=1)
     return (np.clip(pair, 0.0, 1.0).repeat(2, axis=0).repeat(2, axis=1) * 255 + 0.5).astype(np.uint8)
 
 
-def run(args: argparse.Namespace, out: Path, gif: Path) -> int:
-    import imageio.v3 as iio
+def run(args) -> int:
     import taichi as ti
 
-    from taichi_sdf.io import save_image
+    from taichi_sdf.app.running import EXIT_INTERRUPTED, init_taichi, interrupts_held
+    from taichi_sdf.io import save_gif, save_image
+    from taichi_sdf.optim import Adam
 
     started = time.perf_counter()
-    ti.init(arch=getattr(ti, args.arch), log_level=ti.ERROR)
+    outputs, gif = planned_outputs(args)
+    out = outputs.paths[0].parent
+    arch = init_taichi(args.arch)
     launch, target, loss, render, simulate_and_draw, image_loss = build(ti)
 
     launch.from_numpy(TRUE_VELOCITIES.astype(np.float32))
     simulate_and_draw()
     target_image = render.image.to_numpy()
     target.from_numpy(target_image)
-    save_image(out / "target.png", target_image)
 
     velocities = np.tile(np.array(GUESS), (len(START), 1))
-    adam, losses, frames = Adam(rate=3.0), [], []
+    adam, losses, frames = Adam(velocities.shape, beta2=0.99, eps=1e-12), [], []
     every = -(-args.steps // FRAMES)  # a frame every this many steps
-    print(f"arch {ti.lang.impl.current_cfg().arch.name}: recovering {velocities.size} launch velocities from a "
-          f"{WIDTH}x{HEIGHT} picture, {args.steps} steps of {SUBSTEPS} substeps")  # fmt: skip
+    print(f"arch {arch}: recovering {velocities.size} launch velocities from a {WIDTH}x{HEIGHT} picture, "
+          f"{args.steps} steps of {SUBSTEPS} substeps")  # fmt: skip
     interrupted = False
     try:
         for step in range(args.steps):
@@ -237,47 +202,44 @@ def run(args: argparse.Namespace, out: Path, gif: Path) -> int:
             error = np.abs(velocities - TRUE_VELOCITIES).max()
             if step % 10 == 0 or step == args.steps - 1:
                 print(f"step {step:4d}  loss {losses[-1]:.5f}  largest velocity error {error:6.2f} px/s", flush=True)
-            velocities = adam.step(velocities, launch.grad.to_numpy().astype(np.float64))
+            velocities = adam.step(velocities, launch.grad.to_numpy().astype(np.float64), 3.0)
     except KeyboardInterrupt:
         interrupted = True
-        print(f"interrupted after {len(losses)} steps: writing what there is", file=sys.stderr)
+    if not losses:
+        print("interrupted before the first step: nothing written", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
-    launch.from_numpy(velocities.astype(np.float32))
-    simulate_and_draw()
-    final = render.image.to_numpy()
-    frames.append(frame(target_image, final))
-    save_image(out / "final.png", np.concatenate([target_image, np.ones((HEIGHT, 4, 3)), final], axis=1))
-    iio.imwrite(gif, np.stack(frames), duration=80, loop=0)
-    error = np.abs(velocities - TRUE_VELOCITIES)
-    metrics = {
-        "steps": len(losses), "interrupted": interrupted, "seconds": round(time.perf_counter() - started, 1),
-        "first_loss": losses[0] if losses else None, "last_loss": losses[-1] if losses else None,
-        "true_velocities": TRUE_VELOCITIES.tolist(), "recovered_velocities": velocities.round(3).tolist(),
-        "largest_velocity_error": float(error.max()),
-    }  # fmt: skip
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+    with interrupts_held() as held:
+        launch.from_numpy(velocities.astype(np.float32))
+        simulate_and_draw()
+        final = render.image.to_numpy()
+        frames.append(frame(target_image, final))
+        error = np.abs(velocities - TRUE_VELOCITIES)
+        metrics = {
+            "steps": len(losses), "interrupted": interrupted, "seconds": round(time.perf_counter() - started, 1),
+            "first_loss": losses[0], "last_loss": losses[-1], "true_velocities": TRUE_VELOCITIES.tolist(),
+            "recovered_velocities": velocities.round(3).tolist(), "largest_velocity_error": float(error.max()),
+        }  # fmt: skip
+        outputs.write(out / "target.png", lambda path: save_image(path, target_image))
+        pair = np.concatenate([target_image, np.ones((HEIGHT, 4, 3)), final], axis=1)
+        outputs.write(out / "final.png", lambda path: save_image(path, pair))
+        outputs.write(gif, lambda path: save_gif(path, frames))
+        outputs.write(out / "metrics.json", lambda path: path.write_text(json.dumps(metrics, indent=2) + "\n"))
     print("mass   true velocity (px/s)   recovered (px/s)")
     for i, (true, found) in enumerate(zip(TRUE_VELOCITIES, velocities)):
         print(f"{i:4d}   ({true[0]:6.1f}, {true[1]:6.1f})      ({found[0]:6.1f}, {found[1]:6.1f})")
     print(f"largest velocity error {error.max():.2f} px/s after {len(losses)} steps in {metrics['seconds']} s "
           f"-> {out}/, {gif}")  # fmt: skip
-    return 130 if interrupted else 0
+    if interrupted or held.pressed:
+        print(f"interrupted after {len(losses)} steps: {outputs.summary()}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return 0
 
 
 def main(argv=None) -> int:
-    try:
-        args = parse(argv)
-        out, gif = writable_outputs(args)
-    except UsageError as error:
-        print(f"taichi_physics.py: error: {error}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
-    try:
-        return run(args, out, gif)
-    except KeyboardInterrupt:  # before the descent began: nothing to write
-        print("interrupted before the descent started: nothing written", file=sys.stderr)
-        return 130
+    from taichi_sdf.app.running import run_guarded
+
+    return run_guarded("taichi_physics.py", lambda: run(parse(argv)))
 
 
 if __name__ == "__main__":

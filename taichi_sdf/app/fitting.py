@@ -153,7 +153,8 @@ def run_fit(plan: FitPlan) -> int:
         print(f"the fit stopped {result.stopped}: {outputs.summary()} (the best fit before it)", file=sys.stderr)
         return EXIT_FAILED
     if result.interrupted or interrupts.pressed:
-        when = f"after {len(result.losses)} steps" if result.interrupted else "while writing the finished fit"
+        steps = len(result.losses)
+        when = f"after {steps} step{'s' * (steps != 1)}" if result.interrupted else "while writing the finished fit"
         print(f"interrupted {when}: {outputs.summary()} (the best fit so far)", file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
