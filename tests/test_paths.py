@@ -1,18 +1,23 @@
 """Filled paths: the group's checks and files, and the numpy reference's coverage against
 analytic answers (areas, holes, fill rules, edges inside the fill) and independent signed
-distances (triangles, boxes, polygons whose insideness comes from angle sums)."""
+distances (triangles, boxes, polygons whose insideness comes from angle sums); the Taichi
+entries against the reference; the kind in the renderer (with circles, every mode, tile
+size, batches, the torch op) against the reference and finite differences."""
 
 import math
 
 import numpy as np
 import pytest
 import taichi as ti
+from conftest import assert_matches, directional_check
 
-from taichi_sdf import Paths, Scene
+from taichi_sdf import Circles, Paths, RenderConfig, Renderer, Scene
+from taichi_sdf.config import MODES
 from taichi_sdf.funcs.winding import PIECES_SIZE, SEGMENT_SIZE, segment_pieces
 from taichi_sdf.kinds import path_binning, reference_path
 from taichi_sdf.kinds.path_entry import TOLERANCES, coverage_grad, path_row, pixel_coverage
 from taichi_sdf.kinds.reference_sdf import coverage, segment_distance, triangle_sdf
+from taichi_sdf.reference import render_reference
 
 KAPPA = 4.0 * (math.sqrt(2.0) - 1.0) / 3.0  # a quarter circle's cubic handles, per radius
 RED = [[1.0, 0.0, 0.0]]
@@ -485,3 +490,117 @@ def test_path_coverage_gradient_equals_finite_differences(name):
     numeric = (objective(1e-6) - objective(-1e-6)) / 2e-6
     assert abs(numeric) > 1e-3
     assert np.sum(grads * direction) == pytest.approx(numeric, rel=1e-6)
+
+
+# The kind in the renderer: one binning, forward and backward with the other kinds.
+
+
+def pipeline_scene(rng, width: int = 40, height: int = 32, paths=None) -> Scene:
+    """Circles under and over paths (a square, a square with a hole, a pentagram under each
+    rule, a quadratic and cubic outline, two contours across the image border), linear fills
+    and opacities. Corners lie off pixel centres' bisectors (where the distance has a kink)."""
+    if paths is None:
+        paths = [
+            ([square([3.37, 4.21], [14.63, 13.08])], "nonzero"),
+            ([square([17.23, 2.61], [36.42, 17.34]), square([22.14, 6.33], [30.71, 12.18], reverse=True)], "nonzero"),
+            ([polygon(star_points([11.3, 22.4], 9.5, -90, 144, 5))], "nonzero"),
+            ([polygon(star_points([28.2, 23.1], 9.5, -90, 144, 5))], "evenodd"),
+            ([[np.array([[20.31, 18.12], [34.23, 16.44], [38.52, 30.23]]),
+               np.array([[38.52, 30.23], [30.14, 27.26], [24.27, 34.18], [20.31, 18.12]])]], "nonzero"),
+            ([square([-5.21, 24.33], [6.14, 40.27]), circle([38.31, 2.13], 5.22)], "evenodd"),
+        ]  # fmt: skip
+    n = len(paths)
+    group = Paths.from_contours([contours for contours, _ in paths], rng.uniform(0, 1, (n, 3)),
+                                [rule for _, rule in paths], rng.normal(0, 0.05, (n, 3, 2)),
+                                rng.uniform(0.4, 0.9, n))  # fmt: skip
+    under, over = (
+        Circles(
+            rng.uniform(0, 1, (2, 2)) * [width, height],
+            rng.uniform(3, 7, 2),
+            rng.uniform(0, 1, (2, 3)),
+            rng.normal(0, 0.1, (2, 3, 2)),
+            rng.uniform(0.4, 0.9, 2),
+        )
+        for _ in range(2)
+    )
+    return Scene(width, height, rng.uniform(0, 1, 3), (under, group, over))
+
+
+@pytest.mark.parametrize("tile_size", [8, 16, 32])
+@pytest.mark.parametrize("mode", MODES)
+def test_paths_among_circles_render_as_the_reference(mode, tile_size):
+    scene = pipeline_scene(np.random.default_rng(tile_size))
+    image = Renderer(RenderConfig(tile_size=tile_size, dtype="f64", mode=mode)).render(scene)
+    assert np.abs(image - render_reference(scene, mode=mode)).max() <= 1e-9
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_path_gradients_in_the_renderer_equal_finite_differences(mode):
+    scene = pipeline_scene(np.random.default_rng(3))
+    for key in ("1.points", "1.colours", "1.slopes", "1.opacities"):
+        assert_matches(*directional_check(scene, [key], RenderConfig(dtype="f64", mode=mode), seed=4))
+
+
+def test_a_batch_of_paths_is_one_pass_equal_to_its_images(monkeypatch):
+    import taichi_sdf.render
+
+    scene = pipeline_scene(np.random.default_rng(5))
+    moved = scene.with_parameters({"1.points": scene.parameters()["1.points"] + 0.7})
+    calls, rasterize = [], taichi_sdf.render.rasterize
+    monkeypatch.setattr(taichi_sdf.render, "rasterize", lambda *args, **kw: calls.append(1) or rasterize(*args, **kw))
+    renderer, config = Renderer(RenderConfig(dtype="f64", mode="over")), RenderConfig(dtype="f64", mode="over")
+    images = renderer.render([scene, moved])
+    assert len(calls) == 1
+    cotangent = np.random.default_rng(6).normal(size=images.shape)
+    grads = [g.parameters()["1.points"] for g in renderer.backward(cotangent)]
+    for b, one in enumerate([scene, moved]):
+        single = Renderer(config)
+        assert np.array_equal(single.render(one), images[b])
+        assert np.array_equal(single.backward(cotangent[b]).parameters()["1.points"], grads[b])
+
+
+DEGENERATE = {
+    "no-area": [[np.array([[5.0, 5.0], [20.0, 12.0]]), np.array([[20.0, 12.0], [5.0, 5.0]])]],
+    "repeated": [[np.array([[5.0, 5.0], [5.0, 5.0]]), *polygon([[5, 5], [20, 6], [9, 18]])]],
+    "one-point": [polygon([[7.0, 7.0]] * 3)],
+    "cusp": [[np.array([[3.0, 20.0], [25.0, 5.0], [3.0, 5.0], [3.0, 20.0]])]],
+    "subpixel": [circle([10.2, 10.3], 0.3)],
+}
+
+
+def test_degenerate_paths_render_and_differentiate_without_nan():
+    scene = pipeline_scene(np.random.default_rng(7), paths=[(contours, "nonzero") for contours in DEGENERATE.values()])
+    renderer = Renderer(RenderConfig(dtype="f64", mode="over"))
+    image = renderer.render(scene)
+    assert np.abs(image - render_reference(scene, mode="over")).max() <= 1e-9
+    grads = renderer.backward(np.ones_like(image)).parameters()
+    assert all(np.all(np.isfinite(value)) for value in grads.values())
+    assert np.abs(grads["1.points"]).max() > 0.0
+
+
+def test_the_torch_op_draws_paths_with_their_gradients():
+    torch = pytest.importorskip("torch")
+    from taichi_sdf.torch import parameters, render
+
+    scene = pipeline_scene(np.random.default_rng(8))
+    config = RenderConfig(dtype="f64", mode="over")
+    params = parameters(scene, batch=2, dtype=torch.float64)
+    with torch.no_grad():
+        params["1.points"][1] += 0.3
+    images = render(scene, params, config).detach().numpy()
+    renderer = Renderer(config)
+    for b in range(2):
+        one = scene.with_parameters({key: value[b].numpy() for key, value in params.items()})
+        assert np.array_equal(images[b], renderer.render(one))
+    for key in ("1.points", "1.opacities"):
+        value = params[key].requires_grad_(True)
+        assert torch.autograd.gradcheck(lambda v, key=key: render(scene, {**params, key: v}, config), (value,),
+                                        eps=1e-6, atol=1e-6, rtol=1e-5, fast_mode=True), key  # fmt: skip
+
+
+def test_render_kernel_refuses_paths_in_one_line():
+    from taichi_sdf.taichi import RenderKernel
+
+    scene = pipeline_scene(np.random.default_rng(9))
+    with pytest.raises(ValueError, match="^RenderKernel does not draw filled paths"):
+        RenderKernel(scene, {})
