@@ -10,9 +10,11 @@ import importlib
 _HOMES = {
     "Circles": "taichi_sdf.scene",
     "CubicCurves": "taichi_sdf.scene",
+    "Ellipses": "taichi_sdf.scene",
     "Frame": "taichi_sdf.render",
     "Paths": "taichi_sdf.scene",
     "QuadraticCurves": "taichi_sdf.scene",
+    "Rectangles": "taichi_sdf.scene",
     "RenderConfig": "taichi_sdf.config",
     "Renderer": "taichi_sdf.render",
     "Scene": "taichi_sdf.scene",

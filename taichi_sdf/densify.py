@@ -1,5 +1,5 @@
-"""Densify and prune during a fit: move the circles (or free triangles) that contribute
-least to where the error is largest.
+"""Densify and prune during a fit: move the circles (or ellipses, rectangles, free
+triangles) that contribute least to where the error is largest.
 
 A fit by gradient descent settles with some shapes that barely matter (hidden under
 others, or spent on a flat patch that their neighbours already explain) while elsewhere a
@@ -7,39 +7,103 @@ blob of error stays, because no shape is near enough to feel it. :class:`Densifi
 ``relocate`` hook of :func:`~taichi_sdf.optim.fit`, compares what each shape is worth
 (:func:`removal_costs`: how much the loss would grow without it) with what a new disk
 could gain (:func:`insertion_gains`: the error a disk of one colour would take away) and
-moves a shape wherever a place gains more than the shape is worth.
+moves a shape wherever a place gains more than the shape is worth. What differs between
+the kinds it moves (their boxes, and the shape a moved one takes) is in :data:`MOVERS`.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
 
-from taichi_sdf.optim import Relocated
 from taichi_sdf.config import RenderConfig
 from taichi_sdf.modes import MODES
+from taichi_sdf.optim import Relocated
 from taichi_sdf.render import Frame, Renderer
-from taichi_sdf.scene import Circles, Scene, Triangles
+from taichi_sdf.scene import Circles, Ellipses, Rectangles, Scene, ShapeGroup, Triangles
 
 GAIN_RADII = (2.0, 3.0, 5.0, 8.0, 12.0)  # pixels: the sizes a new disk is tried at
 TRIANGLE_REACH = math.sqrt(4 * math.pi / (3 * math.sqrt(3)))  # circumradius / radius of a disk's area
 
 
-def _movable(group) -> bool:
-    """Circles, or triangles that share no vertices (a mesh would tear)."""
-    if isinstance(group, Circles):
-        return True
-    return isinstance(group, Triangles) and len(np.unique(group.faces)) == group.faces.size
+@dataclass(frozen=True)
+class Mover:
+    """What :class:`Densifier` needs of one kind of shape.
+
+    boxes(group) -> (N, 4): each shape's bounding box (x0, y0, x1, y1) in pixels;
+    place(group, values, moved, centres, radii, rng): turns the shapes ``moved`` (indices)
+    of ``values`` (the group's parameters, writable copies) into shapes of about the area
+    of disks of ``radii`` at ``centres`` ((k, 2) pixels), the geometry only;
+    refusal(group) -> why a group of this kind cannot be moved, or None.
+    """
+
+    boxes: Callable[[ShapeGroup], np.ndarray]
+    place: Callable[..., None]
+    refusal: Callable[[ShapeGroup], str | None] = lambda group: None
 
 
-def _boxes(group) -> np.ndarray:
-    """(N, 4) bounding boxes (x0, y0, x1, y1) in pixels of a group's circles or triangles."""
-    if isinstance(group, Circles):
-        return np.hstack([group.centres - group.radii[:, None], group.centres + group.radii[:, None]])
+def _circle_boxes(group: Circles) -> np.ndarray:
+    return np.hstack([group.centres - group.radii[:, None], group.centres + group.radii[:, None]])
+
+
+def _circle_place(group, values, moved, centres, radii, rng) -> None:
+    values["centres"][moved], values["radii"][moved] = centres, radii
+
+
+def _ellipse_boxes(group: Ellipses) -> np.ndarray:
+    cos, sin = np.cos(group.angles), np.sin(group.angles)
+    a, b = group.radii.T
+    extents = np.stack([np.hypot(a * cos, b * sin), np.hypot(a * sin, b * cos)], axis=1)
+    return np.hstack([group.centres - extents, group.centres + extents])
+
+
+def _ellipse_place(group, values, moved, centres, radii, rng) -> None:
+    """A disk (its angle takes a gradient once its axes part), turned at random."""
+    values["centres"][moved], values["radii"][moved] = centres, radii[:, None]
+    values["angles"][moved] = rng.uniform(0, np.pi, len(moved))
+
+
+def _rect_boxes(group: Rectangles) -> np.ndarray:
+    cos, sin = np.abs(np.cos(group.angles)), np.abs(np.sin(group.angles))
+    w, h = 0.5 * group.sizes.T
+    extents = np.stack([w * cos + h * sin, w * sin + h * cos], axis=1)
+    return np.hstack([group.centres - extents, group.centres + extents])
+
+
+def _rect_place(group, values, moved, centres, radii, rng) -> None:
+    """A square of the disk's area with sharp corners, turned at random."""
+    values["centres"][moved], values["sizes"][moved] = centres, (math.sqrt(math.pi) * radii)[:, None]
+    values["angles"][moved] = rng.uniform(0, 0.5 * np.pi, len(moved))
+    values["corner_radii"][moved] = 0.0
+
+
+def _triangle_boxes(group: Triangles) -> np.ndarray:
     corners = group.vertices[group.faces]
     return np.hstack([corners.min(axis=1), corners.max(axis=1)])
+
+
+def _triangle_place(group, values, moved, centres, radii, rng) -> None:
+    """An equilateral triangle of the disk's area, turned at random."""
+    turn = rng.uniform(0, 2 * np.pi, (len(moved), 1)) + [0.0, 2 * np.pi / 3, 4 * np.pi / 3]
+    corners = np.stack([np.cos(turn), np.sin(turn)], -1) * (TRIANGLE_REACH * radii)[:, None, None]
+    values["vertices"][group.faces[moved]] = centres[:, None] + corners
+
+
+def _triangle_refusal(group: Triangles) -> str | None:
+    """Triangles that share vertices are a mesh, which moving one would tear."""
+    return None if len(np.unique(group.faces)) == group.faces.size else "Triangles sharing vertices"
+
+
+MOVERS = {
+    Circles: Mover(_circle_boxes, _circle_place),
+    Ellipses: Mover(_ellipse_boxes, _ellipse_place),
+    Rectangles: Mover(_rect_boxes, _rect_place),
+    Triangles: Mover(_triangle_boxes, _triangle_place, _triangle_refusal),
+}
 
 
 def apart(boxes: np.ndarray, candidates: np.ndarray, count: int) -> np.ndarray:
@@ -123,8 +187,8 @@ def best_places(gains: np.ndarray, radii: np.ndarray, count: int) -> tuple[np.nd
 
 
 class Densifier:
-    """Moves the circles (or free triangles) a fit gains least from to where a new one
-    gains most.
+    """Moves the circles (or ellipses, rectangles, free triangles) a fit gains least from
+    to where a new one gains most.
 
     Called as ``densifier(scene, image, target)`` (a :func:`~taichi_sdf.optim.fit`
     ``relocate`` hook; run it every :attr:`every` steps), it renders ``scene`` itself with
@@ -133,7 +197,7 @@ class Densifier:
     shapes with the lowest :func:`removal_costs` whose boxes do not overlap (see
     :func:`apart`), and moves each to one of the best places of :func:`insertion_gains`
     that gains more than the shape costs: a flat, opaque circle of the target's mean
-    colour there (or an equilateral triangle of the disk's area). In the depth-ordered
+    colour there (or a shape of the disk's area, see :data:`MOVERS`). In the depth-ordered
     modes the moved shapes go on top, in the order of their gains; it then returns a
     :class:`~taichi_sdf.optim.Relocated` whose orders carry the optimiser's state along.
     """
@@ -147,16 +211,16 @@ class Densifier:
 
     def __call__(self, scene: Scene, image: np.ndarray, target: np.ndarray) -> Scene | Relocated:
         group = scene.shapes[0]
-        if not _movable(group):
-            raise ValueError(
-                f"Densifier moves circles or free triangles; the scene's first group holds {type(group).__name__}"
-                + (" sharing vertices" if isinstance(group, Triangles) else "")
-            )
+        mover = MOVERS.get(type(group))
+        refusal = type(group).__name__ if mover is None else mover.refusal(group)
+        if refusal is not None:
+            kinds = "circles, ellipses, rectangles or free triangles"
+            raise ValueError(f"Densifier moves {kinds}; the scene's first group holds {refusal}")
         with_opacities = group.with_parameters({"opacities": group.opacity_array()})  # renders the same
         frame = self.renderer.forward(scene.replace(shapes=(with_opacities,) + scene.shapes[1:]))
         costs = removal_costs(frame, target, self.probes, self.rng)
         count = max(1, int(self.share * len(group)))
-        cheapest = apart(_boxes(group), np.argsort(costs, kind="stable"), count)
+        cheapest = apart(mover.boxes(group), np.argsort(costs, kind="stable"), count)
         gains, radii = insertion_gains(frame.image.astype(np.float64) - target)
         centres, radii, gains = best_places(gains, radii, len(cheapest))
         worth = gains > costs[cheapest[: len(gains)]]
@@ -165,13 +229,7 @@ class Densifier:
             return scene
         centres, radii = centres[worth], radii[worth]
         values = {key: np.array(value, dtype=np.float64) for key, value in with_opacities.parameters().items()}
-        if isinstance(group, Circles):
-            values["centres"][moved] = centres
-            values["radii"][moved] = radii
-        else:  # an equilateral triangle of the disk's area, turned at random
-            turn = self.rng.uniform(0, 2 * np.pi, (len(moved), 1)) + [0.0, 2 * np.pi / 3, 4 * np.pi / 3]
-            corners = np.stack([np.cos(turn), np.sin(turn)], -1) * (TRIANGLE_REACH * radii)[:, None, None]
-            values["vertices"][group.faces[moved]] = centres[:, None] + corners
+        mover.place(group, values, moved, centres, radii, self.rng)
         values["colours"][moved] = [mean_in_disk(target, c, r) for c, r in zip(centres, radii)]
         values["opacities"][moved] = 1.0
         if "slopes" in values:

@@ -16,7 +16,7 @@ from scipy import ndimage
 from taichi_sdf.config import RenderConfig, check_primitive_count
 from taichi_sdf.densify import Densifier, mean_in_disk
 from taichi_sdf.drawing import PEN_WIDTH, Reseeder, drawing_target, init_pen
-from taichi_sdf.scene import Circles, Scene, Triangles
+from taichi_sdf.scene import Circles, Ellipses, Rectangles, Scene, Triangles
 from taichi_sdf.stroke3 import scene_from_stroke3
 
 
@@ -38,8 +38,47 @@ def init_circles(target: np.ndarray, n: int, fill: str = "linear", seed: int = 0
     """
     if n <= 0:
         raise ValueError(f"the number of circles must be positive, got {n}")
-    height, width = target.shape[:2]
+    centres, radii, colours = _detail_disks(target, n, np.random.default_rng(seed), detail)
+    slopes = np.zeros((n, 3, 2)) if fill == "linear" else None
+    return _scene(target, Circles(centres, radii, colours, slopes))
+
+
+def init_ellipses(target: np.ndarray, n: int, fill: str = "linear", seed: int = 0, detail: float = 0.9) -> Scene:
+    """A starting scene of ``n`` ellipses for ``target`` (height, width, 3): placed, sized,
+    coloured and ordered as :func:`init_circles` places its circles, each with the area of
+    its circle, ELONGATION times as long as wide, along the picture's edges where it has
+    any (see :func:`edge_angles`)."""
+    if n <= 0:
+        raise ValueError(f"the number of ellipses must be positive, got {n}")
     rng = np.random.default_rng(seed)
+    centres, radii, colours = _detail_disks(target, n, rng, detail)
+    stretch = math.sqrt(ELONGATION)
+    semi_axes = np.stack([radii * stretch, radii / stretch], axis=1)
+    slopes = np.zeros((n, 3, 2)) if fill == "linear" else None
+    return _scene(target, Ellipses(centres, semi_axes, edge_angles(target, centres, rng), colours, slopes))
+
+
+def init_rects(target: np.ndarray, n: int, fill: str = "linear", seed: int = 0, detail: float = 0.9) -> Scene:
+    """A starting scene of ``n`` rectangles with sharp corners for ``target`` (height,
+    width, 3), as :func:`init_ellipses` starts ellipses: each with the area of its
+    circle, ELONGATION times as long as wide, along the picture's edges."""
+    if n <= 0:
+        raise ValueError(f"the number of rectangles must be positive, got {n}")
+    rng = np.random.default_rng(seed)
+    centres, radii, colours = _detail_disks(target, n, rng, detail)
+    side, stretch = radii * math.sqrt(math.pi), math.sqrt(ELONGATION)
+    sizes = np.stack([side * stretch, side / stretch], axis=1)
+    slopes = np.zeros((n, 3, 2)) if fill == "linear" else None
+    return _scene(target, Rectangles(centres, sizes, edge_angles(target, centres, rng), colours, slopes))
+
+
+ELONGATION = 1.5  # length over width of a starting ellipse or rectangle: enough to give its angle a gradient
+
+
+def _detail_disks(target: np.ndarray, n: int, rng: np.random.Generator, detail: float) -> tuple:
+    """Centres (n, 2), radii (n,) and mean colours (n, 3) of ``n`` disks placed by the
+    picture's detail, largest first (see :func:`init_circles`)."""
+    height, width = target.shape[:2]
     weights = detail_map(target).ravel()
     total = weights.sum()
     # A picture without detail (a constant one) spreads the detailed share uniformly too.
@@ -53,9 +92,28 @@ def init_circles(target: np.ndarray, n: int, fill: str = "linear", seed: int = 0
     radii = np.clip(radii, 2.0, 0.5 * max(width, height))
     order = np.argsort(-radii, kind="stable")  # large ones at the back, details on top
     centres, radii = centres[order], radii[order]
-    colours = np.array([mean_in_disk(target, c, r) for c, r in zip(centres, radii)])
-    slopes = np.zeros((n, 3, 2)) if fill == "linear" else None
-    return Scene(width, height, target.reshape(-1, 3).mean(axis=0), (Circles(centres, radii, colours, slopes),))
+    return centres, radii, np.array([mean_in_disk(target, c, r) for c, r in zip(centres, radii)])
+
+
+def edge_angles(target: np.ndarray, centres: np.ndarray, rng: np.random.Generator, sigma: float = 3.0) -> np.ndarray:
+    """(n,) angles in radians of the picture's edges at (n, 2) pixel positions: the
+    direction across the luminance's gradient, from its structure tensor smoothed over
+    ``sigma`` pixels; random where the picture has no direction there (flat, or a corner)."""
+    grey = ndimage.gaussian_filter(target @ np.array([0.299, 0.587, 0.114]), 1.0)
+    gx, gy = ndimage.sobel(grey, axis=1), ndimage.sobel(grey, axis=0)
+    tensor = [ndimage.gaussian_filter(product, sigma) for product in (gx * gx, gx * gy, gy * gy)]
+    rows = np.clip(centres[:, 1].astype(int), 0, grey.shape[0] - 1)
+    cols = np.clip(centres[:, 0].astype(int), 0, grey.shape[1] - 1)
+    xx, xy, yy = (component[rows, cols] for component in tensor)
+    across = 0.5 * np.arctan2(2.0 * xy, xx - yy)  # the gradient's direction
+    coherent = np.hypot(xx - yy, 2.0 * xy) > 0.2 * (xx + yy)
+    return np.where(coherent, across + 0.5 * math.pi, rng.uniform(0, math.pi, len(centres)))
+
+
+def _scene(target: np.ndarray, group) -> Scene:
+    """A scene of the target's size holding ``group``, on the target's mean colour."""
+    height, width = target.shape[:2]
+    return Scene(width, height, target.reshape(-1, 3).mean(axis=0), (group,))
 
 
 def init_mesh(
@@ -150,12 +208,15 @@ class ShapeRecipe:
 # soft (strokes then feel the ink around them) and sharpen.
 SHAPES = {
     "circle": ShapeRecipe(256, 800, "over", 1.0, "anti-aliased circles"),
+    "ellipse": ShapeRecipe(256, 800, "over", 1.0, "rotated ellipses"),
+    "rect": ShapeRecipe(256, 800, "over", 1.0, "rotated rectangles"),
     "triangle": ShapeRecipe(450, 400, "over", 1.0, "free triangles (each with its own corners)"),
     "mesh": ShapeRecipe(450, 600, "mean", 3.0, "a triangle mesh (shared vertices)"),
     "curve": ShapeRecipe(800, 300, "softor", 1.0, "a pen drawing in cubic Bezier strokes", "pyramid", 3.0),
     "segment": ShapeRecipe(1000, 300, "softor", 1.0, "a pen drawing in straight strokes", "pyramid", 3.0),
 }
 PEN_SHAPES = ("curve", "segment")
+DISK_SHAPES = {"circle": init_circles, "ellipse": init_ellipses, "rect": init_rects}  # placed like circles, densified
 ANY_PICTURE_TAKES = 1024  # shapes, even one of fewer pixels (a fit of a tiny picture is cheap)
 
 
@@ -183,9 +244,10 @@ def starting_scene(
 ) -> Start:
     """How a fit of ``n`` ``shape``s (a key of :data:`SHAPES`) to ``target`` (height,
     width, 3) starts, to be rendered in ``mode`` with an anti-aliasing band of
-    ``aa_width`` pixels. In depth-ordered modes every shape learns an opacity; circles
-    and free triangles move where the error is (:class:`~taichi_sdf.densify.Densifier`); pen drawings keep
-    black ink of one width on white and re-seed strokes they give up on.
+    ``aa_width`` pixels. In depth-ordered modes every shape learns an opacity; circles,
+    ellipses, rectangles and free triangles move where the error is
+    (:class:`~taichi_sdf.densify.Densifier`); pen drawings keep black ink of one width on
+    white and re-seed strokes they give up on.
 
     ``resume`` starts from that instead of a new scene: a scene of the picture's size
     holding one group of the shape's kind (an earlier fit's ``params.npz``, an imported
@@ -211,7 +273,7 @@ def starting_scene(
             scene = scene.replace(shapes=(scene.shapes[0].unshared(),))
             relocate = Densifier(RenderConfig(mode=mode, aa_width=aa_width), seed=seed)
     else:
-        scene = init_circles(target, n, fill=fill, seed=seed)
+        scene = DISK_SHAPES[shape](target, n, fill=fill, seed=seed)
         if resume is not None:
             scene = _resumed(resume, scene)
         relocate = Densifier(RenderConfig(mode=mode, aa_width=aa_width), seed=seed)

@@ -5,7 +5,8 @@ pixel ``(row i, column j)`` centred at ``(j + 0.5, i + 0.5)``); colours in [0, 1
 
 A scene is a background colour and a sequence of shape groups (one per primitive kind,
 see :mod:`taichi_sdf.kinds`: :class:`Circles`, :class:`Triangles`, :class:`Strokes`,
-:class:`QuadraticCurves`, :class:`CubicCurves`, :class:`Paths`)
+:class:`QuadraticCurves`, :class:`CubicCurves`, :class:`Ellipses`, :class:`Rectangles`,
+:class:`Paths`)
 drawn in order: later groups, and later primitives inside a group, are on top. Every
 group stores its differentiable values as named arrays (:meth:`Scene.parameters`) so that
 optimisers and gradients treat all groups alike.
@@ -20,9 +21,30 @@ from pathlib import Path
 import numpy as np
 
 from taichi_sdf.groups import ShapeGroup, as_array, describe_bad, first_bad
-from taichi_sdf.kinds import GROUP_TYPES, Circles, CubicCurves, Paths, QuadraticCurves, Strokes, Triangles
+from taichi_sdf.kinds import (
+    GROUP_TYPES,
+    Circles,
+    CubicCurves,
+    Ellipses,
+    Paths,
+    QuadraticCurves,
+    Rectangles,
+    Strokes,
+    Triangles,
+)
 
-__all__ = ["Circles", "CubicCurves", "Paths", "QuadraticCurves", "Scene", "ShapeGroup", "Strokes", "Triangles"]
+__all__ = [
+    "Circles",
+    "CubicCurves",
+    "Ellipses",
+    "Paths",
+    "QuadraticCurves",
+    "Rectangles",
+    "Scene",
+    "ShapeGroup",
+    "Strokes",
+    "Triangles",
+]
 
 MAX_SIDE = 1 << 16  # pixels: a scene's width or height at most
 

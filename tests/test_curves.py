@@ -3,6 +3,8 @@ reference, gradients against finite differences (also next to end caps and near 
 control points), their ink, and their binning."""
 
 import math
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -139,3 +141,20 @@ def test_ink_is_twice_the_half_width_times_the_length_plus_the_caps(n):
 def test_every_covered_pixel_of_a_curve_is_binned():
     scene = curve_scene(np.random.default_rng(9), width=53, height=37)
     assert_every_covered_pixel_binned(scene)
+
+
+COLD_COMPILE = """
+import numpy as np
+import taichi as ti
+ti.init(arch=ti.cpu, offline_cache=False)  # compiled from source, as on a user's first run
+from taichi_sdf import CubicCurves, RenderConfig, Renderer, Scene
+curves = CubicCurves([[2, 3], [20, 30], [30, 2], [38, 20]], [[0, 1, 2, 3]], [2.0], [[0.2, 0.4, 0.9]])
+frame = Renderer(RenderConfig(mode="over")).forward(Scene(40, 32, [1, 1, 1], (curves,)))
+frame.backward(np.ones((32, 40, 3)))
+"""
+
+
+def test_cold_compile_of_a_curve_prints_nothing():
+    result = subprocess.run([sys.executable, "-c", COLD_COMPILE], capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr, result.stderr

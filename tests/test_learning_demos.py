@@ -23,6 +23,7 @@ def run(demo: str, *args) -> subprocess.CompletedProcess:
 def test_autoencoder_short_run_lowers_the_loss_and_writes_its_files(tmp_path):
     result = run("autoencoder.py", "--steps", 40, "--seed", 1, "--out", tmp_path)
     assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr, result.stderr  # neither Taichi's nor torch's
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["steps"] == 40
     assert metrics["last_loss"] < 0.5 * metrics["first_loss"]
@@ -36,6 +37,7 @@ def test_autoencoder_short_run_lowers_the_loss_and_writes_its_files(tmp_path):
 def test_faces_short_run_beats_its_start_and_animates(tmp_path):
     result = run("faces.py", "--steps", 30, "--minutes", 0.05, "--out", tmp_path)
     assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr, result.stderr
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert metrics["held_out_mse_end"] < metrics["held_out_mse_start"]
     assert iio.imread(tmp_path / "training.gif").shape[0] >= 2  # frames of the training

@@ -58,6 +58,11 @@ CASES = {
     "alpha_weight_slope": ([S, S, S], [S], [[0.4, 0.7, 0.8]]),
     "band_coverage_grad": ([S, S, S], [S, S, S], [[2.3, 2.0, 1.0], [0.4, 0.6, 1.3]]),
     "blend_mean": ([S, V3, V3], [V3], [[0.7, 0.1, 0.2, 0.3, 0.5, 0.6, 0.7], [1.6, 0.9, 0.4, 1.1, 0.5, 0.6, 0.7]]),
+    "box_distance_grad": (
+        [V2, V2, S],
+        [S, V2, V2, S],
+        [[5.5, -4.2, 4.0, 3.0, 1.0], [5.0, 1.0, 4.0, 3.0, 1.0], [-1.0, 4.5, 4.0, 3.0, 0.5], [0.5, 0.3, 4.0, 3.0, 1.0]],
+    ),  # beyond a corner, past a side (x, y) and inside
     "circle_coverage": ([V2, V2, S, S], [S], [[10.2, 5.3, 4.0, 1.0, 7.5, 1.0]]),
     "coverage": ([S, S], [S], [[0.3, 1.0]]),
     "coverage_slope": ([S, S], [S], [[0.3, 1.0]]),
@@ -91,6 +96,7 @@ CASES = {
         ],
     ),
     "safe_norm": ([V2], [S], [[3.0, -4.0]]),
+    "sdf_box": ([V2, V2, V2, S, S], [S], [[10.3, 9.1, 5, 5, 8, 6, 0.4, 1.0], [6.0, 5.5, 5, 5, 8, 6, 0.4, 1.0]]),
     "sdf_capsule": ([V2, V2, V2, S], [S], [[5.3, 7.1, 0, 0, 10, 12, 1.5], [-2.0, -1.0, 0, 0, 10, 12, 1.5]]),
     "sdf_circle": ([V2, V2, S], [S], [[5.3, 7.1, 2, 3, 4.0]]),
     "sdf_triangle": ([V2, V2, V2, V2], [S], [[5.3, 7.1, 0, 0, 10, 1, 3, 12], [12.0, -1.0, 0, 0, 10, 1, 3, 12]]),
@@ -108,6 +114,7 @@ CASES = {
 HAND_WRITTEN = {
     "alpha_weight_slope": ("alpha_weight", {0: 2}),
     "band_coverage_grad": ("band_coverage_grad", {1: 0, 2: 1}),
+    "box_distance_grad": ("box_distance_grad", {1: 0, 2: 1, 3: 2}),
     "coverage_slope": ("coverage", {0: 0}),
     "cubic_distance_grad": ("cubic_distance_grad", {1: 1, 2: 2, 3: 3, 4: 4}),
     "over_weight_slope": ("over_weight", {0: 2}),

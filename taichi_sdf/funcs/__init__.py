@@ -18,8 +18,9 @@ rejects the bit casts and the run-time indices into local vectors of the rendere
 solve, which these functions used to share.
 """
 
-from taichi_sdf.funcs.blend import alpha_weight, alpha_weight_slope, blend_mean, over_weight, over_weight_slope
 from taichi_sdf.funcs.bezier import cubic_distance_grad, quadratic_distance_grad
+from taichi_sdf.funcs.blend import alpha_weight, alpha_weight_slope, blend_mean, over_weight, over_weight_slope
+from taichi_sdf.funcs.box import box_distance_grad, sdf_box
 from taichi_sdf.funcs.coverage import (
     band_coverage_grad,
     circle_coverage,
@@ -45,6 +46,7 @@ __all__ = [
     "alpha_weight_slope",
     "band_coverage_grad",
     "blend_mean",
+    "box_distance_grad",
     "circle_coverage",
     "coverage",
     "coverage_slope",
@@ -54,6 +56,7 @@ __all__ = [
     "over_weight_slope",
     "quadratic_distance_grad",
     "safe_norm",
+    "sdf_box",
     "sdf_capsule",
     "sdf_circle",
     "sdf_triangle",

@@ -12,6 +12,7 @@ from taichi_sdf.table import COLOUR, GEOMETRY_SIZE, OPACITY, SLOPE
 # the first: about CPU_SLOTS slots in all, 16 blocks to balance over the threads. GPUs
 # schedule every iteration (spread 1).
 CPU_SLOTS = 16 * 512
+UNROLL_RUN = 32  # the longest loop Taichi unrolls without a warning
 
 
 def spread_for(n_tiles: int) -> int:
@@ -93,8 +94,11 @@ def load_geometry(table: ti.template(), row):
 @ti.func
 def store_guide(guides: ti.template(), row, guide, size: ti.template()):
     """Store a kind's guide (``size`` values) in the row's line of ``guides``."""
-    for i in ti.static(range(size)):
-        guides[row, i] = guide[i]
+    # Unrolled in runs of at most UNROLL_RUN (a curve's guide is longer), which Taichi
+    # compiles without its warning about long unrolled loops.
+    for start in ti.static(range(0, size, UNROLL_RUN)):
+        for i in ti.static(range(start, min(start + UNROLL_RUN, size))):
+            guides[row, i] = guide[i]
 
 
 @ti.func

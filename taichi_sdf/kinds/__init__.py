@@ -5,15 +5,19 @@ footprint, fill frame, numpy reference; see :mod:`taichi_sdf.kinds.base`) and li
 its ``KIND`` in :data:`KINDS`.
 """
 
-from taichi_sdf.kinds import bezier, circle, path, segment, triangle
+from taichi_sdf.kinds import bezier, circle, ellipse, path, rect, segment, triangle
 from taichi_sdf.kinds.base import Kind, Take
 from taichi_sdf.kinds.bezier import CubicCurves, QuadraticCurves
 from taichi_sdf.kinds.circle import Circles
+from taichi_sdf.kinds.ellipse import Ellipses
 from taichi_sdf.kinds.path import Paths
+from taichi_sdf.kinds.rect import Rectangles
 from taichi_sdf.kinds.segment import Strokes
 from taichi_sdf.kinds.triangle import Triangles
 
-KINDS: tuple[Kind, ...] = (circle.KIND, triangle.KIND, segment.KIND, bezier.QUADRATIC, bezier.CUBIC, path.KIND)
+KINDS: tuple[Kind, ...] = (
+    circle.KIND, triangle.KIND, segment.KIND, bezier.QUADRATIC, bezier.CUBIC, ellipse.KIND, rect.KIND, path.KIND,
+)  # fmt: skip
 GEOMETRY_SIZE = max(kind.geometry_size for kind in KINDS)  # geometry columns of the table
 
 _BY_GROUP = {kind.group: kind for kind in KINDS}
@@ -32,9 +36,11 @@ __all__ = [
     "KINDS",
     "Circles",
     "CubicCurves",
+    "Ellipses",
     "Kind",
     "Paths",
     "QuadraticCurves",
+    "Rectangles",
     "Strokes",
     "Take",
     "Triangles",

@@ -272,4 +272,4 @@ def svg_element(group: Paths, i: int, paint: str, number) -> str:
 
 # The row's guide: the linear fill's anchor (2) and size, from the segment table.
 FRAME_SIZE = 3
-KIND = Kind("path", 5, Paths, (), FRAME_SIZE, *[None] * 8, reference_coverage, svg_element, segmented=True)
+KIND = Kind("path", 7, Paths, (), FRAME_SIZE, *[None] * 8, reference_coverage, svg_element, segmented=True)
