@@ -496,11 +496,13 @@ def test_path_coverage_gradient_equals_finite_differences(name):
 
 
 def pipeline_scene(rng, width: int = 40, height: int = 32, paths=None) -> Scene:
-    """Circles under and over paths (a square, a square with a hole, a pentagram under each
-    rule, a quadratic and cubic outline, two contours across the image border), linear fills
-    and opacities. Corners lie off pixel centres' bisectors (where the distance has a kink)."""
+    """Circles under and over ``paths`` ((contours, rule) pairs; by default a square over
+    the whole image, a square, a square with a hole, a pentagram under each rule, a
+    quadratic and cubic outline, two contours across the image border), linear fills and
+    opacities. Corners lie off pixel centres' bisectors (where the distance has a kink)."""
     if paths is None:
         paths = [
+            ([square([-4.13, -3.27], [44.21, 35.18])], "nonzero"),  # over the whole image: interior tiles
             ([square([3.37, 4.21], [14.63, 13.08])], "nonzero"),
             ([square([17.23, 2.61], [36.42, 17.34]), square([22.14, 6.33], [30.71, 12.18], reverse=True)], "nonzero"),
             ([polygon(star_points([11.3, 22.4], 9.5, -90, 144, 5))], "nonzero"),
@@ -569,7 +571,8 @@ DEGENERATE = {
 
 
 def test_degenerate_paths_render_and_differentiate_without_nan():
-    scene = pipeline_scene(np.random.default_rng(7), paths=[(contours, "nonzero") for contours in DEGENERATE.values()])
+    paths = [(contours, "nonzero") for contours in DEGENERATE.values()]
+    scene = pipeline_scene(np.random.default_rng(7), paths=paths)
     renderer = Renderer(RenderConfig(dtype="f64", mode="over"))
     image = renderer.render(scene)
     assert np.abs(image - render_reference(scene, mode="over")).max() <= 1e-9
