@@ -5,8 +5,8 @@ the kind of each of the M primitives, a (B, 3) background and, where some are fi
 paths, their (B, Q, SEGMENT_SIZE) segment table and its structure, runs the binning and
 the forward kernel, and returns a :class:`RasterFrame`: the (B, H, W, 3) images and
 everything their backward pass needs. :meth:`RasterFrame.backward` takes the images'
-gradient and returns the table's, the background's and the segment table's. A frame owns all its buffers, so
-any number of frames can be alive and differentiated in any order.
+gradient and returns the table's, the background's and the segment table's. A frame owns
+all its buffers, so any number of frames can be alive and differentiated in any order.
 
 Arrays are numpy arrays or torch tensors, passed to the kernels without copies: a frame
 allocates its buffers of the same type, on the same device, as its table (numpy arrays
