@@ -495,7 +495,7 @@ def test_path_coverage_gradient_equals_finite_differences(name):
 # The kind in the renderer: one binning, forward and backward with the other kinds.
 
 
-def pipeline_scene(rng, width: int = 40, height: int = 32, paths=None) -> Scene:
+def pipeline_scene(rng, width: int = 41, height: int = 31, paths=None) -> Scene:
     """Circles under and over ``paths`` ((contours, rule) pairs; by default a square over
     the whole image, a square, a square with a hole, a pentagram under each rule, a
     quadratic and cubic outline, two contours across the image border), linear fills and
