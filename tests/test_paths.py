@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 import taichi as ti
-from conftest import assert_matches, directional_check
+from conftest import assert_every_covered_pixel_binned, assert_matches, directional_check
 
 from taichi_sdf import Circles, Paths, RenderConfig, Renderer, Scene
 from taichi_sdf.config import MODES
@@ -534,6 +534,11 @@ def test_paths_among_circles_render_as_the_reference(mode, tile_size):
     scene = pipeline_scene(np.random.default_rng(tile_size))
     image = Renderer(RenderConfig(tile_size=tile_size, dtype="f64", mode=mode)).render(scene)
     assert np.abs(image - render_reference(scene, mode=mode)).max() <= 1e-9
+
+
+@pytest.mark.parametrize("tile_size", [8, 32])
+def test_every_covered_pixel_of_a_path_is_binned(tile_size):
+    assert_every_covered_pixel_binned(pipeline_scene(np.random.default_rng(11)), tile_size)
 
 
 @pytest.mark.parametrize("mode", MODES)
