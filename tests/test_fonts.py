@@ -9,9 +9,11 @@ import imageio.v3 as iio
 import numpy as np
 import pytest
 
+from taichi_sdf import RenderConfig, Renderer, Scene
 from taichi_sdf.fonts import FontError, bundled_font, text_paths
 from taichi_sdf.kinds import reference_path
 from taichi_sdf.losses import psnr
+from taichi_sdf.reference import render_reference
 
 resvg_py = pytest.importorskip("resvg_py")
 pytest.importorskip("matplotlib")  # ships the font
@@ -125,3 +127,13 @@ def test_a_file_that_is_no_font_is_one_line(tmp_path):
     fake.write_bytes(b"not a font at all" * 10)
     with pytest.raises(FontError, match=r"fake.ttf: not a font fontTools reads"):
         text_paths("a", font=fake)
+
+
+def test_a_word_through_the_renderer_equals_the_reference():
+    # Real outlines (many quadratics, holes, tiles inside the ink) through the tiled pipeline.
+    word = text_paths("B8@", size=SIZE, origin=(2.4, 40.6), colour=(0.1, 0.2, 0.6), opacity=0.9)
+    scene = Scene(int(WIDTH * 2.6), HEIGHT, [1.0, 1.0, 1.0], (word,))
+    config = RenderConfig(dtype="f64", mode="alpha", aa_width=0.6)
+    image = Renderer(config).render(scene)
+    assert np.abs(image - render_reference(scene, mode="alpha", aa_width=0.6)).max() <= 1e-9
+    assert image.min() < 0.3  # ink
