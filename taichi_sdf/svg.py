@@ -45,6 +45,7 @@ import numpy as np
 from PIL import ImageColor
 
 from taichi_sdf.kinds import kind_of
+from taichi_sdf.kinds.path import FILL_RULES, Paths
 from taichi_sdf.kinds.rect import box_distance
 from taichi_sdf.scene import (
     Circles,
@@ -633,23 +634,70 @@ def _rectangle(element) -> tuple[type, dict] | None:
     return Rectangles, {"centres": centre, "sizes": sizes, "angles": angle, "corner_radii": rx}
 
 
-def _corners(element) -> list[tuple[float, float]]:
-    """The corners of a filled polygon or straight-line path (a repeated closing point
-    dropped); SvgError for curves."""
+def _corners(element) -> list[tuple[float, float]] | None:
+    """The corners of a filled polygon, polyline or path of one contour of straight lines
+    (a repeated closing point dropped); None for curves or several contours."""
     import svgelements as se
 
     if isinstance(element, se.Path):
         points = []
-        for segment in element:
-            if isinstance(segment, (se.Move, se.Line)):
+        for k, segment in enumerate(element):
+            if isinstance(segment, se.Move) and k > 0 or not isinstance(segment, (se.Move, se.Line, se.Close)):
+                return None
+            if not isinstance(segment, se.Close):
                 points.append((segment.end.x, segment.end.y))
-            elif not isinstance(segment, se.Close):
-                raise SvgError(f"a filled <path> with a {type(segment).__name__} segment: only triangles are supported")
     else:
         points = [(p.x, p.y) for p in element.points]
     if len(points) > 2 and points[-1] == points[0]:
         points.pop()
     return [(float(x), float(y)) for x, y in points]
+
+
+def _contours(element) -> list[list[list[tuple[float, float]]]]:
+    """A filled polygon, polyline or path as the contours :meth:`Paths.from_contours` takes:
+    a contour per subpath (each closed, as a fill closes it), its segments' control points
+    (arcs become cubics); subpaths without segments are left out."""
+    import svgelements as se
+
+    def xy(point) -> tuple[float, float]:
+        return float(point.x), float(point.y)
+
+    if not isinstance(element, se.Path):  # a polygon or polyline: one contour of lines
+        points = [xy(p) for p in element.points]
+        return [[[a, b] for a, b in zip(points, points[1:])]] if len(points) > 1 else []
+    contours, current = [], []
+    for segment in element:
+        if isinstance(segment, se.Move):
+            contours.append(current)
+            current = []
+        elif isinstance(segment, se.Arc):
+            for cubic in segment.as_cubic_curves():
+                current.append([xy(cubic.start), xy(cubic.control1), xy(cubic.control2), xy(cubic.end)])
+            if current:
+                current[-1][-1] = xy(segment.end)  # exactly where the arc ends
+        elif isinstance(segment, se.Linear):  # a line, or Close's line back to the subpath's start
+            if not (isinstance(segment, se.Close) and xy(segment.start) == xy(segment.end)):
+                current.append([xy(segment.start), xy(segment.end)])
+        elif isinstance(segment, se.QuadraticBezier):
+            current.append([xy(segment.start), xy(segment.control), xy(segment.end)])
+        elif isinstance(segment, se.CubicBezier):
+            current.append([xy(segment.start), xy(segment.control1), xy(segment.control2), xy(segment.end)])
+        if isinstance(segment, se.Close):
+            contours.append(current)
+            current = []
+    contours.append(current)
+    for contour in contours:  # each segment starts exactly where the one before it ends
+        for before, segment in zip(contour, contour[1:]):
+            segment[0] = before[-1]
+    return [contour for contour in contours if contour]
+
+
+def _fill_rule(element) -> str:
+    """The element's fill-rule (inherited, as svgelements passes it down), nonzero by default."""
+    rule = str(element.values.get("fill-rule", "nonzero")).strip()
+    if rule not in FILL_RULES:
+        raise SvgError(f"{_element_name(element)}: fill-rule {_excerpt(rule)!r} is neither nonzero nor evenodd")
+    return rule
 
 
 def _pen_pieces(element) -> list[tuple[type, list[tuple[float, float]]]]:
@@ -717,6 +765,9 @@ class _Run:
             return self.kind(points, index, widths, np.clip(colours, 0.0, 1.0), opacities)
         if self.kind is Triangles:
             shapes = Triangles(points, np.array(self.geometry), np.zeros((len(self.geometry), 3)))
+        elif self.kind is Paths:
+            contours, rules = zip(*self.geometry)
+            shapes = Paths.from_contours(contours, np.zeros((len(contours), 3)), list(rules))
         else:  # circles, ellipses, rectangles: a geometry of named parameters per element
             columns = {key: np.array([geometry[key] for geometry in self.geometry]) for key in self.geometry[0]}
             shapes = self.kind(**columns, colours=np.zeros((len(self.geometry), 3)))
@@ -834,11 +885,15 @@ class _Reader:
                 # a background, painted over white paper
                 self.background = fill.opacity * fill.colour + (1.0 - fill.opacity) * self.background
                 return
-        elif isinstance(element, (se.Polygon, se.Path)) and fill is not None:
+        elif isinstance(element, (se.Polygon, se.Polyline, se.Path)) and fill is not None:
             corners = _corners(element)
-            if len(corners) != 3:
-                raise SvgError(f"a filled <{tag}> with {len(corners)} corners: only triangles are supported")
-            kind, geometry, paint = Triangles, corners, fill
+            if corners is not None and len(corners) == 3:  # a triangle stays one (round trips exact)
+                kind, geometry, paint = Triangles, corners, fill
+            else:
+                contours = _contours(element)
+                if not contours:  # no segment: draws nothing
+                    return
+                kind, geometry, paint = Paths, (contours, _fill_rule(element)), fill
         elif isinstance(element, (se.SimpleLine, se.Polyline, se.Path)) and stroke is not None:
             kind, geometry, paint = None, _pen_pieces(element), stroke
         else:
