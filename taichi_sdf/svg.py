@@ -664,7 +664,7 @@ def _contours(element) -> list[list[list[tuple[float, float]]]]:
 
     if not isinstance(element, se.Path):  # a polygon or polyline: one contour of lines
         points = [xy(p) for p in element.points]
-        return [[[a, b] for a, b in zip(points, points[1:])]] if len(points) > 1 else []
+        return [[[a, b] for a, b in pairwise(points)]] if len(points) > 1 else []
     contours, current = [], []
     for segment in element:
         if isinstance(segment, se.Move):
@@ -687,7 +687,7 @@ def _contours(element) -> list[list[list[tuple[float, float]]]]:
             current = []
     contours.append(current)
     for contour in contours:  # each segment starts exactly where the one before it ends
-        for before, segment in zip(contour, contour[1:]):
+        for before, segment in pairwise(contour):
             segment[0] = before[-1]
     return [contour for contour in contours if contour]
 
