@@ -12,7 +12,7 @@ stroke-3 sketch).
 
 import sys
 
-from taichi_sdf.app.fitting import demo_main
+from taichi_sdf.app.start import started
 
 if __name__ == "__main__":
-    sys.exit(demo_main("sketch"))
+    sys.exit(started("sketch.py", "taichi_sdf.app.fitting", "demo_main", "sketch"))

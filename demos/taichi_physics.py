@@ -169,7 +169,8 @@ def frame(target: np.ndarray, image: np.ndarray) -> np.ndarray:
 def run(args) -> int:
     import taichi as ti
 
-    from taichi_sdf.app.running import EXIT_INTERRUPTED, init_taichi, interrupts_held
+    from taichi_sdf.app.running import init_taichi
+    from taichi_sdf.app.start import EXIT_INTERRUPTED, interrupts_held
     from taichi_sdf.io import save_gif, save_image
     from taichi_sdf.optim import Adam
 

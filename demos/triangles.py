@@ -7,7 +7,7 @@ Run with ``--help`` for the options.
 
 import sys
 
-from taichi_sdf.app.fitting import demo_main
+from taichi_sdf.app.start import started
 
 if __name__ == "__main__":
-    sys.exit(demo_main("triangles"))
+    sys.exit(started("triangles.py", "taichi_sdf.app.fitting", "demo_main", "triangles"))

@@ -55,10 +55,10 @@ import taichi as ti
 from taichi_sdf.buffers import on_cpu, to_numpy
 from taichi_sdf.config import RenderConfig, check_image_size
 from taichi_sdf.groups import describe_bad, first_bad
-from taichi_sdf.kinds import kind_of
+from taichi_sdf.funcs.winding import SEGMENT_SIZE
 from taichi_sdf.raster import RasterFrame, rasterize
 from taichi_sdf.scene import Scene
-from taichi_sdf.table import COLUMNS, kind_codes, pack
+from taichi_sdf.table import COLUMNS, kind_codes, outline, pack, pack_segments
 
 __all__ = ["RenderKernel", "scene_fields"]
 
@@ -278,11 +278,24 @@ class _Placement:
         return (element, *(int(i) for i in np.unravel_index(component, self.shape[1:])))
 
 
+def _packed(template: Scene, values: dict, background: np.ndarray) -> np.ndarray:
+    """What a render reads, (M + 1 + Q, COLUMNS): the primitive table of
+    :func:`~taichi_sdf.table.pack` (M rows), the background row (its first 3 columns), then
+    the segment table of :func:`~taichi_sdf.table.pack_segments` (Q rows, their first
+    SEGMENT_SIZE columns; none without filled paths). ``values`` as pack takes them (B = 1)."""
+    table = pack(template, values)[0]
+    segments = pack_segments(template, values)[0] if outline(template) is not None else np.zeros((0, SEGMENT_SIZE))
+    packed = np.zeros((len(table) + 1 + len(segments), COLUMNS))
+    packed[: len(table)], packed[len(table), :3] = table, background
+    packed[len(table) + 1 :, :SEGMENT_SIZE] = segments
+    return packed
+
+
 def _placement(template: Scene, key: str, shapes: dict, dtype: str) -> _Placement:
-    """Where ``key`` lands, read off :func:`~taichi_sdf.table.pack`, which is linear in each
-    parameter: packing the element numbers 1, 2, ... of ``key`` (all other parameters zero)
-    and then ones shows where every component lands and with what scale, so the gather
-    cannot disagree with pack."""
+    """Where ``key`` lands, read off :func:`_packed`, which is linear in each parameter:
+    packing the element numbers 1, 2, ... of ``key`` (all other parameters zero) and then
+    ones shows where every component lands and with what scale, so the gather cannot
+    disagree with pack."""
     shape, real = shapes[key], _NUMPY_DTYPES[dtype]
     if key == "background":  # the row after the table
         return _Placement(
@@ -290,8 +303,8 @@ def _placement(template: Scene, key: str, shapes: dict, dtype: str) -> _Placemen
         )
     width = int(np.prod(shape[1:]))
     zeros = {name: np.zeros((1, *s)) for name, s in shapes.items() if name != "background"}
-    numbers = pack(template, {**zeros, key: np.arange(1.0, np.prod(shape) + 1).reshape(1, *shape)})[0]
-    scales = pack(template, {**zeros, key: np.ones((1, *shape))})[0]
+    numbers = _packed(template, {**zeros, key: np.arange(1.0, np.prod(shape) + 1).reshape(1, *shape)}, np.zeros(3))
+    scales = _packed(template, {**zeros, key: np.ones((1, *shape))}, np.zeros(3))
     rows, columns = np.nonzero(scales)
     component = np.rint(numbers[rows, columns] / scales[rows, columns]).astype(np.int64) - 1
     first = component % width == 0
@@ -323,8 +336,9 @@ def _value_rules(template: Scene, key: str) -> list[tuple[str, float, float]]:
 @ti.data_oriented
 class _Containers:
     """The user's containers of one render and where their elements land in its values (the
-    primitive table, then the background row; see _Placement): ``gather`` them into values,
-    ``scatter`` the values' gradients back into their gradients, ``check`` values. Fields go
+    primitive table, the background row and the segment table; see _packed and _Placement):
+    ``gather`` them into values, ``scatter`` the values' gradients back into their
+    gradients, ``check`` values. Fields go
     in one kernel launch (this object is the kernels' template argument), ndarrays in one
     each; where the elements land is kept in Taichi fields, so the launches pass one array."""
 
@@ -442,9 +456,6 @@ class RenderKernel:
         if not isinstance(config, RenderConfig):
             raise TypeError(f"RenderKernel takes a RenderConfig, got {type(config).__name__}")
         template.check_values()
-        if any(kind_of(group).segmented for group in template.shapes):  # its containers hold no segment table
-            raise ValueError("RenderKernel does not draw filled paths (Paths) yet: render them with Renderer or the "
-                             "torch op")  # fmt: skip
         size = (template.height, template.width)
         check_image_size(1, template.width, template.height)
         shapes = {"background": (3,)}
@@ -462,8 +473,8 @@ class RenderKernel:
         real = _NUMPY_DTYPES[config.dtype]
         values = {key: value[None] for key, value in template.parameters().items()}
         background = values.pop("background")
-        self._values = np.zeros((len(template) + 1, COLUMNS), real)  # the table, then the background
-        self._values[:-1], self._values[-1, :3] = pack(template, values)[0], background[0]
+        self._values = _packed(template, values, background[0]).astype(real)
+        self._outline = outline(template)
         self._containers = _Containers(template, self.params, shapes, config.dtype)
         self._codes = kind_codes(template)
         self._linear = template.fill == "linear" or any(key.endswith(".slopes") for key in self.params)
@@ -494,8 +505,10 @@ class RenderKernel:
         self._containers.gather(values)
         values = to_numpy(values)
         self._containers.check(values)
-        width, height = self.template.width, self.template.height
-        frame = rasterize(self.config, self._codes, values[None, :-1], values[-1:, :3], width, height, self._linear)
+        width, height, rows = self.template.width, self.template.height, len(self.template)
+        segments = None if self._outline is None else np.ascontiguousarray(values[None, rows + 1 :, :SEGMENT_SIZE])
+        frame = rasterize(self.config, self._codes, values[None, :rows], values[rows : rows + 1, :3], width, height,
+                          self._linear, segments, self._outline)  # fmt: skip
         _image_kernels(_is_ndarray(record.image))[0](record.image, frame.image)
         record.frame = frame
 
@@ -504,9 +517,11 @@ class RenderKernel:
         if record.frame is None or image_grad is None:  # the forward failed (its error is on its way), or no gradient
             return
         _image_kernels(_is_ndarray(record.image))[1](image_grad, self._image_grad)
-        table_grad, background_grad, _ = record.frame.backward(self._image_grad)
-        grads = np.zeros_like(self._values)
-        grads[:-1], grads[-1, :3] = table_grad[0], background_grad[0]
+        table_grad, background_grad, segment_grad = record.frame.backward(self._image_grad)
+        grads, rows = np.zeros_like(self._values), len(self.template)
+        grads[:rows], grads[rows, :3] = to_numpy(table_grad)[0], to_numpy(background_grad)[0]
+        if segment_grad is not None:
+            grads[rows + 1 :, :SEGMENT_SIZE] = to_numpy(segment_grad)[0]
         self._containers.scatter(grads)
 
 

@@ -6,6 +6,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from taichi_sdf import Circles, RenderConfig, Renderer, Scene, Strokes, Triangle
 from taichi_sdf.reference import primitive_layers
 
 # The ``taichi-sdf`` command, run as a subprocess with this Python.
-CONSOLE = [sys.executable, "-c", "import sys; from taichi_sdf.app.console import main; sys.exit(main())"]
+CONSOLE = [sys.executable, "-c", "import sys; from taichi_sdf.app.start import taichi_sdf; sys.exit(taichi_sdf())"]
 
 
 def taichi_sdf(*args, **options) -> subprocess.CompletedProcess:
@@ -95,18 +96,36 @@ def assert_matches(analytic, numeric):
     assert abs(analytic - numeric) <= 1e-6 * abs(numeric)
 
 
-def interrupted(command: list[str], ready: str | None, after: float) -> tuple[int, str]:
-    """Run ``command``, press Ctrl-C ``after`` seconds after it prints a line starting with
-    ``ready`` (once its work is about to start; None: after it started); its exit status
-    and standard error."""
+def interrupted(command: list[str], ready, after: float) -> tuple[int, str]:
+    """Run ``command``, press Ctrl-C ``after`` seconds after it is ready and return its exit
+    status and standard error. ``ready``: a prefix of the line it prints once its work is
+    about to start, a predicate of the process (see :func:`loading`), or None (at once)."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    for line in process.stdout if ready is not None else ():
-        if line.startswith(ready):
-            break
+    if isinstance(ready, str):
+        for line in process.stdout:
+            if line.startswith(ready):
+                break
+    elif ready is not None:
+        deadline = time.monotonic() + 120.0
+        while not ready(process) and process.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.002)
     time.sleep(after)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=300)
     return process.returncode, stderr
+
+
+def loading(library: str):
+    """A ``ready`` for :func:`interrupted`: whether the process has mapped a shared library
+    whose path holds ``library`` (it is importing the Python module around it, or has)."""
+
+    def ready(process) -> bool:
+        try:
+            return library in Path(f"/proc/{process.pid}/maps").read_text()
+        except OSError:
+            return False
+
+    return ready
 
 
 def assert_every_covered_pixel_binned(scene: Scene, tile_size: int = 8) -> None:

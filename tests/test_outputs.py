@@ -8,7 +8,8 @@ import time
 import pytest
 
 from taichi_sdf.app.outputs import Outputs
-from taichi_sdf.app.running import OutputError, UsageError, interrupts_held
+from taichi_sdf.app.running import OutputError, UsageError
+from taichi_sdf.app.start import interrupts_held
 
 
 def test_an_output_that_is_a_folder_or_an_input_is_refused(tmp_path):

@@ -604,11 +604,3 @@ def test_the_torch_op_draws_paths_with_their_gradients():
         value = params[key].requires_grad_(True)
         assert torch.autograd.gradcheck(lambda v, key=key: render(scene, {**params, key: v}, config), (value,),
                                         eps=1e-6, atol=1e-6, rtol=1e-5, fast_mode=True), key  # fmt: skip
-
-
-def test_render_kernel_refuses_paths_in_one_line():
-    from taichi_sdf.taichi import RenderKernel
-
-    scene = pipeline_scene(np.random.default_rng(9))
-    with pytest.raises(ValueError, match="^RenderKernel does not draw filled paths"):
-        RenderKernel(scene, {})

@@ -33,7 +33,7 @@ from taichi_sdf.stroke3 import (
 )
 
 HersheyFonts = pytest.importorskip("HersheyFonts").HersheyFonts
-CONSOLE = [sys.executable, "-c", "import sys; from taichi_sdf.app.console import main; sys.exit(main())"]
+CONSOLE = [sys.executable, "-c", "import sys; from taichi_sdf.app.start import taichi_sdf; sys.exit(taichi_sdf())"]
 
 
 def glyph_sketch(text: str, font: str = "futural") -> np.ndarray:

@@ -21,6 +21,7 @@ import taichi as ti
 from conftest import interrupted, mixed_scene
 from test_curves import curve_scene
 from test_ellipses_rects import random_ellipses, random_rects
+from test_paths import pipeline_scene
 
 from taichi_sdf import Circles, RenderConfig, Renderer, Scene
 from taichi_sdf.config import MODES
@@ -37,6 +38,7 @@ SCENES = {
     "curves": lambda: curve_scene(np.random.default_rng(1), WIDTH, HEIGHT),  # quadratic and cubic, flat fills
     "flat": lambda: mixed_scene(np.random.default_rng(2), WIDTH, HEIGHT, fill="flat", opacity=True),
     "shapes": lambda: shapes_scene(np.random.default_rng(5)),
+    "paths": lambda: pipeline_scene(np.random.default_rng(6)),  # circles under and over filled paths
 }
 
 
@@ -47,8 +49,7 @@ def shapes_scene(rng) -> Scene:
 
 
 def test_the_scenes_hold_every_kind():
-    drawn = {kind for kind in KINDS if not kind.segmented}  # RenderKernel refuses paths (see test_paths)
-    assert {kind_of(group) for scene in SCENES.values() for group in scene().shapes} == drawn
+    assert {kind_of(group) for scene in SCENES.values() for group in scene().shapes} == set(KINDS)
 
 
 @ti.kernel
@@ -139,7 +140,7 @@ def assert_matches(analytic, numeric, rel: float = 1e-6):
 
 
 @pytest.mark.parametrize(
-    ("mode", "scene"), [(mode, scene) for scene in ("mixed", "curves", "shapes") for mode in MODES] + [("mean", "flat")]
+    ("mode", "scene"), [(mode, scene) for scene in ("mixed", "curves", "shapes", "paths") for mode in MODES] + [("mean", "flat")]
 )
 def test_tape_gradient_equals_central_differences_and_frame_backward(mode, scene):
     """Every mode and kind, with linear and flat fills and opacities."""

@@ -8,8 +8,9 @@ with one line on stderr and exit status 2 before any work starts. Outputs are wr
 whole or not at all, and an interruption (Ctrl-C) ends with one line saying what was
 written.
 
-Modules: :mod:`~taichi_sdf.app.running` (the guard around a command, Taichi start-up,
-interruptions), :mod:`~taichi_sdf.app.arguments` (option types and the fit's options),
+Modules: :mod:`~taichi_sdf.app.start` (where commands start: their modules load with Ctrl-C
+held; holding Ctrl-C back), :mod:`~taichi_sdf.app.running` (the guard around a command,
+Taichi start-up), :mod:`~taichi_sdf.app.arguments` (option types and the fit's options),
 :mod:`~taichi_sdf.app.outputs` (checked, whole, recorded output files),
 :mod:`~taichi_sdf.app.fitting` (the fit command and the fitting demos),
 :mod:`~taichi_sdf.app.console` (the ``taichi-sdf`` command), :mod:`~taichi_sdf.app.training`

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from taichi_sdf.app.arguments import OneLineParser, add_fit_arguments, positive_float, positive_int
 from taichi_sdf.app.outputs import Outputs
-from taichi_sdf.app.running import ARCHES, EXIT_INTERRUPTED, UsageError, init_taichi, interrupts_held, run_guarded
+from taichi_sdf.app.running import ARCHES, UsageError, init_taichi, run_guarded
+from taichi_sdf.app.start import EXIT_INTERRUPTED, interrupts_held
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 

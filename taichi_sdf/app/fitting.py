@@ -18,14 +18,8 @@ from pathlib import Path
 
 from taichi_sdf.app.arguments import GIF_FRAMES, OneLineParser, add_fit_arguments
 from taichi_sdf.app.outputs import Outputs, check_folder
-from taichi_sdf.app.running import (
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    UsageError,
-    init_taichi,
-    interrupts_held,
-    run_guarded,
-)  # fmt: skip
+from taichi_sdf.app.running import EXIT_FAILED, UsageError, init_taichi, run_guarded
+from taichi_sdf.app.start import EXIT_INTERRUPTED, interrupts_held
 
 DEMOS = {"circles": "circle", "triangles": "mesh", "strokes": "segment", "sketch": "curve"}  # demos/<name>.py fits
 OUTPUTS = ("render.png", "compare.png", "params.npz", "render.svg")

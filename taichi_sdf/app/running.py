@@ -1,21 +1,17 @@
 """Running a command: the guard that turns bad input and Ctrl-C into one line and an exit
-status, Taichi's start-up, and the stretches (writing finished results) that Ctrl-C must
-not cut short.
-
-Imports nothing heavy at module level, so that a command's guard is in place before Taichi
-and numpy load (a Ctrl-C during their import then also ends in one line).
+status, and Taichi's start-up. (Loading a command and holding Ctrl-C back while work must
+not be cut short: :mod:`taichi_sdf.app.start`.)
 """
 
 from __future__ import annotations
 
-import signal
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+
+from taichi_sdf.app.start import EXIT_INTERRUPTED
 
 EXIT_FAILED = 1  # a failed write, a fit stopped by NaN
 EXIT_BAD_INPUT = 2
-EXIT_INTERRUPTED = 130
 ARCHES = ("cpu", "cuda", "vulkan", "metal", "gpu", "auto")
 
 
@@ -48,34 +44,6 @@ def run_guarded(prog: str, action: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         print(f"{prog}: interrupted: nothing written", file=sys.stderr)
         return EXIT_INTERRUPTED
-
-
-class Interrupts:
-    """Whether Ctrl-C was pressed while :func:`interrupts_held` held it back."""
-
-    def __init__(self):
-        self.pressed = False
-
-
-@contextmanager
-def interrupts_held() -> Iterator[Interrupts]:
-    """Hold Ctrl-C back for the block (writing a finished result, which must not be cut in
-    half); the yielded object says whether it was pressed meanwhile. Outside the main
-    thread, where signal handlers cannot be set, the block runs unprotected."""
-    interrupts = Interrupts()
-
-    def hold(signum, frame):
-        interrupts.pressed = True
-
-    try:
-        previous = signal.signal(signal.SIGINT, hold)
-    except ValueError:  # not the main thread
-        yield interrupts
-        return
-    try:
-        yield interrupts
-    finally:
-        signal.signal(signal.SIGINT, previous)
 
 
 def init_taichi(arch: str, seed: int = 0) -> str:

@@ -23,7 +23,8 @@ import torch
 
 from taichi_sdf.app.arguments import OneLineParser, positive_float, positive_int, seed_value
 from taichi_sdf.app.outputs import Outputs, check_folder
-from taichi_sdf.app.running import EXIT_INTERRUPTED, UsageError, init_taichi, interrupts_held
+from taichi_sdf.app.running import UsageError, init_taichi
+from taichi_sdf.app.start import EXIT_INTERRUPTED, interrupts_held
 
 
 def training_parser(description: str, minutes: float, batch: int, out: str) -> argparse.ArgumentParser:
