@@ -15,15 +15,18 @@ Import reads the same subset from any SVG (parsed by svgelements, which applies 
 and styles): circles, ellipses (a ``<circle>`` or ``<ellipse>`` under any transform: an
 ellipse's image is one; a circle that stays one is a circle), rectangles (a ``<rect>`` whose
 transform keeps it one, rounded corners when rx and ry, resolved and clamped as SVG does, are
-equal once transformed; a skewed rect or elliptical corners are refused), filled triangles
-(``<polygon>`` or a ``<path>`` of straight lines with three corners), stroked
-``<line>``/``<polyline>``/``<path>`` of lines, quadratic and cubic Béziers (arcs become
-cubics; round caps assumed), solid and linear-gradient fills (any CSS colour form; its alpha
-joins the opacity; ``href`` inheritance and ``gradientTransform`` read), opacity, and a first
-``<rect>`` that holds the whole image as background (over white paper). Within a group,
-corners and points at identical positions become shared vertices (polylines and
-polycurves). The image is the ``<svg>``'s width x height
-in absolute units, else its viewBox's size (user units as pixels). Before svgelements reads
+equal once transformed), filled triangles (``<polygon>`` or a ``<path>`` of straight lines
+with three corners), the strokes of ``<line>``/``<polyline>``/``<path>`` (lines, quadratic
+and cubic Béziers; arcs become cubics), of rects and polygons (a stroke per side) and of
+circles and ellipses (four cubic quarter arcs), a fill under its stroke, solid and
+linear-gradient paints (any CSS colour form; its alpha joins the opacity; ``href``
+inheritance and ``gradientTransform`` read), opacity, and a first ``<rect>`` that holds the
+whole image as background (over white paper). What has no counterpart is skipped and named
+in one :class:`SvgWarning` line, counted per reason, with the caps and joins drawn round
+where SVG draws them otherwise (``strict=True`` refuses the first skipped thing instead);
+what paints nothing is dropped. Within a group, corners and points at identical positions
+become shared vertices (polylines and polycurves). The image is the ``<svg>``'s width x
+height in absolute units, else its viewBox's size (user units as pixels). Before svgelements reads
 anything, the document is checked where svgelements would fail or guess: nesting (and ``<use>``
 expansion) it cannot walk, numbers that are none, NaN, infinite or beyond float64 (it reads them
 as 0), an unknown size (it takes 1000 px); colours are read here (it paints unknown ones black).
@@ -725,12 +728,21 @@ def _subpaths(element) -> list[tuple[list[Piece], bool]]:
     return [(pieces, closed) for pieces, closed in subpaths if pieces]
 
 
+def _stretches(element) -> np.ndarray:
+    """The largest and smallest stretch (2,) of the element's whole transform (singular
+    values of its linear part, as written: reify has applied part of it to the points)."""
+    import svgelements as se
+
+    m = se.Matrix(element.values.get("transform", ""))
+    return np.linalg.svd([[m.a, m.c], [m.b, m.d]], compute_uv=False)
+
+
 def _zero_size(element) -> bool:
     """Whether SVG draws neither fill nor stroke of the element: a circle, ellipse or rect
     of zero size, or any shape under a singular transform."""
     import svgelements as se
 
-    if np.linalg.det(_affine(element)[0]) == 0.0:
+    if _stretches(element)[1] == 0.0:
         return True
     sizes = {se.Circle: ("rx", "ry"), se.Ellipse: ("rx", "ry"), se.Rect: ("width", "height")}.get(type(element), ())
     return bool(sizes) and not np.all(_coordinates(element, *sizes))
@@ -960,9 +972,9 @@ class _Reader:
             self.skip(skip)
             return None
 
-    def _filled(self, element) -> list[Piece] | None:
-        """What a filled shape draws as (kind, geometry) pieces; [] if nothing, None for a
-        fill without counterpart (counted as skipped) or a background (taken)."""
+    def _filled(self, element) -> list[Piece]:
+        """What a filled shape draws as (kind, geometry) pieces; none for a fill that draws
+        nothing or has no counterpart (counted as skipped)."""
         import svgelements as se
 
         tag = element.values.get("tag", type(element).__name__)
@@ -971,7 +983,7 @@ class _Reader:
                 shape = _rectangle(element) if isinstance(element, se.Rect) else _round_shape(element)
             except _Skip as skip:
                 self.skip(skip)
-                return None
+                return []
             return [] if shape is None else [shape]
         corners = _corners(element)
         if corners is None or len(corners) > 3:
@@ -980,7 +992,7 @@ class _Reader:
                 f"{{n}} filled <{tag}>{{s}} with {shape} (only triangles are read)",
                 f"{_element_name(element)}: a filled <{tag}> with {shape} (only triangles are read)",
             ))  # fmt: skip
-            return None
+            return []
         return [(Triangles, corners)] if len(corners) == 3 else []  # fewer corners: no inside
 
     def shape(self, element) -> None:
@@ -992,7 +1004,8 @@ class _Reader:
             stroke = None
         if isinstance(element, se.SimpleLine):  # a line has no inside to fill
             fill = None
-        if (fill is None and stroke is None) or _zero_size(element):  # draws nothing
+        hidden = str(element.values.get("visibility", "visible")).strip() in ("hidden", "collapse")
+        if (fill is None and stroke is None) or hidden or _zero_size(element):  # draws nothing
             return
         if fill is not None:
             pieces = self._filled(element)
@@ -1000,7 +1013,7 @@ class _Reader:
                 # a background, painted over white paper
                 self.background = fill.opacity * fill.colour + (1.0 - fill.opacity) * self.background
                 pieces = []
-            self._add(element, pieces or [], fill, None)
+            self._add(element, pieces, fill, None)
         if stroke is not None:
             subpaths = _subpaths(element)
             self._note_approximations(element, subpaths)
@@ -1011,15 +1024,12 @@ class _Reader:
         """Count where the element's stroke is drawn otherwise than SVG draws it, when that
         shows: caps and joins drawn round (an outline without ends has no caps), and a
         stroke of even width under a transform that stretches it unevenly."""
-        import svgelements as se
-
         if not subpaths:
             return
         ends, corners = _round_differs(subpaths)
         cap = str(element.values.get("stroke-linecap", "butt")).strip()
         join = str(element.values.get("stroke-linejoin", "miter")).strip()
-        m = se.Matrix(element.values.get("transform", ""))  # the whole transform, before reify applied it
-        stretches = np.linalg.svd([[m.a, m.c], [m.b, m.d]], compute_uv=False)
+        stretches = _stretches(element)
         for shows, what in (
             (ends and cap != "round", f"{cap} caps as round"),
             (corners and join != "round", f"{join} joins as round"),

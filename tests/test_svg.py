@@ -458,6 +458,8 @@ def test_what_paints_nothing_is_dropped_silently():
         '<rect width="0" height="5" stroke="red"/><circle cx="5" cy="5" r="0" stroke="red"/>'
         '<polygon points="1,1 5,5" fill="blue"/><path d="M1 1 L8 8" fill="red" stroke="none"/>'
         '<circle cx="5" cy="5" r="3" stroke="red" transform="scale(0)"/><path d="M1 1" stroke="red"/>'
+        '<path d="M1 1 L1 9" stroke="red" transform="scale(0 1)"/>'
+        '<circle cx="5" cy="5" r="3" visibility="hidden"/><g visibility="collapse"><circle r="5"/></g>'
         '<mask id="m"><rect width="20" height="20"/></mask>'  # never drawn where it stands
         '<circle cx="10" cy="10" r="4" fill="#336699"/>'
     )
@@ -510,7 +512,37 @@ def test_stroked_circles_and_ellipses_are_four_cubic_quarter_arcs():
     np.testing.assert_allclose(grouped.points[grouped.curves][:, 0], [[88.5, 70], [75, 83.5], [61.5, 70], [75, 56.5]])
     np.testing.assert_allclose(curves.widths, [3] * 4 + [2.5] * 4 + [1.5] * 4)
     np.testing.assert_allclose(grouped.widths, [3] * 4)
-    assert psnr(rasterise_svg(STROKED_OUTLINES), alpha_render(scene)) >= 30.0
+    assert psnr(rasterise_svg(STROKED_OUTLINES), alpha_render(scene)) >= 30.0  # 35.2 dB
+
+
+PEN = 'fill="none" stroke="black" stroke-width="2"'
+
+
+@pytest.mark.parametrize(
+    "body,warning",
+    [
+        (f'<polyline points="2,2 10,10 18,2" {PEN}/>', "drew butt caps as round on 1 element, miter joins as round on 1 element"),
+        (f'<line x1="2" y1="2" x2="9" y2="9" {PEN}/><line x1="9" y1="2" x2="2" y2="9" {PEN}/>',
+         "drew butt caps as round on 2 elements"),
+        (f'<line x1="2" y1="2" x2="9" y2="9" stroke-linecap="square" {PEN}/>', "drew square caps as round on 1 element"),
+        (f'<rect x="3" y="3" width="12" height="9" stroke-linejoin="bevel" {PEN}/>', "drew bevel joins as round on 1 element"),
+        (f'<path d="M2 10 L10 10 L10 18" stroke-linecap="round" {PEN}/>', "drew miter joins as round on 1 element"),
+        (f'<circle cx="10" cy="10" r="5" transform="translate(0 5) scale(1 0.5)" {PEN}/>',
+         "drew strokes that a skew or an uneven scale thins as even on 1 element"),
+        # No difference shows: round ones, no corner, closed outlines (no caps), smooth joins.
+        (f'<polyline points="2,2 10,2 18,2" stroke-linecap="round" {PEN}/>', None),
+        (f'<path d="M2 10 C5 2 8 2 10 10 S15 18 18 10" stroke-linecap="round" {PEN}/>', None),
+        (f'<rect x="3" y="3" width="12" height="9" rx="3" {PEN}/><circle cx="10" cy="10" r="5" {PEN}/>', None),
+        (f'<polygon points="2,2 18,2 10,15" stroke-linejoin="round" {PEN}/>', None),
+        (f'<circle cx="10" cy="10" r="2.5" transform="scale(2) rotate(10)" {PEN}/>', None),  # an even scale
+    ],
+)  # fmt: skip
+def test_caps_and_joins_drawn_round_are_named_where_they_show(body, warning):
+    assert skip_warning(document(body))[1] == warning
+    with warnings.catch_warnings(record=True) as caught:  # they are drawn, so strict only warns
+        warnings.simplefilter("always")
+        svg_to_scene(document(body), strict=True)
+    assert [str(w.message) for w in caught if w.category is SvgWarning] == ([warning] if warning else [])
 
 
 def test_unreadable_svg_files(tmp_path):
