@@ -468,6 +468,16 @@ def test_what_paints_nothing_is_dropped_silently():
     assert [(type(group).__name__, len(group)) for group in scene.shapes] == [("Circles", 1)]
 
 
+def test_the_stroke_of_a_skipped_fill_is_drawn():
+    svg = document(
+        '<polygon points="2,2 18,3 17,17 3,16" fill="#c08040" stroke="#204080" stroke-width="2" stroke-linejoin="round"/>'
+    )
+    scene, line = skip_warning(svg)
+    assert line == "skipped 1 filled <polygon> with 4 corners (only triangles are read)"
+    (strokes,) = scene.shapes
+    assert isinstance(strokes, Strokes) and len(strokes) == 4 and len(strokes.points) == 4  # closed: corners shared
+
+
 FILLED_AND_STROKED = document(
     '<circle cx="22" cy="22" r="14" fill="#e0a020" stroke="#204080" stroke-width="4"/>'
     '<rect x="28" y="20" width="30" height="22" rx="4" fill="#3080c0" fill-opacity="0.7" stroke="#802020" '
