@@ -15,8 +15,9 @@ Import reads the same subset from any SVG (parsed by svgelements, which applies 
 and styles): circles, ellipses (a ``<circle>`` or ``<ellipse>`` under any transform: an
 ellipse's image is one; a circle that stays one is a circle), rectangles (a ``<rect>`` whose
 transform keeps it one, rounded corners when rx and ry, resolved and clamped as SVG does, are
-equal once transformed), filled triangles (``<polygon>`` or a ``<path>`` of straight lines
-with three corners), the strokes of ``<line>``/``<polyline>``/``<path>`` (lines, quadratic
+equal once transformed; else a path), filled triangles (``<polygon>`` or a ``<path>`` of
+straight lines with three corners), other filled polygons, polylines and paths as paths
+(with their fill-rule), the strokes of ``<line>``/``<polyline>``/``<path>`` (lines, quadratic
 and cubic Béziers; arcs become cubics), of rects and polygons (a stroke per side) and of
 circles and ellipses (four cubic quarter arcs), a fill under its stroke, solid and
 linear-gradient paints (any CSS colour form; its alpha joins the opacity; ``href``
@@ -43,12 +44,14 @@ import warnings
 from contextlib import contextmanager
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import numpy as np
 from PIL import ImageColor
 
 from taichi_sdf.kinds import kind_of
+from taichi_sdf.kinds.path import FILL_RULES, Paths
 from taichi_sdf.kinds.rect import box_distance
 from taichi_sdf.scene import (
     Circles,
@@ -635,46 +638,55 @@ def _round_shape(element) -> tuple[type, dict] | None:
     return Ellipses, {"centres": centre, "radii": radii, "angles": angle}
 
 
-def _rectangle(element) -> tuple[type, dict] | None:
-    """A filled ``<rect>`` as (kind, geometry), when its transform keeps it a rectangle with
-    circular corners (rx and ry, as SVG resolves and clamps them, equal once transformed);
-    None when it draws nothing; SvgError naming it otherwise."""
+def _rectangle(element) -> tuple[type, dict | tuple] | None:
+    """A filled ``<rect>`` as (kind, geometry): a rectangle when its transform keeps it one
+    with circular corners (rx and ry, as SVG resolves and clamps them, equal once
+    transformed), else (skewed, elliptical corners) a path; None when it draws nothing."""
     linear, shift = _affine(element)
     x, y, width, height, rx, ry = _coordinates(element, "x", "y", "width", "height", "rx", "ry")
     sides = linear * np.array([width, height])  # columns: the sides' images
     perpendicular = _perpendicular_axes(sides)
-    if perpendicular is None:
-        raise _Skip(
-            "{n} filled <rect>{s} skewed into a parallelogram (only rectangles are read)",
-            f"{_element_name(element)}: its transform skews it into a parallelogram (only rectangles are read)",
-        )
+    if perpendicular is None:  # a parallelogram
+        return _filled_path(element)
     sizes, angle = perpendicular
     if sizes.min() == 0.0:
         return None
     stretch = np.hypot(*linear)  # along its width and its height
     # abs: reify turns a scale of -1 along both axes into negative sizes and radii.
     rx, ry = abs(rx) * stretch[0], abs(ry) * stretch[1]
-    if not np.isclose(rx, ry, rtol=1e-9, atol=0.0):
-        raise _Skip(
-            "{n} filled <rect>{s} with elliptical corners (only circular ones are read)",
-            f"{_element_name(element)}: its corners are elliptical, {rx:g} x {ry:g} px (only circular ones are read)",
-        )
+    if not np.isclose(rx, ry, rtol=1e-9, atol=0.0):  # elliptical corners
+        return _filled_path(element)
     centre = linear @ np.array([x + 0.5 * width, y + 0.5 * height]) + shift
     return Rectangles, {"centres": centre, "sizes": sizes, "angles": angle, "corner_radii": rx}
 
 
+def _filled_path(element) -> tuple[type, tuple] | None:
+    """A filled shape as (Paths, (contours, fill rule)): its outline with the transform
+    applied (arcs as cubics); None when it encloses nothing (no segment, or all its points
+    on one line)."""
+    import svgelements as se
+
+    path = se.Path(element)
+    path.reify()  # a rect keeps a rotation or skew on itself: apply it to the points
+    contours = _contours(path)
+    points = np.array([point for contour in contours for segment in contour for point in segment]).reshape(-1, 2)
+    if len(points) < 3 or np.linalg.matrix_rank(points - points[0]) < 2:
+        return None
+    return Paths, (contours, _fill_rule(element))
+
+
 def _corners(element) -> list[tuple[float, float]] | None:
-    """The corners of a filled polygon or straight-line path (a repeated closing point
-    dropped); None for a path with curves."""
+    """The corners of a filled polygon, polyline or path of one contour of straight lines
+    (a repeated closing point dropped); None for curves or several contours."""
     import svgelements as se
 
     if isinstance(element, se.Path):
         points = []
-        for segment in element:
-            if isinstance(segment, (se.Move, se.Line)):
-                points.append((segment.end.x, segment.end.y))
-            elif not isinstance(segment, se.Close):
+        for k, segment in enumerate(element):
+            if isinstance(segment, se.Move) and k > 0 or not isinstance(segment, (se.Move, se.Line, se.Close)):
                 return None
+            if not isinstance(segment, se.Close):
+                points.append((segment.end.x, segment.end.y))
     else:
         points = [(p.x, p.y) for p in element.points]
     if len(points) > 2 and points[-1] == points[0]:
@@ -682,7 +694,54 @@ def _corners(element) -> list[tuple[float, float]] | None:
     return [(float(x), float(y)) for x, y in points]
 
 
-Piece = tuple[type, list[tuple[float, float]]]  # a pen piece: (group type, its control points)
+def _contours(element) -> list[list[list[tuple[float, float]]]]:
+    """A filled polygon, polyline or path as the contours :meth:`Paths.from_contours` takes:
+    a contour per subpath (each closed, as a fill closes it), its segments' control points
+    (arcs become cubics); subpaths without segments are left out."""
+    import svgelements as se
+
+    def xy(point) -> tuple[float, float]:
+        return float(point.x), float(point.y)
+
+    if not isinstance(element, se.Path):  # a polygon or polyline: one contour of lines
+        points = [xy(p) for p in element.points]
+        return [[[a, b] for a, b in pairwise(points)]] if len(points) > 1 else []
+    contours, current = [], []
+    for segment in element:
+        if isinstance(segment, se.Move):
+            contours.append(current)
+            current = []
+        elif isinstance(segment, se.Arc):
+            for cubic in segment.as_cubic_curves():
+                current.append([xy(cubic.start), xy(cubic.control1), xy(cubic.control2), xy(cubic.end)])
+            if current:
+                current[-1][-1] = xy(segment.end)  # exactly where the arc ends
+        elif isinstance(segment, se.Linear):  # a line, or Close's line back to the subpath's start
+            if not (isinstance(segment, se.Close) and xy(segment.start) == xy(segment.end)):
+                current.append([xy(segment.start), xy(segment.end)])
+        elif isinstance(segment, se.QuadraticBezier):
+            current.append([xy(segment.start), xy(segment.control), xy(segment.end)])
+        elif isinstance(segment, se.CubicBezier):
+            current.append([xy(segment.start), xy(segment.control1), xy(segment.control2), xy(segment.end)])
+        if isinstance(segment, se.Close):
+            contours.append(current)
+            current = []
+    contours.append(current)
+    for contour in contours:  # each segment starts exactly where the one before it ends
+        for before, segment in pairwise(contour):
+            segment[0] = before[-1]
+    return [contour for contour in contours if contour]
+
+
+def _fill_rule(element) -> str:
+    """The element's fill-rule (inherited, as svgelements passes it down), nonzero by default."""
+    rule = str(element.values.get("fill-rule", "nonzero")).strip()
+    if rule not in FILL_RULES:
+        raise SvgError(f"{_element_name(element)}: fill-rule {_excerpt(rule)!r} is neither nonzero nor evenodd")
+    return rule
+
+
+Piece = tuple[type, Any]  # a part of what an element draws: (group type, its geometry)
 QUARTER_HANDLE = 4.0 * (math.sqrt(2.0) - 1.0) / 3.0  # of a cubic quarter circle, per radius
 
 
@@ -806,6 +865,9 @@ class _Run:
             return self.kind(points, index, widths, np.clip(colours, 0.0, 1.0), opacities)
         if self.kind is Triangles:
             shapes = Triangles(points, np.array(self.geometry), np.zeros((len(self.geometry), 3)))
+        elif self.kind is Paths:
+            contours, rules = zip(*self.geometry)
+            shapes = Paths.from_contours(contours, np.zeros((len(contours), 3)), list(rules))
         else:  # circles, ellipses, rectangles: a geometry of named parameters per element
             columns = {key: np.array([geometry[key] for geometry in self.geometry]) for key in self.geometry[0]}
             shapes = self.kind(**columns, colours=np.zeros((len(self.geometry), 3)))
@@ -863,7 +925,7 @@ def svg_to_scene(source, strict: bool = False) -> Scene:
     warning = reader.warning()
     if not reader.runs:
         raise SvgError(
-            "nothing drawable: " + (warning or "the SVG has no circles, ellipses, rectangles, triangles, lines or curves")
+            "nothing drawable: " + (warning or "the SVG has no circles, ellipses, rectangles, triangles, paths, lines or curves")
         )
     if warning is not None:
         warnings.warn(warning, SvgWarning, stacklevel=2)
@@ -972,28 +1034,19 @@ class _Reader:
             self.skip(skip)
             return None
 
-    def _filled(self, element) -> list[Piece]:
-        """What a filled shape draws as (kind, geometry) pieces; none for a fill that draws
-        nothing or has no counterpart (counted as skipped)."""
+    @staticmethod
+    def _filled(element) -> list[Piece]:
+        """What a filled shape draws as (kind, geometry) pieces; none if nothing."""
         import svgelements as se
 
-        tag = element.values.get("tag", type(element).__name__)
         if isinstance(element, (se.Circle, se.Ellipse, se.Rect)):
-            try:
-                shape = _rectangle(element) if isinstance(element, se.Rect) else _round_shape(element)
-            except _Skip as skip:
-                self.skip(skip)
-                return []
+            shape = _rectangle(element) if isinstance(element, se.Rect) else _round_shape(element)
             return [] if shape is None else [shape]
         corners = _corners(element)
-        if corners is None or len(corners) > 3:
-            shape = "curves" if corners is None else f"{len(corners)} corners"
-            self.skip(_Skip(
-                f"{{n}} filled <{tag}>{{s}} with {shape} (only triangles are read)",
-                f"{_element_name(element)}: a filled <{tag}> with {shape} (only triangles are read)",
-            ))  # fmt: skip
-            return []
-        return [(Triangles, corners)] if len(corners) == 3 else []  # fewer corners: no inside
+        if corners is not None and len(corners) == 3:  # a triangle stays one (round trips exact)
+            return [(Triangles, corners)]
+        shape = _filled_path(element)
+        return [] if shape is None else [shape]
 
     def shape(self, element) -> None:
         """Add what the svgelements shape ``element`` draws: its fill, then its stroke on top."""
