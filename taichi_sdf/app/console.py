@@ -162,10 +162,11 @@ def console_parser() -> argparse.ArgumentParser:
     import_svg = commands.add_parser(
         "import-svg",
         help="read an SVG into a params file (to render, or to --resume a fit from)",
-        description="Read filled circles, ellipses, rectangles and triangles (polygon or straight path), the "
-        "strokes of lines, polylines, paths of lines and curves and of those shapes, solid and linear-gradient "
-        "paints and opacity from an SVG into PARAMS.npz (written to exactly that name). The rest (text, images, "
-        "filters, masks, clip paths, other fills) is skipped, named in one warning line.",
+        description="Read filled circles, ellipses, rectangles, triangles and paths (polygons, polylines and "
+        "paths, with their fill rule), the strokes of lines, polylines, paths and of those shapes, solid and "
+        "linear-gradient paints and opacity from an SVG into PARAMS.npz (written to exactly that name). The rest "
+        "(text, images, filters, masks, clip paths, radial gradients, patterns) is skipped, named in one warning "
+        "line.",
     )
     import_svg.add_argument("svg", help="input SVG")
     import_svg.add_argument("--strict", action="store_true", help=STRICT_HELP)
