@@ -141,18 +141,19 @@ def side_by_side(left: np.ndarray, right: np.ndarray) -> np.ndarray:
     return np.concatenate([left, right], axis=1)
 
 
-def load_scene(path: str | Path) -> tuple[Scene, dict[str, str]]:
+def load_scene(path: str | Path, strict: bool = False) -> tuple[Scene, dict[str, str]]:
     """The scene in a params ``.npz``, an SVG file or a stroke-3 sketch (``.npy``, or an
     ``.npz`` that holds no scene; see :mod:`taichi_sdf.stroke3`), checked
     (:meth:`Scene.check_values`), and the settings it was made with: ``mode`` and
     ``aa_width`` (an SVG's: alpha and 0.6 px, how SVG viewers draw; a sketch's: soft-or ink
     and 1 px; a params file without a record: mean and 1 px). ValueError (ImageError,
-    SvgError, Stroke3Error) naming the file and the problem otherwise."""
+    SvgError, Stroke3Error) naming the file and the problem otherwise. ``strict``: an SVG's
+    parts without counterpart are refused rather than skipped (see :func:`svg_to_scene`)."""
     path = Path(path)
     if not path.is_file():
         raise ImageError(f"{path}: no such file")
     if path.suffix.lower() == ".svg":
-        scene, settings = load_svg(path), {"mode": "alpha", "aa_width": "0.6"}
+        scene, settings = load_svg(path, strict), {"mode": "alpha", "aa_width": "0.6"}
     elif is_stroke3(path):
         scene, settings = scene_from_stroke3(read_stroke3(path)), {"mode": "softor", "aa_width": "1.0"}
     else:

@@ -15,15 +15,19 @@ Import reads the same subset from any SVG (parsed by svgelements, which applies 
 and styles): circles, ellipses (a ``<circle>`` or ``<ellipse>`` under any transform: an
 ellipse's image is one; a circle that stays one is a circle), rectangles (a ``<rect>`` whose
 transform keeps it one, rounded corners when rx and ry, resolved and clamped as SVG does, are
-equal once transformed; a skewed rect or elliptical corners are refused), filled triangles
-(``<polygon>`` or a ``<path>`` of straight lines with three corners), stroked
-``<line>``/``<polyline>``/``<path>`` of lines, quadratic and cubic Béziers (arcs become
-cubics; round caps assumed), solid and linear-gradient fills (any CSS colour form; its alpha
-joins the opacity; ``href`` inheritance and ``gradientTransform`` read), opacity, and a first
-``<rect>`` that holds the whole image as background (over white paper). Within a group,
-corners and points at identical positions become shared vertices (polylines and
-polycurves). The image is the ``<svg>``'s width x height
-in absolute units, else its viewBox's size (user units as pixels). Before svgelements reads
+equal once transformed; else a path), filled triangles (``<polygon>`` or a ``<path>`` of
+straight lines with three corners), other filled polygons, polylines and paths as paths
+(with their fill-rule), the strokes of ``<line>``/``<polyline>``/``<path>`` (lines, quadratic
+and cubic Béziers; arcs become cubics), of rects and polygons (a stroke per side) and of
+circles and ellipses (four cubic quarter arcs), a fill under its stroke, solid and
+linear-gradient paints (any CSS colour form; its alpha joins the opacity; ``href``
+inheritance and ``gradientTransform`` read), opacity, and a first ``<rect>`` that holds the
+whole image as background (over white paper). What has no counterpart is skipped and named
+in one :class:`SvgWarning` line, counted per reason, with the caps and joins drawn round
+where SVG draws them otherwise (``strict=True`` refuses the first skipped thing instead);
+what paints nothing is dropped. Within a group, corners and points at identical positions
+become shared vertices (polylines and polycurves). The image is the ``<svg>``'s width x
+height in absolute units, else its viewBox's size (user units as pixels). Before svgelements reads
 anything, the document is checked where svgelements would fail or guess: nesting (and ``<use>``
 expansion) it cannot walk, numbers that are none, NaN, infinite or beyond float64 (it reads them
 as 0), an unknown size (it takes 1000 px); colours are read here (it paints unknown ones black).
@@ -36,9 +40,11 @@ import colorsys
 import io
 import math
 import re
+import warnings
 from contextlib import contextmanager
 from itertools import pairwise
 from pathlib import Path
+from typing import Any
 from xml.etree import ElementTree
 
 import numpy as np
@@ -62,6 +68,20 @@ from taichi_sdf.scene import (
 
 class SvgError(ValueError):
     """An SVG document outside the subset taichi_sdf reads; the message names the problem."""
+
+
+class _Skip(Exception):
+    """Something in an SVG document without a counterpart here: ``reason`` counts it in the
+    warning (a template of ``{n}``, its count), ``message`` names it when strict refuses it."""
+
+    def __init__(self, reason: str, message: str):
+        super().__init__(message)
+        self.reason, self.message = reason, message
+
+
+class SvgWarning(UserWarning):
+    """What an import left out or drew differently (one per document, on one line): the
+    elements and effects it skipped, counted per reason, and caps and joins drawn round."""
 
 
 # ----------------------------------------------------------------------------- export
@@ -157,7 +177,11 @@ XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
 # in a RecursionError, and <use> of <use> multiplies elements. Drawings nest a few tens deep.
 MAX_NESTING = 200
 MAX_ELEMENTS = 1_000_000  # after <use> references are expanded
-TEXT_ELEMENTS = {"text", "tspan", "textPath"}  # refused as a whole: their x, y are lists
+TEXT_ELEMENTS = {"text", "tspan", "textPath"}  # skipped as a whole: their x, y are lists
+UNREAD_ELEMENTS = {"text", "image", "foreignObject"}  # skipped, named in the warning
+# Never drawn where they stand; their contents are read only by reference (<use> of a symbol).
+NON_RENDERING = {"defs", "clipPath", "mask", "marker", "pattern", "symbol", "filter", "linearGradient", "radialGradient"}
+EFFECTS = {"clip-path": "unclipped", "mask": "unmasked", "filter": "unfiltered", "marker": "without markers"}
 
 _NUMBER = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _SINGLE = {  # a length (with a unit) or a number (an opacity or offset may be a percentage)
@@ -444,7 +468,7 @@ def _gradient_chain(node: ElementTree.Element, gradients: dict) -> list[ElementT
     while True:
         href = chain[-1].get("href", chain[-1].get(XLINK_HREF)) or ""
         target = gradients.get(href[1:]) if href.startswith("#") else None
-        if target is None:
+        if target is None or _tag(target) == "pattern":
             return chain
         if target in chain:
             raise SvgError(f"gradient #{_excerpt(node.get('id', ''), 24)}: its href references loop")
@@ -510,8 +534,8 @@ def _gradient_fill(
 
 
 def _paint(element, key: str, gradients: dict) -> _Fill | None:
-    """The element's ``fill`` or ``stroke`` paint with its opacities, None for 'none'.
-    A reference ``url(#id)`` may be followed by a fallback colour, which is not needed."""
+    """The element's ``fill`` or ``stroke`` paint with its opacities, None for 'none' or
+    opacity 0; _Skip for a radial gradient or a pattern. A reference ``url(#id)`` may be followed by a fallback colour, which is not needed."""
     values = element.values
     text = str(values.get(key, "black" if key == "fill" else "none")).strip()
     if text == "none":
@@ -524,16 +548,22 @@ def _paint(element, key: str, gradients: dict) -> _Fill | None:
         if not reference[2].startswith("#"):
             raise SvgError(f'{what} {key}="{_excerpt(text)}": only references to this document (url(#id)) are read')
         gid = reference[2][1:]
-        if gid not in gradients or _tag(gradients[gid]) != "linearGradient":
+        if gid in gradients and _tag(gradients[gid]) in ("radialGradient", "pattern"):
+            server = _tag(gradients[gid])
+            raise _Skip(
+                f"{{n}} {key}{{s}} by a <{server}> (only linear gradients are read)",
+                f"{what} {key} refers to #{_excerpt(gid, 24)}, a <{server}> (only linear gradients are read)",
+            )
+        if gid not in gradients:
             raise SvgError(f"{what} {key} refers to #{_excerpt(gid, 24)}, which is not a linearGradient of the document")
         fill = _gradient_fill(gradients[gid], gradients, *_user_space(element))
         fill.opacity *= opacity
-        return fill
+        return fill if fill.opacity > 0.0 else None
     try:
         colour, alpha = _parse_colour(text, str(values.get("color", "black")))
     except SvgError as error:
         raise SvgError(f"{what} {key}: {error}") from None
-    return _Fill(colour, opacity=opacity * alpha)
+    return _Fill(colour, opacity=opacity * alpha) if opacity * alpha > 0.0 else None
 
 
 
@@ -608,30 +638,41 @@ def _round_shape(element) -> tuple[type, dict] | None:
     return Ellipses, {"centres": centre, "radii": radii, "angles": angle}
 
 
-def _rectangle(element) -> tuple[type, dict] | None:
-    """A filled ``<rect>`` as (kind, geometry), when its transform keeps it a rectangle with
-    circular corners (rx and ry, as SVG resolves and clamps them, equal once transformed);
-    None when it draws nothing; SvgError naming it otherwise."""
+def _rectangle(element) -> tuple[type, dict | tuple] | None:
+    """A filled ``<rect>`` as (kind, geometry): a rectangle when its transform keeps it one
+    with circular corners (rx and ry, as SVG resolves and clamps them, equal once
+    transformed), else (skewed, elliptical corners) a path; None when it draws nothing."""
     linear, shift = _affine(element)
     x, y, width, height, rx, ry = _coordinates(element, "x", "y", "width", "height", "rx", "ry")
     sides = linear * np.array([width, height])  # columns: the sides' images
     perpendicular = _perpendicular_axes(sides)
-    if perpendicular is None:
-        raise SvgError(
-            f"{_element_name(element)}: its transform skews it into a parallelogram (only rectangles are read)"
-        )
+    if perpendicular is None:  # a parallelogram
+        return _filled_path(element)
     sizes, angle = perpendicular
     if sizes.min() == 0.0:
         return None
     stretch = np.hypot(*linear)  # along its width and its height
     # abs: reify turns a scale of -1 along both axes into negative sizes and radii.
     rx, ry = abs(rx) * stretch[0], abs(ry) * stretch[1]
-    if not np.isclose(rx, ry, rtol=1e-9, atol=0.0):
-        raise SvgError(
-            f"{_element_name(element)}: its corners are elliptical, {rx:g} x {ry:g} px (only circular ones are read)"
-        )
+    if not np.isclose(rx, ry, rtol=1e-9, atol=0.0):  # elliptical corners
+        return _filled_path(element)
     centre = linear @ np.array([x + 0.5 * width, y + 0.5 * height]) + shift
     return Rectangles, {"centres": centre, "sizes": sizes, "angles": angle, "corner_radii": rx}
+
+
+def _filled_path(element) -> tuple[type, tuple] | None:
+    """A filled shape as (Paths, (contours, fill rule)): its outline with the transform
+    applied (arcs as cubics); None when it encloses nothing (no segment, or all its points
+    on one line)."""
+    import svgelements as se
+
+    path = se.Path(element)
+    path.reify()  # a rect keeps a rotation or skew on itself: apply it to the points
+    contours = _contours(path)
+    points = np.array([point for contour in contours for segment in contour for point in segment]).reshape(-1, 2)
+    if len(points) < 3 or np.linalg.matrix_rank(points - points[0]) < 2:
+        return None
+    return Paths, (contours, _fill_rule(element))
 
 
 def _corners(element) -> list[tuple[float, float]] | None:
@@ -700,30 +741,89 @@ def _fill_rule(element) -> str:
     return rule
 
 
-def _pen_pieces(element) -> list[tuple[type, list[tuple[float, float]]]]:
-    """A stroked line, polyline or path as pen pieces: (group type, control points) for
-    each straight segment, quadratic and cubic Bézier (arcs become cubics)."""
+Piece = tuple[type, Any]  # a part of what an element draws: (group type, its geometry)
+QUARTER_HANDLE = 4.0 * (math.sqrt(2.0) - 1.0) / 3.0  # of a cubic quarter circle, per radius
+
+
+def _subpaths(element) -> list[tuple[list[Piece], bool]]:
+    """The outline of a stroked shape as its subpaths, each (pen pieces, closed): straight
+    segments, quadratic and cubic Béziers (arcs become cubics); a circle's or an ellipse's
+    is four cubic quarter arcs (handles ``QUARTER_HANDLE`` times the semi-axes, the affine
+    image of the circle's). Nothing for one that draws nothing."""
     import svgelements as se
 
     def xy(point) -> tuple[float, float]:
         return float(point.x), float(point.y)
 
-    if isinstance(element, se.SimpleLine):
-        return [(Strokes, [(float(element.x1), float(element.y1)), (float(element.x2), float(element.y2))])]
-    if isinstance(element, se.Polyline):
-        points = [xy(p) for p in element.points]
-        return [(Strokes, [a, b]) for a, b in pairwise(points)]
+    if isinstance(element, (se.Circle, se.Ellipse)):
+        linear, shift = _affine(element)
+        cx, cy, rx, ry = _coordinates(element, "cx", "cy", "rx", "ry")
+        if rx == 0.0 or ry == 0.0:
+            return []
+        centre, u, v = linear @ [cx, cy] + shift, linear @ [rx, 0.0], linear @ [0.0, ry]
+        ends = [centre + u, centre + v, centre - u, centre - v, centre + u]
+        pieces = []
+        for k in range(4):  # the quarter from one axis end to the next: ends[k] = c + a, ends[k+1] = c + b
+            a, b = ends[k] - centre, ends[k + 1] - centre
+            controls = [ends[k], ends[k] + QUARTER_HANDLE * b, ends[k + 1] + QUARTER_HANDLE * a, ends[k + 1]]
+            pieces.append((CubicCurves, [(float(x), float(y)) for x, y in controls]))
+        return [(pieces, True)]
     path = se.Path(element)
+    path.reify()  # a rect or polygon keeps a rotation on itself: apply it to the points
     path.approximate_arcs_with_cubics()
-    pieces = []
+    subpaths = []
     for segment in path:
+        if isinstance(segment, se.Move) or not subpaths or subpaths[-1][1]:
+            subpaths.append(([], False))
+        pieces = subpaths[-1][0]
         if isinstance(segment, (se.Line, se.Close)) and segment.start is not None and segment.start != segment.end:
             pieces.append((Strokes, [xy(segment.start), xy(segment.end)]))
         elif isinstance(segment, se.QuadraticBezier):
             pieces.append((QuadraticCurves, [xy(segment.start), xy(segment.control), xy(segment.end)]))
         elif isinstance(segment, se.CubicBezier):
             pieces.append((CubicCurves, [xy(segment.start), xy(segment.control1), xy(segment.control2), xy(segment.end)]))
-    return pieces
+        if isinstance(segment, se.Close):
+            subpaths[-1] = (pieces, True)
+    return [(pieces, closed) for pieces, closed in subpaths if pieces]
+
+
+def _stretches(element) -> np.ndarray:
+    """The largest and smallest stretch (2,) of the element's whole transform (singular
+    values of its linear part, as written: reify has applied part of it to the points)."""
+    import svgelements as se
+
+    m = se.Matrix(element.values.get("transform", ""))
+    return np.linalg.svd([[m.a, m.c], [m.b, m.d]], compute_uv=False)
+
+
+def _zero_size(element) -> bool:
+    """Whether SVG draws neither fill nor stroke of the element: a circle, ellipse or rect
+    of zero size, or any shape under a singular transform."""
+    import svgelements as se
+
+    if _stretches(element)[1] == 0.0:
+        return True
+    sizes = {se.Circle: ("rx", "ry"), se.Ellipse: ("rx", "ry"), se.Rect: ("width", "height")}.get(type(element), ())
+    return bool(sizes) and not np.all(_coordinates(element, *sizes))
+
+
+def _round_differs(subpaths: list[tuple[list[Piece], bool]]) -> tuple[bool, bool]:
+    """Whether the outline has ends (where a cap shows) and corners (joints where the
+    direction turns, where a join shows): where round caps and joins differ from others."""
+
+    def direction(points) -> np.ndarray:  # the first nonzero step along the control points
+        steps = np.diff(np.array(points), axis=0)
+        moving = steps[np.any(steps != 0.0, axis=1)]
+        return moving[0] / np.hypot(*moving[0]) if len(moving) else np.zeros(2)
+
+    ends = any(not closed for _, closed in subpaths)
+    corners = False
+    for pieces, closed in subpaths:
+        joints = list(pairwise(pieces)) + ([(pieces[-1], pieces[0])] if closed else [])
+        for (_, before), (_, after) in joints:
+            turn = direction(before[::-1]) + direction(after)  # zero when the direction goes straight on
+            corners |= bool(np.hypot(*turn) > 1e-6)
+    return ends, corners
 
 
 class _Run:
@@ -778,12 +878,20 @@ class _Run:
         return shapes.with_parameters({"colours": np.array(bases), "slopes": slopes, "opacities": opacities})
 
 
-def svg_to_scene(source) -> Scene:
+def svg_to_scene(source, strict: bool = False) -> Scene:
     """Read an SVG document (a path, or its text or bytes) into a :class:`Scene`.
 
-    Raises :class:`SvgError`, one line naming the first problem: an element outside the
-    supported subset, a number that is none or overflows, a colour that is none, an unknown
-    size, nesting too deep for svgelements.
+    What has no counterpart here (``<text>``, ``<image>``, ``<foreignObject>``, clip paths,
+    masks, filters, markers, radial gradients and patterns, filled shapes other than
+    circles, ellipses, rectangles and triangles) is skipped, and one :class:`SvgWarning`
+    line names it with its count per reason, with caps and joins drawn round where SVG
+    draws them otherwise; ``strict=True`` refuses the first skipped thing with an SvgError
+    instead (caps and joins are drawn, so they still only warn). An element that paints
+    nothing (no paint, opacity 0, zero size) is dropped silently.
+
+    Raises :class:`SvgError`, one line naming the first problem: a number that is none or
+    overflows, a colour that is none, an unknown size, nesting too deep for svgelements,
+    nothing drawable left.
     """
     import svgelements as se
 
@@ -791,7 +899,10 @@ def svg_to_scene(source) -> Scene:
     _check_structure(root)
     _check_numbers(root)
     width, height = _document_size(root)
-    gradients = {node.get("id"): node for node in root.iter() if _tag(node) in ("linearGradient", "radialGradient")}
+    servers = ("linearGradient", "radialGradient", "pattern")
+    gradients = {node.get("id"): node for node in root.iter() if _tag(node) in servers}
+    reader = _Reader((width, height), gradients, strict)
+    _skip_effects(root, reader)
     # svgelements reads the size as we do (a missing or percentage width would be 1000 px to it).
     root.set("width", repr(width))
     root.set("height", repr(height))
@@ -801,20 +912,50 @@ def svg_to_scene(source) -> Scene:
         _resolve_radii(node)
     with _arithmetic_named("the SVG"):
         document = se.SVG.parse(io.BytesIO(ElementTree.tostring(root)), reify=True)
-    reader = _Reader((width, height), gradients)
     for element in document.elements() if document is not None else ():  # None: <svg display="none">
         if isinstance(element, se.Group):
             reader.new_group = True
             continue
-        if not isinstance(element, se.Shape):
-            if isinstance(element, (se.SVGText, se.SVGImage)):
-                raise SvgError(f"unsupported SVG element <{element.values.get('tag')}>")
-            continue
-        with _arithmetic_named(_element_name(element)):
-            reader.shape(element)
+        tag = element.values.get("tag")
+        if tag in UNREAD_ELEMENTS:  # a <tspan> is its <text>'s
+            reader.skip(_Skip(f"{{n}} <{tag}>", f"unsupported SVG element {_element_name(element)}"))
+        elif isinstance(element, se.Shape):
+            with _arithmetic_named(_element_name(element)):
+                reader.shape(element)
+    warning = reader.warning()
     if not reader.runs:
-        raise SvgError("the SVG has no circles, ellipses, rectangles, triangles, lines or curves")
+        raise SvgError(
+            "nothing drawable: " + (warning or "the SVG has no circles, ellipses, rectangles, triangles, paths, lines or curves")
+        )
+    if warning is not None:
+        warnings.warn(warning, SvgWarning, stacklevel=2)
     return Scene(round(width), round(height), reader.background, tuple(run.build() for run in reader.runs))
+
+
+def _skip_effects(root: ElementTree.Element, reader: _Reader) -> None:
+    """Count the clip paths, masks, filters and markers of the drawn elements (each drawn
+    without it) for the reader's warning, and move masks, markers and symbols outside
+    ``<defs>`` into one: svgelements would draw their contents where they stand."""
+    stack = [(root, None)]
+    hidden = []  # non-rendering containers outside <defs>, with their parents
+    while stack:
+        node, parent = stack.pop()
+        if _tag(node) in NON_RENDERING:
+            if _tag(node) in ("mask", "marker", "symbol") and _tag(parent) != "defs":
+                hidden.append((node, parent))
+            continue
+        values = _style(node)
+        for effect, done in EFFECTS.items():
+            names = [effect] if effect != "marker" else ["marker", "marker-start", "marker-mid", "marker-end"]
+            if any(values.get(name, "none").strip() not in ("none", "") for name in names):
+                reader.skip(_Skip(
+                    f"the {effect} of {{n}} element{{s}} (drawn {done})",
+                    f"{_node_name(node)}: its {effect} is not read",
+                ))  # fmt: skip
+        stack.extend((kid, node) for kid in reversed(node))
+    for node, parent in hidden:
+        parent.remove(node)
+        ElementTree.SubElement(root, "defs").append(node)
 
 
 def _resolve_radii(node: ElementTree.Element) -> None:
@@ -852,11 +993,32 @@ def _arithmetic_named(what: str):
 
 class _Reader:
     """What the shapes of an SVG document draw, read in order: runs of one kind (a new one at
-    each group) and the background (a first, full-size rect, painted over white paper)."""
+    each group), the background (a first, full-size rect, painted over white paper), and
+    what was skipped or drawn round (counted per reason, for the one warning)."""
 
-    def __init__(self, size: tuple[float, float], gradients: dict):
-        self.size, self.gradients = size, gradients
+    def __init__(self, size: tuple[float, float], gradients: dict, strict: bool):
+        self.size, self.gradients, self.strict = size, gradients, strict
         self.background, self.runs, self.new_group = np.ones(3), [], True
+        self.skipped: dict[str, int] = {}  # reason template -> count, in document order
+        self.approximated: dict[str, int] = {}  # "butt caps as round" -> elements
+
+    def skip(self, skip: _Skip) -> None:
+        """Count what ``skip`` names; SvgError naming it when strict."""
+        if self.strict:
+            raise SvgError(skip.message)
+        self.skipped[skip.reason] = self.skipped.get(skip.reason, 0) + 1
+
+    def warning(self) -> str | None:
+        """The one line saying what was skipped and drawn round, or None if nothing was."""
+        parts = []
+        if self.skipped:
+            parts.append("skipped " + ", ".join(reason.format(n=n, s="s" * (n > 1)) for reason, n in self.skipped.items()))
+        if self.approximated:
+            parts.append(
+                "drew "
+                + ", ".join(f"{what} on {n} element{'s' * (n > 1)}" for what, n in self.approximated.items())
+            )
+        return "; ".join(parts) or None
 
     def _covers(self, rectangle: dict) -> bool:
         """Whether the rectangle's geometry holds the whole image."""
@@ -864,46 +1026,75 @@ class _Reader:
         args = (rectangle[key] for key in ("centres", "sizes", "angles", "corner_radii"))
         return bool(np.all(box_distance(image, *args) <= 0.0))
 
-    def shape(self, element) -> None:
-        """Add what the svgelements shape ``element`` draws; SvgError if it is outside the subset."""
+    def _paint(self, element, key: str) -> _Fill | None:
+        """The element's fill or stroke paint, None if it paints nothing or is skipped."""
+        try:
+            return _paint(element, key, self.gradients)
+        except _Skip as skip:
+            self.skip(skip)
+            return None
+
+    @staticmethod
+    def _filled(element) -> list[Piece]:
+        """What a filled shape draws as (kind, geometry) pieces; none if nothing."""
         import svgelements as se
 
-        tag = element.values.get("tag", type(element).__name__)
-        fill, stroke = _paint(element, "fill", self.gradients), _paint(element, "stroke", self.gradients)
+        if isinstance(element, (se.Circle, se.Ellipse, se.Rect)):
+            shape = _rectangle(element) if isinstance(element, se.Rect) else _round_shape(element)
+            return [] if shape is None else [shape]
+        corners = _corners(element)
+        if corners is not None and len(corners) == 3:  # a triangle stays one (round trips exact)
+            return [(Triangles, corners)]
+        shape = _filled_path(element)
+        return [] if shape is None else [shape]
+
+    def shape(self, element) -> None:
+        """Add what the svgelements shape ``element`` draws: its fill, then its stroke on top."""
+        import svgelements as se
+
+        fill, stroke = self._paint(element, "fill"), self._paint(element, "stroke")
         if stroke is not None and element.implicit_stroke_width == 0:  # SVG draws no stroke of width 0
             stroke = None
         if isinstance(element, se.SimpleLine):  # a line has no inside to fill
             fill = None
-        if fill is None and stroke is None:  # draws nothing
+        hidden = str(element.values.get("visibility", "visible")).strip() in ("hidden", "collapse")
+        if (fill is None and stroke is None) or hidden or _zero_size(element):  # draws nothing
             return
-        if isinstance(element, (se.Circle, se.Ellipse, se.Rect)) and fill is not None:
-            shape = _rectangle(element) if isinstance(element, se.Rect) else _round_shape(element)
-            if shape is None:  # draws nothing
-                return
-            kind, geometry, paint = (*shape, fill)
-            if kind is Rectangles and not self.runs and self._covers(geometry) and not fill.linear:
+        if fill is not None:
+            pieces = self._filled(element)
+            if pieces and pieces[0][0] is Rectangles and not self.runs and self._covers(pieces[0][1]) and not fill.linear:
                 # a background, painted over white paper
                 self.background = fill.opacity * fill.colour + (1.0 - fill.opacity) * self.background
-                return
-        elif isinstance(element, (se.Polygon, se.Polyline, se.Path)) and fill is not None:
-            corners = _corners(element)
-            if corners is not None and len(corners) == 3:  # a triangle stays one (round trips exact)
-                kind, geometry, paint = Triangles, corners, fill
-            else:
-                contours = _contours(element)
-                if not contours:  # no segment: draws nothing
-                    return
-                kind, geometry, paint = Paths, (contours, _fill_rule(element)), fill
-        elif isinstance(element, (se.SimpleLine, se.Polyline, se.Path)) and stroke is not None:
-            kind, geometry, paint = None, _pen_pieces(element), stroke
-        else:
-            raise SvgError(
-                f"unsupported SVG element <{tag}> ({'filled' if fill is not None else 'stroked'}; filled circles, "
-                "ellipses, rectangles and triangles, stroked lines, polylines and paths of lines and curves are read)"
-            )
+                pieces = []
+            self._add(element, pieces, fill, None)
+        if stroke is not None:
+            subpaths = _subpaths(element)
+            self._note_approximations(element, subpaths)
+            width = float(element.implicit_stroke_width)
+            self._add(element, [piece for pieces, _ in subpaths for piece in pieces], stroke, width)
+
+    def _note_approximations(self, element, subpaths) -> None:
+        """Count where the element's stroke is drawn otherwise than SVG draws it, when that
+        shows: caps and joins drawn round (an outline without ends has no caps), and a
+        stroke of even width under a transform that stretches it unevenly."""
+        if not subpaths:
+            return
+        ends, corners = _round_differs(subpaths)
+        cap = str(element.values.get("stroke-linecap", "butt")).strip()
+        join = str(element.values.get("stroke-linejoin", "miter")).strip()
+        stretches = _stretches(element)
+        for shows, what in (
+            (ends and cap != "round", f"{cap} caps as round"),
+            (corners and join != "round", f"{join} joins as round"),
+            (stretches[0] > (1.0 + 1e-9) * stretches[1], "strokes that a skew or an uneven scale thins as even"),
+        ):
+            if shows:
+                self.approximated[what] = self.approximated.get(what, 0) + 1
+
+    def _add(self, element, pieces: list[Piece], paint: _Fill, width: float | None) -> None:
+        """Add pieces painted with ``paint`` (a stroke's of pen ``width``) to the runs."""
         explicit = any(key in element.values for key in ("opacity", "fill-opacity", "stroke-opacity"))
         explicit |= paint.opacity != 1.0
-        pieces = [(kind, geometry)] if kind is not None else geometry
         for piece_kind, piece in pieces:
             if self.new_group or self.runs[-1].kind is not piece_kind:
                 self.runs.append(_Run(piece_kind, _element_name(element)))
@@ -912,12 +1103,12 @@ class _Reader:
             if piece_kind is Triangles:
                 piece = [run.index(p) for p in piece]
             elif piece_kind in (Strokes, QuadraticCurves, CubicCurves):  # its points, shared, and its width
-                piece = ([run.index(p) for p in piece], float(element.implicit_stroke_width))
+                piece = ([run.index(p) for p in piece], width)
             run.add(piece, paint, explicit)
 
 
-def load_svg(path) -> Scene:
+def load_svg(path, strict: bool = False) -> Scene:
     """:func:`svg_to_scene` of the file at ``path``, with a one-line error if it is missing."""
     if not Path(path).is_file():
         raise SvgError(f"{path}: no such file")
-    return svg_to_scene(Path(path))
+    return svg_to_scene(Path(path), strict)

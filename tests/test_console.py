@@ -155,8 +155,10 @@ def test_fixed_background_colour(fitted, tmp_path):
         (["fit", "{image}", "--shape", "mesh", "--resume", "{params}"], "not one group of Triangles"),
         (["fit", "{image}", "--aa", "nan"], "argument --aa: must be a positive number"),
         (["import-svg", "missing.svg", "-o", "x.npz"], "missing.svg: no such file"),
-        (["import-svg", "{skewed}", "-o", "x.npz"], "<rect>: its transform skews it into a parallelogram"),
-        (["fit", "{image}", "--resume", "{skewed}"], "<rect>: its transform skews it into a parallelogram"),
+        (["import-svg", "{text}", "-o", "x.npz"], "nothing drawable: skipped 1 <text>"),
+        (["render", "{text}", "-o", "x.png"], "nothing drawable: skipped 1 <text>"),
+        (["import-svg", "{text}", "--strict", "-o", "x.npz"], "unsupported SVG element <text>"),
+        (["fit", "{image}", "--resume", "{text}"], "nothing drawable: skipped 1 <text>"),
         # Found before any work starts: outputs that cannot be written, sizes that cannot be allocated.
         (["fit", "{image}", "--out", "{image}/out"], "cannot write there"),
         (["render", "{params}", "--scale", "1000", "-o", "x.png"], "a 64000x48000 render is too large"),
@@ -175,15 +177,13 @@ def test_fixed_background_colour(fitted, tmp_path):
 def test_bad_input_gives_one_line_and_exit_2(args, message, fitted, tmp_path):
     not_params = tmp_path / "bad.npz"
     not_params.write_text("nope")
-    skewed = tmp_path / "skewed.svg"
-    skewed.write_text(
-        '<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><rect width="3" height="2" transform="skewX(30)"/></svg>'
-    )
+    text = tmp_path / "text.svg"
+    text.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><text x="1" y="8">a</text></svg>')
     paths = {
         "notparams": not_params,
         "params": fitted / "params.npz",
         "image": fitted / "small.png",
-        "skewed": skewed,
+        "text": text,
         "svg": fitted / "render.svg",
     }
     args = [a.format(**paths) for a in args]
@@ -192,3 +192,24 @@ def test_bad_input_gives_one_line_and_exit_2(args, message, fitted, tmp_path):
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1, result.stderr
     assert not (tmp_path / "x.png").exists() and not (tmp_path / "out" / "params.npz").exists()
+
+
+TEXT_AND_CIRCLE = (
+    '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="12"><text x="1" y="9">a</text>'
+    '<circle cx="8" cy="6" r="4" fill="#336699"/><text x="9" y="9">b</text></svg>'
+)
+
+
+@pytest.mark.parametrize("command", ["import-svg", "render"])
+def test_svg_with_skipped_elements_warns_on_one_line_or_is_refused_when_strict(command, tmp_path):
+    drawing = tmp_path / "drawing.svg"
+    drawing.write_text(TEXT_AND_CIRCLE)
+    output = tmp_path / ("out.npz" if command == "import-svg" else "out.png")
+    result = taichi_sdf(command, drawing, "-o", output)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == "taichi-sdf: warning: skipped 2 <text>"  # no Python file:line form
+    assert output.is_file()
+    output.unlink()
+    result = taichi_sdf(command, drawing, "--strict", "-o", output)
+    assert result.returncode == 2 and not output.exists()
+    assert result.stderr.strip() == "taichi-sdf: error: unsupported SVG element <text>"

@@ -31,7 +31,7 @@ from taichi_sdf.io import load_image
 from taichi_sdf.losses import psnr
 from taichi_sdf.optim import fit, rank_one
 from taichi_sdf.reference import render_reference
-from taichi_sdf.svg import SvgError, load_svg, save_svg, scene_to_svg, svg_to_scene
+from taichi_sdf.svg import SvgError, SvgWarning, load_svg, save_svg, scene_to_svg, svg_to_scene
 
 resvg_py = pytest.importorskip("resvg_py")
 
@@ -334,17 +334,23 @@ def test_exported_ellipses_and_rectangles_by_resvg_match_their_import():
 
 
 @pytest.mark.parametrize(
-    "body,message",
+    "body",
     [
-        ('<rect id="r1" width="8" height="4" transform="skewX(20)"/>', '<rect id="r1">: its transform skews it into a par'),
-        ('<rect width="10" height="5" rx="4"/>', "<rect>: its corners are elliptical, 4 x 2.5 px"),  # ry clamped
-        ('<rect width="10" height="6" rx="2" transform="scale(2 1)"/>', "corners are elliptical, 4 x 2 px"),
-        ('<rect width="10" height="6" rx="2" transform="rotate(30) scale(1 2)"/>', "corners are elliptical, 2 x 4 px"),
-        ('<ellipse rx="10%" ry="2"/>', '<ellipse> rx="10%": radii in percent are not read'),
+        '<rect x="2" y="3" width="8" height="4" transform="skewX(20)" fill="#336699"/>',
+        '<rect x="3" y="4" width="14" height="7" rx="5" fill="#336699"/>',  # ry clamped to 3.5
+        '<rect x="1" y="2" width="8" height="6" rx="2" transform="scale(2 1)" fill="#336699"/>',
+        '<rect x="8" y="-6" width="8" height="6" rx="2" transform="rotate(30) scale(1 2)" fill="#336699"/>',
     ],
 )
-def test_rectangles_that_are_not_such_are_named(body, message):
-    assert_one_line_error(document(body), message)
+def test_rects_that_are_no_rectangles_are_paths(body):
+    svg = document(body)
+    scene, line = skip_warning(svg)
+    assert line is None and [type(group).__name__ for group in scene.shapes] == ["Paths"]
+    assert psnr(rasterise_svg(svg), alpha_render(scene)) >= 35.0
+
+
+def test_radii_in_percent_are_named():
+    assert_one_line_error(document('<ellipse rx="10%" ry="2"/>'), '<ellipse> rx="10%": radii in percent are not read')
 
 
 def test_shapes_that_draw_nothing_and_a_turned_rect_that_is_no_background():
@@ -362,20 +368,202 @@ def test_shapes_that_draw_nothing_and_a_turned_rect_that_is_no_background():
     assert psnr(rasterise_svg(svg), alpha_render(scene)) >= 35.0
 
 
+def document(body: str, size: str = 'width="20" height="20"') -> str:
+    return f'<svg xmlns="http://www.w3.org/2000/svg" {size}>{body}</svg>'
+
+
+def assert_one_line_error(svg: str, message: str, strict: bool = False) -> None:
+    with pytest.raises(SvgError, match=message) as error:
+        svg_to_scene(svg, strict)
+    assert "\n" not in str(error.value)
+
+
+def skip_warning(svg: str) -> tuple[Scene, str | None]:
+    """The scene read from ``svg`` and its one SvgWarning line (None without); fails on more."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        scene = svg_to_scene(svg)
+    lines = [str(w.message) for w in caught if issubclass(w.category, SvgWarning)]
+    assert len(lines) <= 1 and all("\n" not in line for line in lines), lines
+    return scene, (lines[0] if lines else None)
+
+
+SERVERS = (
+    '<defs><radialGradient id="rg"><stop offset="0" stop-color="red"/></radialGradient><filter id="f"/>'
+    '<pattern id="pt" width="2" height="2"><rect width="1" height="1"/></pattern><clipPath id="cp"><rect width="9" '
+    'height="9"/></clipPath><mask id="mk"><rect width="9" height="9" fill="white"/></mask><marker id="mr"/></defs>'
+)
+
+
+@pytest.mark.parametrize(
+    "body,warning,refusal",
+    [
+        ('<text x="1 3" y="4">a<tspan>b</tspan></text>' * 3, "skipped 3 <text>", "unsupported SVG element <text>"),
+        ('<image id="im" href="a.png" width="4" height="4"/>', "skipped 1 <image>", 'element <image id="im">'),
+        ('<foreignObject width="4" height="4"><p xmlns="http://www.w3.org/1999/xhtml">x</p></foreignObject>',
+         "skipped 1 <foreignObject>", "unsupported SVG element <foreignObject>"),
+        ('<g filter="url(#f)"><rect x="12" y="12" width="4" height="3"/></g>',
+         "skipped the filter of 1 element (drawn unfiltered)", "<g>: its filter is not read"),
+        ('<rect x="12" y="12" width="4" height="3" style="clip-path: url(#cp)"/>' * 2,
+         "skipped the clip-path of 2 elements (drawn unclipped)", "<rect>: its clip-path is not read"),
+        ('<rect x="12" y="12" width="4" height="3" mask="url(#mk)"/>', "the mask of 1 element (drawn unmasked)",
+         "its mask is not read"),
+        ('<line x2="9" y2="9" stroke="red" stroke-linecap="round" marker-end="url(#mr)"/>',
+         "the marker of 1 element (drawn without markers)", "<line>: its marker is not read"),
+        ('<circle cx="14" cy="14" r="3" fill="url(#rg)"/><rect x="2" y="12" width="3" height="3" fill="url(#rg)"/>',
+         "skipped 2 fills by a <radialGradient> (only linear gradients are read)",
+         "<circle> fill refers to #rg, a <radialGradient>"),
+        ('<circle cx="14" cy="14" r="3" fill="url(#pt)"/>', "skipped 1 fill by a <pattern>", "#pt, a <pattern>"),
+    ],
+)  # fmt: skip
+def test_what_has_no_counterpart_is_skipped_with_one_warning_or_refused_when_strict(body, warning, refusal):
+    svg = document(SERVERS + '<circle cx="5" cy="15" r="3" fill="#336699"/>' + body)
+    scene, line = skip_warning(svg)
+    assert line is not None and warning in line
+    drawn = [type(group).__name__ for group in scene.shapes]
+    assert drawn[0] == "Circles" and len(scene.shapes[0]) == 1  # what was skipped is not drawn, the rest is
+    if "drawn un" not in warning and "markers" not in warning:
+        assert drawn == ["Circles"]
+    assert_one_line_error(svg, refusal, strict=True)
+
+
+def test_the_warning_counts_per_reason_on_one_line():
+    svg = document(
+        SERVERS + "<text>a</text>" + '<path d="M1 1 L5 1 L5 5 Z" stroke="url(#pt)"/>' + '<circle cx="5" cy="5" r="3"/>'
+        + "<g><text>b</text><text>c</text></g>"
+    )  # fmt: skip
+    assert skip_warning(svg)[1] == "skipped 3 <text>, 1 stroke by a <pattern> (only linear gradients are read)"
+
+
 @pytest.mark.parametrize(
     "body,message",
     [
-        ('<ellipse cx="5" cy="5" rx="4" ry="2" fill="none" stroke="red"/>', "unsupported SVG element <ellipse> \\(stroked"),
-        ('<path d="M1,1 C5,5 1,9 4,4 Z"/>', "filled <path> with a CubicBezier segment: only triangles"),
-        ('<polygon points="1,1 9,1 9,9 1,9"/>', "with 4 corners: only triangles"),
+        ("", "nothing drawable: the SVG has no circles, ellipses, rectangles, triangles, paths, lines or curves"),
+        ("<text>a</text><image width='2' height='2'/>", "nothing drawable: skipped 1 <text>, 1 <image>"),
         ('<circle cx="5" cy="5" r="3" fill="url(#nowhere)"/>', "#nowhere, which is not a linearGradient"),
-        ("", "has no circles, ellipses, rectangles, triangles, lines or curves"),
     ],
 )
-def test_svg_outside_the_subset_is_named(body, message):
-    svg = f'<svg xmlns="http://www.w3.org/2000/svg" width="20" height="20">{body}</svg>'
-    with pytest.raises(SvgError, match=message):
-        svg_to_scene(svg)
+def test_nothing_drawable_and_broken_references_are_errors(body, message):
+    assert_one_line_error(document(body), message)
+    assert_one_line_error(document(body), message if "skipped" not in message else "unsupported", strict=True)
+
+
+def test_what_paints_nothing_is_dropped_silently():
+    svg = document(
+        '<circle cx="5" cy="5" r="3" fill="none" stroke="none"/><line x2="9" y2="9" stroke="none"/>'
+        '<line x2="9" y2="9" stroke="red" stroke-opacity="0"/><rect width="5" height="5" opacity="0" stroke="red"/>'
+        '<ellipse cx="5" cy="5" rx="4" ry="2" fill-opacity="0"/><circle r="3" fill="transparent"/>'
+        '<rect width="0" height="5" stroke="red"/><circle cx="5" cy="5" r="0" stroke="red"/>'
+        '<polygon points="1,1 5,5" fill="blue"/><path d="M1 1 L8 8" fill="red" stroke="none"/>'
+        '<circle cx="5" cy="5" r="3" stroke="red" transform="scale(0)"/><path d="M1 1" stroke="red"/>'
+        '<path d="M1 1 L1 9" stroke="red" transform="scale(0 1)"/>'
+        '<circle cx="5" cy="5" r="3" visibility="hidden"/><g visibility="collapse"><circle r="5"/></g>'
+        '<mask id="m"><rect width="20" height="20"/></mask>'  # never drawn where it stands
+        '<circle cx="10" cy="10" r="4" fill="#336699"/>'
+    )
+    scene, line = skip_warning(svg)
+    assert line is None
+    assert [(type(group).__name__, len(group)) for group in scene.shapes] == [("Circles", 1)]
+
+
+def test_the_stroke_of_a_skipped_fill_is_drawn():
+    svg = document(
+        SERVERS + '<polygon points="2,2 18,3 17,17 3,16" fill="url(#rg)" stroke="#204080" stroke-width="2" '
+        'stroke-linejoin="round"/>'
+    )
+    scene, line = skip_warning(svg)
+    assert line == "skipped 1 fill by a <radialGradient> (only linear gradients are read)"
+    (strokes,) = scene.shapes
+    assert isinstance(strokes, Strokes) and len(strokes) == 4 and len(strokes.points) == 4  # closed: corners shared
+
+
+FILLED_AND_STROKED = document(
+    '<circle cx="22" cy="22" r="14" fill="#e0a020" stroke="#204080" stroke-width="4"/>'
+    '<rect x="28" y="20" width="30" height="22" rx="4" fill="#3080c0" fill-opacity="0.7" stroke="#802020" '
+    'stroke-width="3"/><ellipse cx="60" cy="55" rx="18" ry="10" transform="rotate(-20 60 55)" fill="#40a060" '
+    'stroke="#202020" stroke-width="2.5"/><polygon points="10,70 35,45 40,75" fill="#c04080" fill-opacity="0.8" '
+    'stroke="#404000" stroke-width="3" stroke-linejoin="round"/><rect x="62" y="8" width="20" height="16" '
+    'fill="#806040" stroke="#2040a0" stroke-width="3" stroke-linejoin="round"/>',
+    'width="90" height="80"',
+)
+
+
+def test_a_filled_and_stroked_element_is_its_fill_under_its_stroke():
+    scene, line = skip_warning(FILLED_AND_STROKED)
+    assert line is None  # round joins, closed outlines (no caps), a rounded rect's joins are smooth
+    kinds = [type(group).__name__ for group in scene.shapes]
+    # In document order, each fill followed by its stroke: the rounded rect's sides and (cubic) corners alternate.
+    assert kinds == ["Circles", "CubicCurves", "Rectangles", *["Strokes", "CubicCurves"] * 4, "Ellipses", "CubicCurves",
+                     "Triangles", "Strokes", "Rectangles", "Strokes"]  # fmt: skip
+    assert psnr(rasterise_svg(FILLED_AND_STROKED), alpha_render(scene)) >= 35.0  # 35.05 dB
+
+
+def test_a_filled_and_stroked_path_is_its_fill_under_its_stroke():
+    svg = document(
+        '<path d="M22 22 C30 10 46 16 44 28 Q40 38 26 36 Z M30 26 L38 24 L36 31 Z" fill="#e06030" '
+        'fill-rule="evenodd" stroke="#102030" stroke-width="2" stroke-linejoin="round"/>', 'width="60" height="50"'
+    )  # fmt: skip
+    scene, line = skip_warning(svg)
+    assert line is None  # closed contours with round joins: drawn as SVG draws them
+    assert [type(group).__name__ for group in scene.shapes] == ["Paths", "CubicCurves", "QuadraticCurves", "Strokes"]
+    assert len(scene.shapes[3]) == 4  # the outer contour's closing side and the hole's three
+    assert psnr(rasterise_svg(svg), alpha_render(scene)) >= 35.0  # 35.6 dB (the fill alone: 43.9)
+
+
+STROKED_OUTLINES = document(
+    '<circle cx="25" cy="25" r="14.3" fill="none" stroke="#204080" stroke-width="3"/>'
+    '<ellipse cx="75" cy="25" rx="16" ry="8" transform="rotate(30 75 25)" fill="none" stroke="#a03020" '
+    'stroke-width="2.5"/><ellipse cx="25" cy="70" rx="14" ry="10" fill="none" stroke="black" stroke-width="1.5"/>'
+    '<g transform="translate(75 70) scale(1.5)"><circle r="9" fill="none" stroke="#208040" stroke-width="2"/></g>',
+    'width="100" height="95"',
+)
+
+
+def test_stroked_circles_and_ellipses_are_four_cubic_quarter_arcs():
+    scene, line = skip_warning(STROKED_OUTLINES)
+    assert line is None  # closed and smooth: no caps, no corners
+    curves, grouped = scene.shapes  # the <g>'s circle is a group of its own
+    assert isinstance(curves, CubicCurves) and len(curves) == 12 and isinstance(grouped, CubicCurves)
+    handle = 4 * (np.sqrt(2) - 1) / 3
+    controls = curves.points[curves.curves]  # (12, 4, 2)
+    np.testing.assert_allclose(controls[0], [[39.3, 25], [39.3, 25 + 14.3 * handle], [25 + 14.3 * handle, 39.3],
+                                             [25, 39.3]], atol=1e-12)  # fmt: skip
+    turn = np.array([[np.cos(np.pi / 6), -np.sin(np.pi / 6)], [np.sin(np.pi / 6), np.cos(np.pi / 6)]])
+    np.testing.assert_allclose(controls[4, 1], [75, 25] + turn @ [16, 8 * handle], atol=1e-12)  # the affine image
+    np.testing.assert_allclose(grouped.points[grouped.curves][:, 0], [[88.5, 70], [75, 83.5], [61.5, 70], [75, 56.5]])
+    np.testing.assert_allclose(curves.widths, [3] * 4 + [2.5] * 4 + [1.5] * 4)
+    np.testing.assert_allclose(grouped.widths, [3] * 4)
+    assert psnr(rasterise_svg(STROKED_OUTLINES), alpha_render(scene)) >= 30.0  # 35.2 dB
+
+
+PEN = 'fill="none" stroke="black" stroke-width="2"'
+
+
+@pytest.mark.parametrize(
+    "body,warning",
+    [
+        (f'<polyline points="2,2 10,10 18,2" {PEN}/>', "drew butt caps as round on 1 element, miter joins as round on 1 element"),
+        (f'<line x1="2" y1="2" x2="9" y2="9" {PEN}/><line x1="9" y1="2" x2="2" y2="9" {PEN}/>',
+         "drew butt caps as round on 2 elements"),
+        (f'<line x1="2" y1="2" x2="9" y2="9" stroke-linecap="square" {PEN}/>', "drew square caps as round on 1 element"),
+        (f'<rect x="3" y="3" width="12" height="9" stroke-linejoin="bevel" {PEN}/>', "drew bevel joins as round on 1 element"),
+        (f'<path d="M2 10 L10 10 L10 18" stroke-linecap="round" {PEN}/>', "drew miter joins as round on 1 element"),
+        (f'<circle cx="10" cy="10" r="5" transform="translate(0 5) scale(1 0.5)" {PEN}/>',
+         "drew strokes that a skew or an uneven scale thins as even on 1 element"),
+        # No difference shows: round ones, no corner, closed outlines (no caps), smooth joins.
+        (f'<polyline points="2,2 10,2 18,2" stroke-linecap="round" {PEN}/>', None),
+        (f'<path d="M2 10 C5 2 8 2 10 10 S15 18 18 10" stroke-linecap="round" {PEN}/>', None),
+        (f'<rect x="3" y="3" width="12" height="9" rx="3" {PEN}/><circle cx="10" cy="10" r="5" {PEN}/>', None),
+        (f'<polygon points="2,2 18,2 10,15" stroke-linejoin="round" {PEN}/>', None),
+        (f'<circle cx="10" cy="10" r="2.5" transform="scale(2) rotate(10)" {PEN}/>', None),  # an even scale
+    ],
+)  # fmt: skip
+def test_caps_and_joins_drawn_round_are_named_where_they_show(body, warning):
+    assert skip_warning(document(body))[1] == warning
+    with warnings.catch_warnings(record=True) as caught:  # they are drawn, so strict only warns
+        warnings.simplefilter("always")
+        svg_to_scene(document(body), strict=True)
+    assert [str(w.message) for w in caught if w.category is SvgWarning] == ([warning] if warning else [])
 
 
 def test_unreadable_svg_files(tmp_path):
@@ -384,16 +572,6 @@ def test_unreadable_svg_files(tmp_path):
     (tmp_path / "bad.svg").write_text("<svg><circle")
     with pytest.raises(SvgError, match="not an SVG document"):
         load_svg(tmp_path / "bad.svg")
-
-
-def document(body: str, size: str = 'width="20" height="20"') -> str:
-    return f'<svg xmlns="http://www.w3.org/2000/svg" {size}>{body}</svg>'
-
-
-def assert_one_line_error(svg: str, message: str) -> None:
-    with pytest.raises(SvgError, match=message) as error:
-        svg_to_scene(svg)
-    assert "\n" not in str(error.value)
 
 
 CIRCLE = '<circle cx="5" cy="5" r="3"/>'
@@ -555,8 +733,9 @@ def colour_circles(colours) -> str:
 @pytest.mark.parametrize("colours", [SVG_COLOURS, CSS4_COLOURS])
 def test_colours_in_every_form_are_read(colours):
     circles = svg_to_scene(colour_circles(colours)).shapes[0]
-    np.testing.assert_allclose(circles.colours, np.array([rgb for _, rgb, _ in colours]) / 255, atol=1e-12)
-    np.testing.assert_allclose(circles.opacities, [alpha for _, _, alpha in colours], atol=1e-12)
+    painted = [(rgb, alpha) for _, rgb, alpha in colours if alpha > 0]  # transparent paints nothing: dropped
+    np.testing.assert_allclose(circles.colours, np.array([rgb for rgb, _ in painted]) / 255, atol=1e-12)
+    np.testing.assert_allclose(circles.opacities, [alpha for _, alpha in painted], atol=1e-12)
     if colours is SVG_COLOURS:
         svg = colour_circles(colours)
         assert psnr(rasterise_svg(svg), alpha_render(svg_to_scene(svg))) >= 35.0

@@ -3,7 +3,7 @@
 Each subcommand is planned first (:func:`console_plan`: arguments, inputs and every output
 checked, Taichi not started) and then run. Bad input ends with one line on stderr and exit
 status 2, a failed write with one line and 1, Ctrl-C with one line saying what was written
-and 130.
+and 130. What an SVG import skipped or drew differently is one warning line on stderr.
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from taichi_sdf.app.arguments import OneLineParser, add_fit_arguments, positive_float, positive_int
 from taichi_sdf.app.outputs import Outputs
-from taichi_sdf.app.running import ARCHES, UsageError, init_taichi, run_guarded
+from taichi_sdf.app.running import ARCHES, UsageError, init_taichi, one_line, run_guarded
 from taichi_sdf.app.start import EXIT_INTERRUPTED, interrupts_held
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
@@ -38,7 +40,7 @@ def render_plan(args: argparse.Namespace) -> Callable[[], int]:
     from taichi_sdf.config import RenderConfig, check_image_size
     from taichi_sdf.io import load_scene
 
-    scene, recorded = load_scene(args.params)
+    scene, recorded = load_scene(args.params, strict=args.strict)
     factor = args.width / scene.width if args.width else args.scale
     width, height = max(1, round(scene.width * factor)), max(1, round(scene.height * factor))
     try:
@@ -78,11 +80,33 @@ def svg_plan(args: argparse.Namespace) -> Callable[[], int]:
 def import_svg_plan(args: argparse.Namespace) -> Callable[[], int]:
     from taichi_sdf.io import load_scene
 
-    scene, recorded = load_scene(args.svg)
+    scene, recorded = load_scene(args.svg, strict=args.strict)
     outputs = Outputs([args.output], [args.svg])
 
     said = f"{len(scene)} primitives ({', '.join(type(g).__name__ for g in scene.shapes)}) -> {args.output}"
     return lambda: _write(outputs, args.output, lambda path: scene.save(path, **recorded), said)
+
+
+STRICT_HELP = "refuse an SVG with anything the import would skip (text, images, filters, ...) instead of warning"
+
+
+@contextmanager
+def svg_warnings_on_one_line(prog: str) -> Iterator[None]:
+    """Show each SVG import warning as one line on stderr, ``PROG: warning: ...``, rather than
+    in Python's form (file, line and source); other warnings as Python shows them."""
+    with warnings.catch_warnings():
+        python_shows = warnings.showwarning
+
+        def show(message, category, filename, lineno, file=None, line=None):
+            from taichi_sdf.svg import SvgWarning  # loaded already: the warning came from there
+
+            if issubclass(category, SvgWarning):
+                print(f"{prog}: warning: {one_line(str(message))}", file=sys.stderr)
+            else:
+                python_shows(message, category, filename, lineno, file, line)
+
+        warnings.showwarning = show
+        yield
 
 
 def console_parser() -> argparse.ArgumentParser:
@@ -120,6 +144,7 @@ def console_parser() -> argparse.ArgumentParser:
         help="compositing (default: the one the fit used, recorded in PARAMS; alpha for an SVG)",
     )
     render.add_argument("--arch", choices=ARCHES, default="cpu", help="Taichi backend")
+    render.add_argument("--strict", action="store_true", help=STRICT_HELP)
     svg = commands.add_parser(
         "svg",
         help="export a fitted scene as SVG",
@@ -130,11 +155,14 @@ def console_parser() -> argparse.ArgumentParser:
     import_svg = commands.add_parser(
         "import-svg",
         help="read an SVG into a params file (to render, or to --resume a fit from)",
-        description="Read circles, filled triangles (polygon or straight path), stroked lines, polylines and "
-        "paths of lines and quadratic and cubic curves, solid and linear-gradient fills and opacity from an SVG "
-        "into PARAMS.npz (written to exactly that name).",
+        description="Read filled circles, ellipses, rectangles, triangles and paths (polygons, polylines and "
+        "paths, with their fill rule), the strokes of lines, polylines, paths and of those shapes, solid and "
+        "linear-gradient paints and opacity from an SVG into PARAMS.npz (written to exactly that name). The rest "
+        "(text, images, filters, masks, clip paths, radial gradients, patterns) is skipped, named in one warning "
+        "line.",
     )
     import_svg.add_argument("svg", help="input SVG")
+    import_svg.add_argument("--strict", action="store_true", help=STRICT_HELP)
     import_svg.add_argument("-o", "--output", required=True, help="output params file")
     return parser
 
@@ -160,4 +188,5 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``taichi-sdf`` command; returns the exit status."""
     started = time.perf_counter()
     argv = sys.argv[1:] if argv is None else list(argv)
-    return run_guarded("taichi-sdf", lambda: console_plan(argv, started)())
+    with svg_warnings_on_one_line("taichi-sdf"):
+        return run_guarded("taichi-sdf", lambda: console_plan(argv, started)())
