@@ -147,3 +147,12 @@ def test_fit_command_writes_paths(tmp_path):
     start = starting_scene("path", picture, 6, mode="over").scene
     started, ended = (psnr(render_reference(s, mode="over"), picture) for s in (start, fitted))
     assert ended > started + 3.0
+
+
+@pytest.mark.parametrize("size", [(1, 1), (1, 7), (9, 1)])
+def test_a_path_fit_takes_any_picture_however_narrow(size):
+    for target in (np.full(size + (3,), 0.4), np.random.default_rng(0).uniform(0, 1, size + (3,))):
+        start = starting_scene("path", target, 4, mode="over")
+        renderer = Renderer(RenderConfig(dtype="f64", mode="over"))
+        result = fit(target, start.scene, 3, renderer=renderer, relocate=start.relocate, relocate_every=1, anneal=2.0)
+        assert len(result.losses) == 3 and np.isfinite(result.loss)
