@@ -183,6 +183,15 @@ MOVERS = {
 }
 
 
+def unmovable(group: ShapeGroup) -> str | None:
+    """Why :class:`Densifier` cannot move the shapes of ``group`` (one line), or None."""
+    mover = MOVERS.get(type(group))
+    refusal = type(group).__name__ if mover is None else mover.refusal(group)
+    if refusal is None:
+        return None
+    return f"Densifier moves circles, ellipses, rectangles, free triangles or paths; the scene's first group holds {refusal}"
+
+
 def apart(boxes: np.ndarray, candidates: np.ndarray, count: int) -> np.ndarray:
     """Up to ``count`` of ``candidates`` (indices into ``boxes``, in order of preference)
     whose boxes overlap none taken before them: two overlapping shapes may each be cheap
@@ -288,11 +297,10 @@ class Densifier:
 
     def __call__(self, scene: Scene, image: np.ndarray, target: np.ndarray) -> Scene | Relocated:
         group = scene.shapes[0]
-        mover = MOVERS.get(type(group))
-        refusal = type(group).__name__ if mover is None else mover.refusal(group)
+        refusal = unmovable(group)
         if refusal is not None:
-            kinds = "circles, ellipses, rectangles, free triangles or paths"
-            raise ValueError(f"Densifier moves {kinds}; the scene's first group holds {refusal}")
+            raise ValueError(refusal)
+        mover = MOVERS[type(group)]
         with_opacities = group.with_parameters({"opacities": group.opacity_array()})  # renders the same
         frame = self.renderer.forward(scene.replace(shapes=(with_opacities,) + scene.shapes[1:]))
         costs = removal_costs(frame, target, self.probes, self.rng)

@@ -16,7 +16,7 @@ from scipy import ndimage
 from skimage import measure
 
 from taichi_sdf.config import RenderConfig, check_primitive_count
-from taichi_sdf.densify import Densifier, circle_contours, mean_in_disk
+from taichi_sdf.densify import Densifier, circle_contours, mean_in_disk, unmovable
 from taichi_sdf.drawing import PEN_WIDTH, Reseeder, drawing_target, init_pen
 from taichi_sdf.scene import Circles, Ellipses, Paths, Rectangles, Scene, Triangles
 from taichi_sdf.stroke3 import scene_from_stroke3
@@ -371,7 +371,8 @@ def starting_scene(
         scene = DISK_SHAPES[shape](target, n, fill=fill, seed=seed)
         if resume is not None:
             scene = _resumed(resume, scene)
-        relocate = Densifier(RenderConfig(mode=mode, aa_width=aa_width), seed=seed)
+        if unmovable(scene.shapes[0]) is None:  # resumed paths with holes (an imported SVG) fit where they are
+            relocate = Densifier(RenderConfig(mode=mode, aa_width=aa_width), seed=seed)
     group = scene.shapes[0]
     if mode != "mean" and group.opacities is None:
         scene = scene.replace(shapes=(group.with_parameters({"opacities": np.ones(len(group))}),))

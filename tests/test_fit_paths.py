@@ -132,6 +132,9 @@ def test_densify_refuses_paths_it_cannot_move_as_blocks():
     scene = Scene(12, 12, [1.0, 1.0, 1.0], (with_hole,))
     with pytest.raises(ValueError, match="Densifier moves .* paths; the scene's first group holds Paths with holes"):
         Densifier(RenderConfig(mode="over"))(scene, None, np.ones((12, 12, 3)))
+    # A fit resumed from them (an imported SVG's) fits them where they are.
+    start = starting_scene("path", np.ones((12, 12, 3)), 2, mode="over", resume=scene)
+    assert start.relocate is None and start.scene.shapes[0].segments.shape == with_hole.segments.shape
 
 
 def test_fit_command_writes_paths(tmp_path):
