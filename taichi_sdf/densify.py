@@ -1,5 +1,5 @@
 """Densify and prune during a fit: move the circles (or ellipses, rectangles, free
-triangles) that contribute least to where the error is largest.
+triangles, paths) that contribute least to where the error is largest.
 
 A fit by gradient descent settles with some shapes that barely matter (hidden under
 others, or spent on a flat patch that their neighbours already explain) while elsewhere a
@@ -24,7 +24,7 @@ from taichi_sdf.config import RenderConfig
 from taichi_sdf.modes import MODES
 from taichi_sdf.optim import Relocated
 from taichi_sdf.render import Frame, Renderer
-from taichi_sdf.scene import Circles, Ellipses, Rectangles, Scene, ShapeGroup, Triangles
+from taichi_sdf.scene import Circles, Ellipses, Paths, Rectangles, Scene, ShapeGroup, Triangles
 
 GAIN_RADII = (2.0, 3.0, 5.0, 8.0, 12.0)  # pixels: the sizes a new disk is tried at
 TRIANGLE_REACH = math.sqrt(4 * math.pi / (3 * math.sqrt(3)))  # circumradius / radius of a disk's area
@@ -38,12 +38,15 @@ class Mover:
     place(group, values, moved, centres, radii, rng): turns the shapes ``moved`` (indices)
     of ``values`` (the group's parameters, writable copies) into shapes of about the area
     of disks of ``radii`` at ``centres`` ((k, 2) pixels), the geometry only;
-    refusal(group) -> why a group of this kind cannot be moved, or None.
+    refusal(group) -> why a group of this kind cannot be moved, or None;
+    shared_orders(group, order) -> for the parameters that shapes index (a mesh's vertices,
+    paths' points) rather than own by row, their permutation when the shapes take ``order``.
     """
 
     boxes: Callable[[ShapeGroup], np.ndarray]
     place: Callable[..., None]
     refusal: Callable[[ShapeGroup], str | None] = lambda group: None
+    shared_orders: Callable[[ShapeGroup, np.ndarray], dict[str, np.ndarray]] = lambda group, order: {}
 
 
 def _circle_boxes(group: Circles) -> np.ndarray:
@@ -98,12 +101,95 @@ def _triangle_refusal(group: Triangles) -> str | None:
     return None if len(np.unique(group.faces)) == group.faces.size else "Triangles sharing vertices"
 
 
+def _triangle_orders(group: Triangles, order: np.ndarray) -> dict[str, np.ndarray]:
+    """Faces stay; the vertices they index move."""
+    vertex_order = np.arange(len(group.vertices))
+    vertex_order[group.faces.ravel()] = group.faces[order].ravel()
+    return {"vertices": vertex_order}
+
+
+def circle_contours(counts: np.ndarray, centres: np.ndarray, radii: np.ndarray, turns: np.ndarray) -> np.ndarray:
+    """Control points (k, m, 2) of k closed contours on circles of ``radii`` (k,) pixels
+    about ``centres`` (k, 2), the first on-curve point at angle ``turns`` (k,) radians:
+    segments of ``counts`` (S,) control points (2 line, 3 quadratic, 4 cubic), each
+    spanning an equal arc, their points in the order of :meth:`Paths.from_contours` (each
+    segment's start, then its inner controls; m = sum(counts - 1)). A cubic's handles lie on
+    the tangents, 4/3 tan(arc / 4) r long (4(sqrt2 - 1)/3 r for a quarter), a quadratic's
+    control where the tangents meet; lines make the inscribed polygon."""
+    arc = 2 * np.pi / len(counts)
+    rows = []
+    for j, count in enumerate(counts):
+        start = turns + j * arc
+        rows.append(np.stack([np.cos(start), np.sin(start)], -1))
+        if count == 3:
+            middle = start + 0.5 * arc
+            rows.append(np.stack([np.cos(middle), np.sin(middle)], -1) / np.cos(0.5 * arc))
+        elif count == 4:
+            handle = 4 / 3 * np.tan(0.25 * arc)
+            for angle, sign in ((start, 1.0), (start + arc, -1.0)):
+                direction = np.stack([np.cos(angle), np.sin(angle)], -1)
+                rows.append(direction + sign * handle * np.stack([-np.sin(angle), np.cos(angle)], -1))
+    unit = np.stack(rows, axis=1)  # (k, m, 2) on the unit circle
+    return centres[:, None] + radii[:, None, None] * unit
+
+
+def _path_points(group: Paths) -> np.ndarray:
+    """(N, m) the points of each path, when every path is one contour of m points of its own
+    in the order of :meth:`Paths.from_contours` and of the same segments as the first."""
+    return np.arange(len(group.points)).reshape(len(group), -1)
+
+
+def _path_refusal(group: Paths) -> str | None:
+    """Paths are moved (and reordered) as blocks of points of one layout: each one contour
+    of its own consecutive points, all with the segments of the first."""
+    n, segments = len(group), group.segments
+    if len(group.contour_ends) != n or len(segments) % n or len(group.points) % n:
+        return "Paths with holes or of differing segment counts"
+    per_path, m = len(segments) // n, len(group.points) // n
+    rows = segments.reshape(n, per_path, -1)
+    relative = np.where(rows >= 0, rows - (m * np.arange(n))[:, None, None], -1)
+    counts = (rows[0] >= 0).sum(axis=1)
+    starts = np.concatenate([[0], np.cumsum(counts - 1)[:-1]])
+    layout = np.full_like(rows[0], -1)
+    for j, (start, count) in enumerate(zip(starts, counts)):
+        layout[j, :count] = (start + np.arange(count)) % m
+    if not np.array_equal(relative, np.broadcast_to(layout, relative.shape)):
+        return "Paths whose points are not each one contour of their own in one layout"
+    return None
+
+
+def _path_boxes(group: Paths) -> np.ndarray:
+    corners = group.points[_path_points(group)]
+    return np.hstack([corners.min(axis=1), corners.max(axis=1)])
+
+
+def _path_place(group, values, moved, centres, radii, rng) -> None:
+    """A circle of the disk's radius drawn with the path's own segments, turned at random."""
+    counts = group.control_counts()[group.segment_range(0)]
+    circles = circle_contours(counts, centres, radii, rng.uniform(0, 2 * np.pi, len(moved)))
+    values["points"][_path_points(group)[moved]] = circles
+
+
+def _path_orders(group: Paths, order: np.ndarray) -> dict[str, np.ndarray]:
+    return {"points": _path_points(group)[order].ravel()}
+
+
 MOVERS = {
     Circles: Mover(_circle_boxes, _circle_place),
     Ellipses: Mover(_ellipse_boxes, _ellipse_place),
     Rectangles: Mover(_rect_boxes, _rect_place),
-    Triangles: Mover(_triangle_boxes, _triangle_place, _triangle_refusal),
+    Triangles: Mover(_triangle_boxes, _triangle_place, _triangle_refusal, _triangle_orders),
+    Paths: Mover(_path_boxes, _path_place, _path_refusal, _path_orders),
 }
+
+
+def unmovable(group: ShapeGroup) -> str | None:
+    """Why :class:`Densifier` cannot move the shapes of ``group`` (one line), or None."""
+    mover = MOVERS.get(type(group))
+    refusal = type(group).__name__ if mover is None else mover.refusal(group)
+    if refusal is None:
+        return None
+    return f"Densifier moves circles, ellipses, rectangles, free triangles or paths; the scene's first group holds {refusal}"
 
 
 def apart(boxes: np.ndarray, candidates: np.ndarray, count: int) -> np.ndarray:
@@ -187,7 +273,7 @@ def best_places(gains: np.ndarray, radii: np.ndarray, count: int) -> tuple[np.nd
 
 
 class Densifier:
-    """Moves the circles (or ellipses, rectangles, free triangles) a fit gains least from
+    """Moves the circles (or ellipses, rectangles, free triangles, paths) a fit gains least from
     to where a new one gains most.
 
     Called as ``densifier(scene, image, target)`` (a :func:`~taichi_sdf.optim.fit`
@@ -211,11 +297,10 @@ class Densifier:
 
     def __call__(self, scene: Scene, image: np.ndarray, target: np.ndarray) -> Scene | Relocated:
         group = scene.shapes[0]
-        mover = MOVERS.get(type(group))
-        refusal = type(group).__name__ if mover is None else mover.refusal(group)
+        refusal = unmovable(group)
         if refusal is not None:
-            kinds = "circles, ellipses, rectangles or free triangles"
-            raise ValueError(f"Densifier moves {kinds}; the scene's first group holds {refusal}")
+            raise ValueError(refusal)
+        mover = MOVERS[type(group)]
         with_opacities = group.with_parameters({"opacities": group.opacity_array()})  # renders the same
         frame = self.renderer.forward(scene.replace(shapes=(with_opacities,) + scene.shapes[1:]))
         costs = removal_costs(frame, target, self.probes, self.rng)
@@ -238,20 +323,17 @@ class Densifier:
             values.pop("opacities")
         if not MODES[self.renderer.config.mode].layered:
             return scene.replace(shapes=(group.with_parameters(values),) + scene.shapes[1:])
-        return self._on_top(scene, group, values, moved[::-1])
+        return self._on_top(scene, group, values, moved[::-1], mover)
 
     @staticmethod
-    def _on_top(scene: Scene, group, values: dict, moved: np.ndarray) -> Relocated:
+    def _on_top(scene: Scene, group, values: dict, moved: np.ndarray, mover: Mover) -> Relocated:
         """The scene with the ``moved`` shapes last (on top, the last of them topmost) and
         the others in their order, and the permutation of every parameter of the group."""
         order = np.concatenate([np.setdiff1d(np.arange(len(group)), moved), moved])
-        orders = {name: order for name in values}
-        if isinstance(group, Triangles):  # faces stay; the vertices they index move
-            vertex_order = np.arange(len(group.vertices))
-            vertex_order[group.faces.ravel()] = group.faces[order].ravel()
-            orders["vertices"] = vertex_order
+        orders = {name: order for name in values} | mover.shared_orders(group, order)
         reordered = group.with_parameters({name: value[orders[name]] for name, value in values.items()})
-        return Relocated(scene.replace(shapes=(reordered,) + scene.shapes[1:]), {f"0.{k}": v for k, v in orders.items()})
+        keyed = {f"0.{name}": order for name, order in orders.items()}
+        return Relocated(scene.replace(shapes=(reordered,) + scene.shapes[1:]), keyed)
 
 
 def mean_in_disk(image: np.ndarray, centre: np.ndarray, radius: float) -> np.ndarray:

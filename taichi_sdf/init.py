@@ -6,17 +6,19 @@ Each ``init_*`` builds a scene of one kind for a target picture (height, width, 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import ndimage
+from skimage import measure
 
 from taichi_sdf.config import RenderConfig, check_primitive_count
-from taichi_sdf.densify import Densifier, mean_in_disk
+from taichi_sdf.densify import Densifier, circle_contours, mean_in_disk, unmovable
 from taichi_sdf.drawing import PEN_WIDTH, Reseeder, drawing_target, init_pen
-from taichi_sdf.scene import Circles, Ellipses, Rectangles, Scene, Triangles
+from taichi_sdf.scene import Circles, Ellipses, Paths, Rectangles, Scene, Triangles
 from taichi_sdf.stroke3 import scene_from_stroke3
 
 
@@ -72,6 +74,97 @@ def init_rects(target: np.ndarray, n: int, fill: str = "linear", seed: int = 0, 
     return _scene(target, Rectangles(centres, sizes, edge_angles(target, centres, rng), colours, slopes))
 
 
+def init_paths(target: np.ndarray, n: int, fill: str = "linear", seed: int = 0, detail: float = 0.9) -> Scene:
+    """A starting scene of ``n`` filled paths for ``target`` (height, width, 3), each a closed
+    outline of :data:`PATH_SEGMENTS` cubics with points of its own (few, so that the SVG
+    stays editable).
+
+    As LIVE and Optimize & Reduce start a path, each follows the outline of a region of the
+    picture: the regions of one colour (:func:`colour_regions`) whose mean colour takes most
+    error off the background (the largest region's colour), larger ones further back; paths
+    beyond the regions found start under them as the circles of :func:`init_circles`
+    (placed, sized and coloured as it places circles), drawn as cubics and turned at random."""
+    if n <= 0:
+        raise ValueError(f"the number of paths must be positive, got {n}")
+    rng = np.random.default_rng(seed)
+    outlines, region_colours, background = colour_regions(target, n)
+    counts = np.full(PATH_SEGMENTS, 4)
+    rest = n - len(outlines)
+    centres, radii, colours = _detail_disks(target, rest, rng, detail) if rest else (np.zeros((0, 2)), [], [])
+    circles = circle_contours(counts, centres, np.reshape(radii, -1), rng.uniform(0, 0.5 * np.pi, rest))
+    points = np.concatenate([circles, np.reshape(outlines, (-1, 3 * PATH_SEGMENTS, 2))])
+    per_path = points.shape[1]
+    first = np.arange(0, per_path, 3)  # each cubic's start: the point after the last one's end
+    local = (first[:, None] + np.arange(4)) % per_path
+    segments = (per_path * np.arange(n)[:, None, None] + local).reshape(-1, 4)
+    ends = np.arange(1, n + 1)
+    colours = np.concatenate([np.reshape(colours, (-1, 3)), np.reshape(region_colours, (-1, 3))])
+    slopes = np.zeros((n, 3, 2)) if fill == "linear" else None
+    paths = Paths(points.reshape(-1, 2), segments, PATH_SEGMENTS * ends, ends, colours, "nonzero", slopes)
+    return _scene(target, paths).replace(background=background)
+
+
+def colour_regions(target: np.ndarray, count: int, levels: int = 6, least: int = 12) -> tuple[list, list, np.ndarray]:
+    """Outlines of up to ``count`` regions of ``target`` (height, width, 3): connected pixels
+    of one colour quantised to ``levels`` per channel, at least ``least`` of them, ranked by
+    what painting them in their mean colour takes off the squared error of a background of
+    the largest region's colour (area times the squared difference of the two colours), the
+    largest region itself left to the background. Returns, largest region first, each
+    outline as :data:`PATH_SEGMENTS` cubics fitted to its boundary (holes filled; (3
+    PATH_SEGMENTS, 2) points in pixels, as :func:`circle_contours` orders them), each
+    region's mean colour (3,), and the background's (3,)."""
+    codes = np.minimum((target * levels).astype(int), levels - 1) @ [levels * levels, levels, 1]
+    found = []  # (area, code, label, mean colour)
+    for code in np.unique(codes):
+        labels, k = ndimage.label(codes == code)
+        index = np.arange(1, k + 1)
+        areas = ndimage.sum_labels(np.ones(labels.shape), labels, index)
+        colours = np.stack([ndimage.mean(target[..., c], labels, index) for c in range(3)], axis=1)
+        found += [(area, code, i + 1, colour) for i, (area, colour) in enumerate(zip(areas, colours))]
+    found.sort(key=lambda region: -region[0])
+    background = found[0][3]
+    gains = [area * np.sum((colour - background) ** 2) for area, _, _, colour in found[1:]]
+    ranked = [found[1 + i] for i in np.argsort(gains, kind="stable")[::-1] if found[1 + i][0] >= least]
+    chosen = sorted(ranked[:count], key=lambda region: -region[0])
+    outlines, colours = [], []
+    for _, code, label, colour in chosen:
+        mask = ndimage.label(codes == code)[0] == label
+        outlines.append(_fitted_outline(ndimage.binary_fill_holes(mask)))
+        colours.append(colour)
+    return outlines, colours, background
+
+
+def _fitted_outline(mask: np.ndarray) -> np.ndarray:
+    """:data:`PATH_SEGMENTS` cubics along the boundary of ``mask`` (height, width) bools,
+    (3 PATH_SEGMENTS, 2) points in pixels: the boundary traced between pixel centres, cut
+    into arcs of equal length from its sharpest turn, each fitted by least squares with
+    its ends fixed (chord-length parameters)."""
+    traced = max(measure.find_contours(np.pad(mask, 1).astype(float), 0.5), key=len)[:-1]
+    outline = traced[:, ::-1] - 0.5  # (row, col) in the padded grid -> (x, y) pixels
+    edges = np.roll(outline, -1, axis=0) - outline
+    turning = np.abs(np.angle(np.exp(1j * np.diff(np.arctan2(edges[:, 1], edges[:, 0]), prepend=0.0))))
+    outline = np.roll(outline, -int(np.argmax(ndimage.uniform_filter1d(turning, 3, mode="wrap"))), axis=0)
+    closed = np.vstack([outline, outline[:1]])
+    length = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(closed, axis=0), axis=1))])
+    cuts = np.searchsorted(length, np.linspace(0, length[-1], PATH_SEGMENTS + 1))
+    cuts[-1] = len(closed) - 1
+    points = []
+    for a, b in itertools.pairwise(cuts):
+        arc = closed[a : max(b, a + 1) + 1]
+        start, end = arc[0], arc[-1]
+        chord = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(arc, axis=0), axis=1))])
+        t = chord / max(chord[-1], 1e-12)
+        basis = np.stack([(1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3], axis=1)
+        if len(arc) > 3:
+            rest = arc - np.outer(basis[:, 0], start) - np.outer(basis[:, 3], end)
+            handles = np.linalg.lstsq(basis[:, 1:3], rest, rcond=None)[0]
+        else:  # too few points to bend it: a straight cubic
+            handles = np.array([2 * start + end, start + 2 * end]) / 3
+        points += [start, handles[0], handles[1]]
+    return np.array(points)
+
+
+PATH_SEGMENTS = 4  # cubics per starting path: a circle within 0.03 % of its radius, each side free to bend
 ELONGATION = 1.5  # length over width of a starting ellipse or rectangle: enough to give its angle a gradient
 
 
@@ -212,11 +305,13 @@ SHAPES = {
     "rect": ShapeRecipe(256, 800, "over", 1.0, "rotated rectangles"),
     "triangle": ShapeRecipe(450, 400, "over", 1.0, "free triangles (each with its own corners)"),
     "mesh": ShapeRecipe(450, 600, "mean", 3.0, "a triangle mesh (shared vertices)"),
+    "path": ShapeRecipe(64, 500, "over", 1.0, "filled closed paths of cubic Bezier segments"),
     "curve": ShapeRecipe(800, 300, "softor", 1.0, "a pen drawing in cubic Bezier strokes", "pyramid", 3.0),
     "segment": ShapeRecipe(1000, 300, "softor", 1.0, "a pen drawing in straight strokes", "pyramid", 3.0),
 }
 PEN_SHAPES = ("curve", "segment")
-DISK_SHAPES = {"circle": init_circles, "ellipse": init_ellipses, "rect": init_rects}  # placed like circles, densified
+# Placed like circles, densified.
+DISK_SHAPES = {"circle": init_circles, "ellipse": init_ellipses, "rect": init_rects, "path": init_paths}
 ANY_PICTURE_TAKES = 1024  # shapes, even one of fewer pixels (a fit of a tiny picture is cheap)
 
 
@@ -276,7 +371,8 @@ def starting_scene(
         scene = DISK_SHAPES[shape](target, n, fill=fill, seed=seed)
         if resume is not None:
             scene = _resumed(resume, scene)
-        relocate = Densifier(RenderConfig(mode=mode, aa_width=aa_width), seed=seed)
+        if unmovable(scene.shapes[0]) is None:  # resumed paths with holes (an imported SVG) fit where they are
+            relocate = Densifier(RenderConfig(mode=mode, aa_width=aa_width), seed=seed)
     group = scene.shapes[0]
     if mode != "mean" and group.opacities is None:
         scene = scene.replace(shapes=(group.with_parameters({"opacities": np.ones(len(group))}),))

@@ -1,0 +1,75 @@
+"""Vectorizing flat-colour pictures into filled paths, against circles of the same count.
+
+    python benchmarks/fit_paths.py [--n 32] [--steps STEPS]
+
+Runs the whole ``taichi-sdf fit`` command (start-up and compilation included, as a user
+waits for it) with ``--shape path`` and ``--shape circle`` on two 256x256 pictures: the
+scikit-image ``logo`` sample composited on white, and a flat red square under a blue disk
+of four cubics (known paths, fitted by as many paths as drew it, 2). Prints each fit's
+PSNR and seconds as the command reports them.
+"""
+
+import argparse
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+import skimage.data
+from skimage.transform import resize
+
+from taichi_sdf import Paths, Scene
+from taichi_sdf.densify import circle_contours
+from taichi_sdf.reference import render_reference
+
+CONSOLE = [sys.executable, "-c", "import sys; from taichi_sdf.app.console import main; sys.exit(main())"]
+SIZE = 256
+
+
+def logo_on_white() -> np.ndarray:
+    """The scikit-image logo (RGBA) composited over white, SIZE x SIZE."""
+    rgba = skimage.data.logo() / 255.0
+    return resize(rgba[..., :3] * rgba[..., 3:] + 1 - rgba[..., 3:], (SIZE, SIZE), anti_aliasing=True)
+
+
+def square_and_disk() -> np.ndarray:
+    """A red square under a blue disk (four cubics) on white, drawn as a fit draws (over, 1 px band)."""
+    s = SIZE / 40
+    corners = s * np.array([[6, 6], [20, 6], [20, 22], [6, 22]], dtype=float)
+    square = [np.array([corners[k], corners[(k + 1) % 4]]) for k in range(4)]
+    disk = circle_contours(np.full(4, 4), s * np.array([[27.0, 17.0]]), np.array([8.0 * s]), np.array([0.3]))[0]
+    cubics = [np.vstack([disk[3 * j : 3 * j + 3], disk[(3 * j + 3) % 12]]) for j in range(4)]
+    paths = Paths.from_contours([[square], [cubics]], [[0.9, 0.2, 0.1], [0.1, 0.3, 0.8]])
+    return render_reference(Scene(SIZE, SIZE, [1.0, 1.0, 1.0], (paths,)), mode="over")
+
+
+def run_fit(picture: Path, shape: str, n: int, steps: int | None, out: Path) -> tuple[float, float]:
+    """PSNR (dB) and seconds of ``taichi-sdf fit picture --shape shape --n n``, as it prints them."""
+    command = [*CONSOLE, "fit", str(picture), "--shape", shape, "--n", str(n), "--out", str(out)]
+    command += ["--steps", str(steps)] if steps else []
+    done = subprocess.run(command, check=False, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(done.stderr)
+    found = re.search(r"PSNR ([\d.]+) dB, .* ([\d.]+) s total", done.stdout)
+    return float(found.group(1)), float(found.group(2))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--n", type=int, default=32, help="shapes in the logo's fits")
+    parser.add_argument("--steps", type=int, help="Adam steps (default: each shape's)")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder:
+        for name, picture, n in (("logo", logo_on_white(), args.n), ("square and disk", square_and_disk(), 2)):
+            path = Path(folder) / "picture.png"
+            iio.imwrite(path, (np.clip(picture, 0, 1) * 255 + 0.5).astype(np.uint8))
+            for shape in ("path", "circle"):
+                db, seconds = run_fit(path, shape, n, args.steps, Path(folder) / "out")
+                print(f"{name} {SIZE}x{SIZE}, {n} {shape}s: {db:.2f} dB, {seconds:.1f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()
