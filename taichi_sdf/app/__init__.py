@@ -12,6 +12,7 @@ Modules: :mod:`~taichi_sdf.app.running` (the guard around a command, Taichi star
 interruptions), :mod:`~taichi_sdf.app.arguments` (option types and the fit's options),
 :mod:`~taichi_sdf.app.outputs` (checked, whole, recorded output files),
 :mod:`~taichi_sdf.app.fitting` (the fit command and the fitting demos),
+:mod:`~taichi_sdf.app.fit_many` (the fit of a folder of pictures in worker processes),
 :mod:`~taichi_sdf.app.console` (the ``taichi-sdf`` command), :mod:`~taichi_sdf.app.training`
 (the learning demos' loop; needs the ``torch`` extra).
 """

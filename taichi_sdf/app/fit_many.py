@@ -89,8 +89,9 @@ def add_fit_many_arguments(parser: argparse.ArgumentParser, shape: str) -> None:
     )
     add_fit_arguments(parser, shape, one_image=False)
     parser.add_argument(
-        "--workers", type=positive_int, default=os.cpu_count() or 1, help="worker processes (default: one per core)"
-    )
+        "--workers", type=positive_int,
+        help="worker processes (default: one per core on the CPU, one on a GPU, which its kernels fill)",
+    )  # fmt: skip
 
 
 def collect(source: str, out: Path) -> list[Path]:
@@ -164,7 +165,8 @@ def plan_fit_many(shape: str, args: argparse.Namespace) -> FitManyPlan:
     check_folder(out)
     outputs = Outputs([out / SUMMARY, out / FAILURES], files)
     todo = [picture for picture in pictures if finished(out / picture.name) is None]
-    workers = max(1, min(args.workers, len(todo)))
+    default = (os.cpu_count() or 1) if args.arch == "cpu" else 1
+    workers = max(1, min(args.workers or default, len(todo)))
     threads = max(1, (os.cpu_count() or 1) // workers)
     return FitManyPlan(shape, args, pictures, todo, workers, threads, out, outputs)
 
