@@ -3,6 +3,7 @@ failures, resuming, the same files whatever the number of workers, Ctrl-C, bad i
 
 import csv
 import glob
+import os
 import signal
 import subprocess
 import time
@@ -117,6 +118,39 @@ def test_ctrl_c_keeps_finished_pictures_and_a_rerun_fits_the_rest(pictures, tmp_
     now = modification_times(tmp_path)
     assert all(now[path] == mtime for path, mtime in finished.items() if Path(path).parent.name in done)
     assert len(read_csv(tmp_path / "summary.csv")) == 2
+
+
+def spawned_workers(parent: int) -> list[int]:
+    """The process ids of ``parent``'s multiprocessing workers (not its resource tracker)."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            command = (stat.parent / "cmdline").read_bytes()
+        except OSError:  # ended meanwhile
+            continue
+        if int(fields[1]) == parent and b"spawn_main" in command:
+            children.append(int(stat.parent.name))
+    return children
+
+
+def test_a_killed_worker_stops_the_run_with_one_line_and_what_finished_stays(pictures, tmp_path):
+    command = [*CONSOLE, "fit-many", f"{pictures}/p*.png", "--out", str(tmp_path), "--workers", "1"]
+    process = subprocess.Popen([*command, "--n", "4", "--steps", "150"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                               text=True)  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not glob.glob(f"{tmp_path}/*/fit.json") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    workers = spawned_workers(process.pid)
+    assert len(workers) == 1
+    os.kill(workers[0], signal.SIGKILL)
+    _, stderr = process.communicate(timeout=120)
+    if len(read_csv(tmp_path / "summary.csv")) == 2:  # the worker had finished the second picture too
+        pytest.skip("the worker finished before it was killed")
+    assert process.returncode == 1, stderr
+    last = stderr.splitlines()[-1]
+    assert last.startswith("a worker process ended while fitting") and "1 of 2 pictures fitted" in last, last
+    assert len(read_csv(tmp_path / "summary.csv")) == 1
 
 
 @pytest.mark.parametrize(

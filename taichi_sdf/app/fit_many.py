@@ -53,6 +53,7 @@ from taichi_sdf.app.running import (
 RECORD = "fit.json"  # OUT/<name>/fit.json: the picture's summary row, written after its files
 SUMMARY, FAILURES = "summary.csv", "failures.csv"
 SUMMARY_COLUMNS = ("file", "folder", "psnr", "seconds", "primitives")
+WORKERS_CHECKED_EVERY = 1.0  # seconds without a finished picture after which the workers are checked
 TAICHI_BANNER = "ENABLE_TAICHI_HEADER_PRINT"  # Taichi prints its version on import unless this is 0
 
 
@@ -230,6 +231,28 @@ def fit_picture(shape: str, args: argparse.Namespace, out: Path, threads: int, p
     return picture, None
 
 
+class WorkerDied(Exception):
+    """A worker process ended while fitting (killed, out of memory, a crash inside Taichi)."""
+
+
+def _outcomes(pool, work, pictures: list[Picture]) -> Iterator[tuple[Picture, str | None]]:
+    """``work(picture)`` of each picture, as ``pool``'s workers finish them. WorkerDied when
+    one of them ends: the pool would start another and wait for its picture forever."""
+    import multiprocessing
+
+    workers = {process.pid for process in multiprocessing.active_children()}
+    results = pool.imap_unordered(work, pictures)
+    for _ in pictures:
+        outcome = None
+        while outcome is None:
+            try:
+                outcome = results.next(timeout=WORKERS_CHECKED_EVERY)
+            except multiprocessing.TimeoutError:
+                if not workers <= {process.pid for process in multiprocessing.active_children()}:
+                    raise WorkerDied from None
+        yield outcome
+
+
 def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
     with open(path, "w", newline="") as file:
         writer = csv.DictWriter(file, columns)
@@ -250,7 +273,7 @@ def run_fit_many(plan: FitManyPlan) -> int:
         f"{plan.workers} worker process{'es' * (plan.workers != 1)} -> {out}/"
     )
     failures: list[dict] = []
-    interrupted = False
+    interrupted = died = False
     with tqdm(total=total, initial=total - len(plan.todo), unit="image", dynamic_ncols=True) as bar:
         if plan.todo:
             work = functools.partial(fit_picture, plan.shape, plan.args, out, plan.threads)
@@ -259,14 +282,16 @@ def run_fit_many(plan: FitManyPlan) -> int:
                 pool = context.Pool(plan.workers, initializer=_start_worker)
             with pool:
                 try:
-                    for picture, reason in pool.imap_unordered(work, plan.todo):
+                    for picture, reason in _outcomes(pool, work, plan.todo):
                         if reason is not None:
                             failures.append({"file": str(picture.path), "reason": reason})
                             bar.set_postfix(failed=len(failures), refresh=False)
                         bar.update()
                 except KeyboardInterrupt:
                     interrupted = True
-                    pool.terminate()
+                except WorkerDied:
+                    died = True
+                pool.terminate()
     rows = [row for row in (finished(out / picture.name) for picture in plan.pictures) if row is not None]
     with interrupts_held() as interrupts:
         plan.outputs.write(out / SUMMARY, lambda path: _write_csv(path, SUMMARY_COLUMNS, rows))
@@ -275,6 +300,10 @@ def run_fit_many(plan: FitManyPlan) -> int:
     if interrupted or interrupts.pressed:
         print(f"interrupted: {said}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    if died:
+        print(f"a worker process ended while fitting (killed? out of memory?): {said}; a re-run goes on",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_FAILED
     print(said)
     return EXIT_FAILED if failures else 0
 
