@@ -84,6 +84,19 @@ def test_a_rerun_redoes_no_finished_picture(fitted, pictures):
     assert len(read_csv(out / "summary.csv")) == 4 and len(read_csv(out / "failures.csv")) == 1
 
 
+def test_a_rerun_with_other_fit_options_fits_again(pictures, tmp_path):
+    first = taichi_sdf("fit-many", pictures / "p0.png", "--out", tmp_path, *FIT)
+    assert first.returncode == 0, first.stderr
+    again = taichi_sdf("fit-many", pictures / "p0.png", "--out", tmp_path, *FIT, "--workers", 1)
+    assert "1 fitted before: fitting 0" in again.stdout  # --workers decides no fit
+    before = (tmp_path / "p0" / "params.npz").stat().st_mtime_ns
+    other = taichi_sdf("fit-many", pictures / "p0.png", "--out", tmp_path, *FIT, "--background", "black")
+    assert other.returncode == 0, other.stderr
+    assert "0 fitted before: fitting 1" in other.stdout
+    assert (tmp_path / "p0" / "params.npz").stat().st_mtime_ns != before
+    assert np.all(Scene.load(tmp_path / "p0" / "params.npz").background == 0.0)
+
+
 def test_one_and_two_workers_write_the_same_files(fitted, pictures, tmp_path):
     out, _ = fitted
     result = taichi_sdf("fit-many", pictures, "--out", tmp_path, "--workers", 1, *FIT)

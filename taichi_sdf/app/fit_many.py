@@ -3,9 +3,9 @@ local worker processes, resumably.
 
 Each picture gets a folder OUT/<name>/ holding what ``taichi-sdf fit`` writes
 (render.png, compare.png, params.npz, render.svg) and, written last, :data:`RECORD` (its
-PSNR, seconds, primitives): a picture counts as finished only when all of them are there,
-and each is written to a temporary name and renamed, so a re-run skips finished pictures
-and redoes a half-written one. <name> is the file's stem, or (stems shared by several
+PSNR, seconds, primitives, fit options): a picture counts as finished only when all of
+them are there and the options are those of this run, and each is written to a temporary
+name and renamed, so a re-run skips finished pictures and redoes a half-written one. <name> is the file's stem, or (stems shared by several
 inputs) its path below the collection's folder, suffix included ("a-x-png").
 OUT/summary.csv lists every finished picture; OUT/failures.csv every picture that failed
 this run, with its one-line reason, the rest going on. A picture's seed comes from the
@@ -141,13 +141,21 @@ def picture_seed(run_seed: int, name: str) -> int:
     return int.from_bytes(digest[:4], "little")
 
 
-def finished(folder: Path) -> dict | None:
-    """The summary row of the picture fitted into ``folder``, or None unless all its files are there."""
+def fit_options(args: argparse.Namespace) -> dict:
+    """The options that decide a picture's fit (not where it runs), as its record keeps them."""
+    chosen = {key: value for key, value in vars(args).items() if key not in ("input", "out", "workers", "arch")}
+    return json.loads(json.dumps(chosen))  # tuples as lists, as read back
+
+
+def finished(folder: Path, options: dict) -> dict | None:
+    """The summary row of the picture fitted into ``folder`` with ``options``, or None
+    unless all its files are there and it was fitted with those options."""
     try:
         record = json.loads((folder / RECORD).read_text())
     except (OSError, ValueError):
         return None
-    return record if all((folder / name).is_file() for name in OUTPUTS) else None
+    complete = all((folder / name).is_file() for name in OUTPUTS)
+    return record if complete and isinstance(record, dict) and record.get("options") == options else None
 
 
 def plan_fit_many(shape: str, args: argparse.Namespace) -> FitManyPlan:
@@ -165,7 +173,7 @@ def plan_fit_many(shape: str, args: argparse.Namespace) -> FitManyPlan:
     pictures = [Picture(path, name, picture_seed(args.seed, name)) for path, name in zip(files, folder_names(files))]
     check_folder(out)
     outputs = Outputs([out / SUMMARY, out / FAILURES], files)
-    todo = [picture for picture in pictures if finished(out / picture.name) is None]
+    todo = [picture for picture in pictures if finished(out / picture.name, fit_options(args)) is None]
     default = (os.cpu_count() or 1) if args.arch == "cpu" else 1
     workers = max(1, min(args.workers or default, len(todo)))
     threads = max(1, (os.cpu_count() or 1) // workers)
@@ -223,6 +231,7 @@ def fit_picture(shape: str, args: argparse.Namespace, out: Path, threads: int, p
         row = {
             "file": str(picture.path), "folder": picture.name, "psnr": round(float(psnr(image, plan.start.target)), 3),
             "seconds": round(time.perf_counter() - started, 3), "primitives": len(result.scene),
+            "options": fit_options(args),
         }  # fmt: skip
         record = Outputs([folder / RECORD])
         record.write(folder / RECORD, lambda path: path.write_text(json.dumps(row) + "\n"))
@@ -255,7 +264,7 @@ def _outcomes(pool, work, pictures: list[Picture]) -> Iterator[tuple[Picture, st
 
 def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
     with open(path, "w", newline="") as file:
-        writer = csv.DictWriter(file, columns)
+        writer = csv.DictWriter(file, columns, extrasaction="ignore")
         writer.writeheader()
         writer.writerows(rows)
 
@@ -292,7 +301,8 @@ def run_fit_many(plan: FitManyPlan) -> int:
                 except WorkerDied:
                     died = True
                 pool.terminate()
-    rows = [row for row in (finished(out / picture.name) for picture in plan.pictures) if row is not None]
+    options = fit_options(plan.args)
+    rows = [row for row in (finished(out / picture.name, options) for picture in plan.pictures) if row is not None]
     with interrupts_held() as interrupts:
         plan.outputs.write(out / SUMMARY, lambda path: _write_csv(path, SUMMARY_COLUMNS, rows))
         plan.outputs.write(out / FAILURES, lambda path: _write_csv(path, ("file", "reason"), failures))
