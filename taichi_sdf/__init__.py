@@ -12,6 +12,7 @@ _HOMES = {
     "CubicCurves": "taichi_sdf.scene",
     "Ellipses": "taichi_sdf.scene",
     "Frame": "taichi_sdf.render",
+    "Paths": "taichi_sdf.scene",
     "QuadraticCurves": "taichi_sdf.scene",
     "Rectangles": "taichi_sdf.scene",
     "RenderConfig": "taichi_sdf.config",

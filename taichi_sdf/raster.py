@@ -1,11 +1,12 @@
 """The functional core: rasterize a batch of primitive tables into images, and back.
 
 :func:`rasterize` takes a (B, M, COLUMNS) primitive table (see :mod:`taichi_sdf.table`),
-the kind of each of the M primitives and a (B, 3) background, runs the binning and the
-forward kernel, and returns a :class:`RasterFrame`: the (B, H, W, 3) images and
+the kind of each of the M primitives, a (B, 3) background and, where some are filled
+paths, their (B, Q, SEGMENT_SIZE) segment table and its structure, runs the binning and
+the forward kernel, and returns a :class:`RasterFrame`: the (B, H, W, 3) images and
 everything their backward pass needs. :meth:`RasterFrame.backward` takes the images'
-gradient and returns the table's and the background's. A frame owns all its buffers, so
-any number of frames can be alive and differentiated in any order.
+gradient and returns the table's, the background's and the segment table's. A frame owns
+all its buffers, so any number of frames can be alive and differentiated in any order.
 
 Arrays are numpy arrays or torch tensors, passed to the kernels without copies: a frame
 allocates its buffers of the same type, on the same device, as its table (numpy arrays
@@ -23,12 +24,14 @@ import numpy as np
 
 from taichi_sdf.buffers import Buffers, to_numpy
 from taichi_sdf.config import RenderConfig, check_image_size
-from taichi_sdf.kernels.arrays import GradientArrays, PixelArrays, SceneArrays, TileArrays, launch
+from taichi_sdf.funcs.winding import PIECES_SIZE, SEGMENT_SIZE
+from taichi_sdf.kernels.arrays import GradientArrays, OutlineArrays, PixelArrays, SceneArrays, TileArrays, launch
 from taichi_sdf.kernels.backward import backward_kernel
-from taichi_sdf.kernels.binning import count_kernel
+from taichi_sdf.kernels.binning import count_kernel, prepare_kernel
 from taichi_sdf.kernels.forward import forward_kernel
 from taichi_sdf.kernels.rows import spread_for
 from taichi_sdf.kinds import KINDS
+from taichi_sdf.kinds.path_binning import GRID_FIELDS
 from taichi_sdf.modes import MODES
 from taichi_sdf.table import COLUMNS
 
@@ -45,6 +48,8 @@ class RasterFrame:
     scene: SceneArrays
     tiles: TileArrays
     pixels: PixelArrays
+    outline: OutlineArrays
+    segments: int | None  # Q, the segments per image, where there are paths
 
     @property
     def image(self):
@@ -63,8 +68,9 @@ class RasterFrame:
         ]
 
     def backward(self, image_grad):
-        """Gradients of ``sum(image_grad * image)``: the table's (B, M, COLUMNS) and the
-        background's (B, 3), of the frame's array type. ``image_grad``: (B, H, W, 3)."""
+        """Gradients of ``sum(image_grad * image)``: the table's (B, M, COLUMNS), the
+        background's (B, 3) and the segment table's (B, Q, SEGMENT_SIZE; None without
+        paths), of the frame's array type. ``image_grad``: (B, H, W, 3)."""
         buffers, config = self.buffers, self.config
         if tuple(image_grad.shape) != tuple(self.image.shape):
             raise ValueError(f"image_grad must have shape {tuple(self.image.shape)}, got {tuple(image_grad.shape)}")
@@ -79,26 +85,49 @@ class RasterFrame:
             tile_background=scratch.working((n_tiles, 3), dtype),
             table_grad=buffers.output((rows, COLUMNS), dtype),
             background_grad=buffers.output((batch, 3), dtype),
+            ref_grads=scratch.working((self.outline.refs.shape[0], SEGMENT_SIZE), dtype),
+            segment_grad=buffers.output((self.outline.segments.shape[0], SEGMENT_SIZE), dtype),
         )
         kernel = backward_kernel(self.kinds_present, mode, dtype, self.linear, config.culling)
-        launch(kernel, self.scene, self.tiles, self.pixels, grads, aa_width=config.aa_width,
+        launch(kernel, self.scene, self.tiles, self.pixels, self.outline, grads, aa_width=config.aa_width,
                tile_size=self.tile_size, spread=spread_for(n_tiles))  # fmt: skip
-        table_grad, background_grad = grads.table_grad, grads.background_grad
+        table_grad, background_grad, segment_grad = grads.table_grad, grads.background_grad, grads.segment_grad
         if buffers.taichi:  # Taichi ndarrays: hand numpy arrays back
-            table_grad, background_grad = table_grad.to_numpy(), background_grad.to_numpy()
-        return table_grad.reshape(batch, rows // batch, COLUMNS), background_grad
+            table_grad, background_grad, segment_grad = (
+                a.to_numpy() for a in (table_grad, background_grad, segment_grad)
+            )
+        if self.segments is None:
+            segment_grad = None
+        else:
+            segment_grad = segment_grad.reshape(batch, self.segments, SEGMENT_SIZE)
+        return table_grad.reshape(batch, rows // batch, COLUMNS), background_grad, segment_grad
 
 
 def rasterize(
-    config: RenderConfig, kind_codes: np.ndarray, table, background, width: int, height: int, linear: bool
+    config: RenderConfig,
+    kind_codes: np.ndarray,
+    table,
+    background,
+    width: int,
+    height: int,
+    linear: bool,
+    segments=None,
+    outline: tuple | None = None,
 ) -> RasterFrame:
     """Render a batch: ``table`` (B, M, COLUMNS), ``kind_codes`` (M,) the kind of each
     primitive, ``background`` (B, 3), into (B, H, W, 3) images (``frame.image``).
-    ``linear`` compiles the linear-gradient fill (else slopes are ignored)."""
+    ``linear`` compiles the linear-gradient fill (else slopes are ignored). Where some
+    primitives are filled paths, ``segments`` (B, Q, SEGMENT_SIZE) is their segment table
+    and ``outline`` its structure, as :func:`taichi_sdf.table.pack_segments` and
+    :func:`taichi_sdf.table.outline` make them."""
     batch, n_prims, columns = table.shape
     if columns != COLUMNS or tuple(background.shape) != (batch, 3) or len(kind_codes) != n_prims:
         raise ValueError(f"table {tuple(table.shape)}, background {tuple(background.shape)} and "
                          f"{len(kind_codes)} kinds do not fit together")  # fmt: skip
+    if (segments is None) != (outline is None) or (
+        segments is not None and tuple(segments.shape) != (batch, len(outline[0]), SEGMENT_SIZE)
+    ):
+        raise ValueError("segments and outline must come together, segments of shape (B, Q, SEGMENT_SIZE)")
     check_image_size(batch, width, height)
     buffers = Buffers(table)
     mode, dtype, tile = MODES[config.mode], config.dtype, config.tile()
@@ -113,8 +142,17 @@ def rasterize(
         footprints=buffers.working((rows, 4), dtype),
         row_offsets=buffers.working((rows + 1,), "i32"),
     )
+    outlines = _outline_arrays(buffers, segments, outline, batch, rows, dtype)
+    if any(kind.segmented for kind in kinds_present):
+        prepare = prepare_kernel(kinds_present, dtype)
+        grid = launch(prepare, scene, outlines, aa_width=config.aa_width, tile_size=tile, width=width, height=height)
+        outlines.grid = buffers.working((max(grid, 1), GRID_FIELDS), "i32")
     count = count_kernel(kinds_present, config.culling, dtype)
-    entries = launch(count, scene, aa_width=config.aa_width, tile_size=tile, width=width, height=height)
+    entries = launch(count, scene, outlines, aa_width=config.aa_width, tile_size=tile, width=width, height=height)
+    n_refs = int(to_numpy(outlines.row_refs)[rows])
+    outlines.entry_bases = buffers.working((max(entries, 1),), "i32")
+    outlines.entry_refs = buffers.working((max(entries, 1) + 1,), "i32")
+    outlines.refs = buffers.working((max(n_refs, 1),), "i32")
     tiles = TileArrays(
         entry_tiles=buffers.working((max(entries, 1),), "i32"),
         entry_rows=buffers.working((max(entries, 1),), "i32"),
@@ -129,5 +167,32 @@ def rasterize(
         image=buffers.output((batch, height, width, 3), dtype),
     )
     forward = forward_kernel(kinds_present, mode, dtype, linear, config.culling)
-    launch(forward, scene, tiles, pixels, aa_width=config.aa_width, tile_size=tile, spread=spread_for(n_tiles))
-    return RasterFrame(config, tile, kinds_present, linear, buffers, scene, tiles, pixels)
+    launch(forward, scene, tiles, pixels, outlines, aa_width=config.aa_width, tile_size=tile,
+           spread=spread_for(n_tiles))  # fmt: skip
+    count = None if segments is None else segments.shape[1]
+    return RasterFrame(config, tile, kinds_present, linear, buffers, scene, tiles, pixels, outlines, count)
+
+
+def _outline_arrays(buffers: Buffers, segments, outline, batch: int, rows: int, dtype: str) -> OutlineArrays:
+    """The segment table and its structure as the kernels take them (one unused element
+    each where there are no paths), and the count's offsets; the binning's arrays that
+    depend on its counts are made after it."""
+    if segments is None:
+        n_prims = rows // batch
+        segments = np.zeros((batch, 1, SEGMENT_SIZE))
+        outline = (np.full(1, 2, np.int32), np.zeros(n_prims + 1, np.int32), np.zeros(n_prims, np.int32))
+    segment_points, row_segments, row_rules = outline
+    table = buffers.put(segments.reshape(-1, SEGMENT_SIZE), dtype)
+    return OutlineArrays(
+        segments=table,
+        segment_points=buffers.put(segment_points, "i32"),
+        row_segments=buffers.put(row_segments, "i32"),
+        row_rules=buffers.put(row_rules, "i32"),
+        pieces=buffers.working((table.shape[0], PIECES_SIZE), dtype),
+        grid_offsets=buffers.working((rows + 1,), "i32"),
+        grid=buffers.working((1, GRID_FIELDS), "i32"),
+        row_refs=buffers.working((rows + 1,), "i32"),
+        entry_bases=buffers.working((1,), "i32"),  # these three made again once the count has sized them
+        entry_refs=buffers.working((1,), "i32"),
+        refs=buffers.working((1,), "i32"),
+    )

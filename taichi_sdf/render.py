@@ -17,7 +17,7 @@ from taichi_sdf.buffers import to_numpy
 from taichi_sdf.config import RenderConfig
 from taichi_sdf.raster import rasterize
 from taichi_sdf.scene import Scene
-from taichi_sdf.table import kind_codes, pack, unpack_grad
+from taichi_sdf.table import kind_codes, outline, pack, pack_segments, unpack_grad
 
 __all__ = ["Frame", "RenderConfig", "Renderer", "stack_parameters"]
 
@@ -49,9 +49,11 @@ class Frame:
         template = self.scenes[0]
         values = stack_parameters(self.scenes)
         background = values.pop("background")
+        structure = outline(template)
         self._raster = rasterize(
             config, kind_codes(template), pack(template, values), background, template.width, template.height,
-            linear=template.fill == "linear",
+            linear=template.fill == "linear", segments=None if structure is None else pack_segments(template, values),
+            outline=structure,
         )  # fmt: skip
         image = to_numpy(self._raster.image)
         self.image = image[0] if single else image
@@ -62,10 +64,14 @@ class Frame:
         image_grad = np.asarray(image_grad)
         if image_grad.shape != self.image.shape:
             raise ValueError(f"image_grad must have shape {self.image.shape}, got {image_grad.shape}")
-        table_grad, background_grad = self._raster.backward(image_grad[None] if self.single else image_grad)
+        table_grad, background_grad, segment_grad = self._raster.backward(
+            image_grad[None] if self.single else image_grad
+        )
         template = self.scenes[0]
         present = {key: np.shape(value) for key, value in template.parameters().items() if key != "background"}
-        grads = unpack_grad(template, to_numpy(table_grad).astype(np.float64), present)
+        if segment_grad is not None:
+            segment_grad = to_numpy(segment_grad).astype(np.float64)
+        grads = unpack_grad(template, to_numpy(table_grad).astype(np.float64), present, segment_grad)
         background_grad = to_numpy(background_grad).astype(np.float64)
         scenes = [
             scene.with_parameters({key: value[b] for key, value in grads.items()}).replace(

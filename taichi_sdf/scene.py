@@ -5,7 +5,8 @@ pixel ``(row i, column j)`` centred at ``(j + 0.5, i + 0.5)``); colours in [0, 1
 
 A scene is a background colour and a sequence of shape groups (one per primitive kind,
 see :mod:`taichi_sdf.kinds`: :class:`Circles`, :class:`Triangles`, :class:`Strokes`,
-:class:`QuadraticCurves`, :class:`CubicCurves`, :class:`Ellipses`, :class:`Rectangles`)
+:class:`QuadraticCurves`, :class:`CubicCurves`, :class:`Ellipses`, :class:`Rectangles`,
+:class:`Paths`)
 drawn in order: later groups, and later primitives inside a group, are on top. Every
 group stores its differentiable values as named arrays (:meth:`Scene.parameters`) so that
 optimisers and gradients treat all groups alike.
@@ -25,6 +26,7 @@ from taichi_sdf.kinds import (
     Circles,
     CubicCurves,
     Ellipses,
+    Paths,
     QuadraticCurves,
     Rectangles,
     Strokes,
@@ -35,6 +37,7 @@ __all__ = [
     "Circles",
     "CubicCurves",
     "Ellipses",
+    "Paths",
     "QuadraticCurves",
     "Rectangles",
     "Scene",

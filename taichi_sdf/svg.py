@@ -12,12 +12,17 @@ direction of largest change is kept. Numbers are written in full precision and c
 ``rgb(r%, g%, b%)`` with decimals, so that ``svg_to_scene(scene_to_svg(s))`` gives ``s`` back.
 
 Import reads the same subset from any SVG (parsed by svgelements, which applies transforms
-and styles): circles, filled triangles (``<polygon>`` or a ``<path>`` of straight lines with
-three corners), stroked ``<line>``/``<polyline>``/``<path>`` of lines, quadratic and cubic
-Béziers (arcs become cubics; round caps assumed), solid and linear-gradient fills (any CSS
-colour form; its alpha joins the opacity), opacity, and a full-size ``<rect>`` first as
-background (over white paper). Within a group, corners and points at identical positions
-become shared vertices (polylines and polycurves). The image is the ``<svg>``'s width x height
+and styles): circles, ellipses (a ``<circle>`` or ``<ellipse>`` under any transform: an
+ellipse's image is one; a circle that stays one is a circle), rectangles (a ``<rect>`` whose
+transform keeps it one, rounded corners when rx and ry, resolved and clamped as SVG does, are
+equal once transformed; a skewed rect or elliptical corners are refused), filled triangles
+(``<polygon>`` or a ``<path>`` of straight lines with three corners), stroked
+``<line>``/``<polyline>``/``<path>`` of lines, quadratic and cubic Béziers (arcs become
+cubics; round caps assumed), solid and linear-gradient fills (any CSS colour form; its alpha
+joins the opacity; ``href`` inheritance and ``gradientTransform`` read), opacity, and a first
+``<rect>`` that holds the whole image as background (over white paper). Within a group,
+corners and points at identical positions become shared vertices (polylines and
+polycurves). The image is the ``<svg>``'s width x height
 in absolute units, else its viewBox's size (user units as pixels). Before svgelements reads
 anything, the document is checked where svgelements would fail or guess: nesting (and ``<use>``
 expansion) it cannot walk, numbers that are none, NaN, infinite or beyond float64 (it reads them
@@ -40,8 +45,19 @@ import numpy as np
 from PIL import ImageColor
 
 from taichi_sdf.kinds import kind_of
-from taichi_sdf.kinds.triangle import triangle_frames
-from taichi_sdf.scene import Circles, CubicCurves, QuadraticCurves, Scene, ShapeGroup, Strokes, Triangles
+from taichi_sdf.kinds.path import FILL_RULES, Paths
+from taichi_sdf.kinds.rect import box_distance
+from taichi_sdf.scene import (
+    Circles,
+    CubicCurves,
+    Ellipses,
+    QuadraticCurves,
+    Rectangles,
+    Scene,
+    ShapeGroup,
+    Strokes,
+    Triangles,
+)
 
 
 class SvgError(ValueError):
@@ -420,28 +436,59 @@ def _unit_interval(text: str, what: str) -> float:
     return min(max(_fraction(text, what), 0.0), 1.0)
 
 
-def _gradient_fill(node: ElementTree.Element, box: tuple[np.ndarray, np.ndarray], to_user: np.ndarray) -> _Fill:
-    """A linearGradient as a _Fill in image coordinates. ``to_user`` (2x3 affine) maps them
-    to the shape's own user space, where ``box`` (min, size) is its bounding box."""
+def _gradient_chain(node: ElementTree.Element, gradients: dict) -> list[ElementTree.Element]:
+    """The gradient ``node`` and those it inherits from through ``href`` (SVG: attributes it
+    does not set, and its stops if it has none, come from there), nearest first; an href to
+    anything but a gradient of the document is ignored, as SVG does. SvgError for a loop."""
+    chain = [node]
+    while True:
+        href = chain[-1].get("href", chain[-1].get(XLINK_HREF)) or ""
+        target = gradients.get(href[1:]) if href.startswith("#") else None
+        if target is None:
+            return chain
+        if target in chain:
+            raise SvgError(f"gradient #{_excerpt(node.get('id', ''), 24)}: its href references loop")
+        chain.append(target)
+
+
+def _gradient_fill(
+    node: ElementTree.Element, gradients: dict, box: tuple[np.ndarray, np.ndarray], to_user: np.ndarray
+) -> _Fill:
+    """A linearGradient (with what it inherits through href) as a _Fill in image
+    coordinates. ``to_user`` (2x3 affine) maps them to the shape's own user space, where
+    ``box`` (min, size) is its bounding box."""
+    import svgelements as se
+
     name = f"gradient #{_excerpt(node.get('id', ''), 24)}"
-    if node.get("gradientTransform"):
-        raise SvgError(f"{name}: gradientTransform is not supported")
-    stops = [_style(stop) for stop in node if _tag(stop) == "stop"]
+    chain = _gradient_chain(node, gradients)
+
+    def inherited(key: str, default: str) -> str:
+        return next((n.get(key) for n in chain if n.get(key) is not None), default)
+
+    stops = next(([_style(s) for s in n if _tag(s) == "stop"] for n in chain if any(_tag(s) == "stop" for s in n)), [])
     if not stops:
         raise SvgError(f"{name} has no stops")
 
-    f1, f2 = (np.array([_fraction(node.get(k, default), f"{name} {k}") for k, default in ends]) for ends in (
+    f1, f2 = (np.array([_fraction(inherited(k, default), f"{name} {k}") for k, default in ends]) for ends in (
         (("x1", "0%"), ("y1", "0%")), (("x2", "100%"), ("y2", "0%"))
     ))  # fmt: skip
-    low, size = (np.zeros(2), np.ones(2)) if node.get("gradientUnits") == "userSpaceOnUse" else box
-    # t = (f - f1).(f2 - f1) / |f2 - f1|^2 with f = (u - low) / size and u = to_user(p):
-    # affine in the image position p.
+    low, size = (np.zeros(2), np.ones(2)) if inherited("gradientUnits", "") == "userSpaceOnUse" else box
+    # Image position p -> user space u = to_user(p) -> the gradient's target space f (u
+    # itself, or (u - low) / size in the bounding box) -> gradient space g, from which its
+    # gradientTransform maps to f. t = (g - f1).(f2 - f1) / |f2 - f1|^2: affine in p.
+    to_target = np.diag([*(1.0 / size), 1.0]) @ np.vstack([to_user - np.c_[np.zeros((2, 2)), low], [0.0, 0.0, 1.0]])
+    transform = se.Matrix(inherited("gradientTransform", ""))
+    try:
+        from_gradient = np.array([[transform.a, transform.c, transform.e], [transform.b, transform.d, transform.f]])
+        to_gradient = np.linalg.solve(np.vstack([from_gradient, [0.0, 0.0, 1.0]]), to_target)[:2]
+    except np.linalg.LinAlgError:
+        raise SvgError(f"{name}: its gradientTransform is singular") from None
     span = f2 - f1
     if not np.any(span):
         raise SvgError(f"{name} has zero length")
-    linear, shift = to_user[:, :2], to_user[:, 2]
-    axis = linear.T @ (span / np.dot(span, span) / size)
-    origin = np.linalg.solve(linear, low + f1 * size - shift)
+    linear, shift = to_gradient[:, :2], to_gradient[:, 2]
+    axis = linear.T @ (span / np.dot(span, span))
+    origin = np.linalg.solve(linear, f1 - shift)
     offsets = np.maximum.accumulate([_unit_interval(stop.get("offset", "0"), f"{name} offset") for stop in stops])
     colours, alphas = zip(*(_parse_colour(s.get("stop-color", "black"), s.get("color", "black")) for s in stops))
     colours = np.array(colours)
@@ -477,9 +524,9 @@ def _paint(element, key: str, gradients: dict) -> _Fill | None:
         if not reference[2].startswith("#"):
             raise SvgError(f'{what} {key}="{_excerpt(text)}": only references to this document (url(#id)) are read')
         gid = reference[2][1:]
-        if gid not in gradients:
+        if gid not in gradients or _tag(gradients[gid]) != "linearGradient":
             raise SvgError(f"{what} {key} refers to #{_excerpt(gid, 24)}, which is not a linearGradient of the document")
-        fill = _gradient_fill(gradients[gid], *_user_space(element))
+        fill = _gradient_fill(gradients[gid], gradients, *_user_space(element))
         fill.opacity *= opacity
         return fill
     try:
@@ -500,29 +547,157 @@ def _user_space(element) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
     except ZeroDivisionError:
         raise SvgError(f"{_element_name(element)}: its transform is singular, so its gradient has no place") from None
     to_user = np.array([[to_user.a, to_user.c, to_user.e], [to_user.b, to_user.d, to_user.f]])
-    x0, y0, x1, y1 = element.bbox(with_stroke=False) or (0.0, 0.0, 1.0, 1.0)
-    corners = np.array([[x0, y0, 1], [x1, y0, 1], [x0, y1, 1], [x1, y1, 1]]) @ to_user.T
+    # The box of the shape as svgelements holds it (a transform it could not apply, such as
+    # a rotation, left on the element), taken to user space: exact, as its remaining map to
+    # there scales and moves along the axes only.
+    linear, shift = _affine(element)
+    x0, y0, x1, y1 = element.bbox(transformed=False, with_stroke=False) or (0.0, 0.0, 1.0, 1.0)
+    corners = np.array([[x0, y0], [x1, y0], [x0, y1], [x1, y1]]) @ linear.T + shift
+    corners = np.c_[corners, np.ones(4)] @ to_user.T
     low, high = corners.min(axis=0), corners.max(axis=0)
     return (low, np.maximum(high - low, 1e-12)), to_user
 
 
-def _corners(element) -> list[tuple[float, float]]:
-    """The corners of a filled polygon or straight-line path (a repeated closing point
-    dropped); SvgError for curves."""
+def _affine(element) -> tuple[np.ndarray, np.ndarray]:
+    """The (2, 2) linear part and (2,) shift of the transform svgelements left on ``element``
+    (reify applies translations and scales to its coordinates; a rotation, skew or
+    reflection stays)."""
+    m = element.transform
+    return np.array([[m.a, m.c], [m.b, m.d]], dtype=np.float64), np.array([m.e, m.f], dtype=np.float64)
+
+
+def _coordinates(element, *names: str) -> np.ndarray:
+    """The element's attributes ``names`` as svgelements holds them (scaled by reify);
+    SvgError if one overflowed float64 there."""
+    values = np.array([float(getattr(element, name)) for name in names])
+    if not np.all(np.isfinite(values)):
+        raise SvgError(f"{_element_name(element)}: its {', '.join(names)} overflow float64 once transformed")
+    return values
+
+
+def _perpendicular_axes(columns: np.ndarray) -> tuple[np.ndarray, float] | None:
+    """Lengths (2,) of the two columns of ``columns`` (images of a shape's axes) and the
+    angle of the first, when they are perpendicular (to 1e-9); None when they are not."""
+    lengths = np.hypot(*columns)
+    if abs(columns[:, 0] @ columns[:, 1]) > 1e-9 * lengths[0] * lengths[1]:
+        return None
+    return lengths, float(np.arctan2(columns[1, 0], columns[0, 0]))
+
+
+def _round_shape(element) -> tuple[type, dict] | None:
+    """A filled ``<circle>`` or ``<ellipse>`` as (kind, geometry): the image of an ellipse
+    under an affine map is one, of semi-axes the singular values of ``linear @ diag(rx,
+    ry)``. A circle that stays one is a circle. None when it draws nothing (a zero radius,
+    a singular transform)."""
+    import svgelements as se
+
+    linear, shift = _affine(element)
+    cx, cy, rx, ry = _coordinates(element, "cx", "cy", "rx", "ry")
+    centre = linear @ np.array([cx, cy]) + shift
+    axes = linear * np.array([rx, ry])  # columns: the semi-axes' images
+    perpendicular = _perpendicular_axes(axes)
+    if perpendicular is not None:  # keeps the axes' order and the angle as written
+        radii, angle = perpendicular
+    else:
+        turn, radii, _ = np.linalg.svd(axes)
+        angle = float(np.arctan2(turn[1, 0], turn[0, 0]))
+    if radii.min() == 0.0:
+        return None
+    if isinstance(element, se.Circle) and perpendicular is not None and np.isclose(*radii, rtol=1e-9, atol=0.0):
+        return Circles, {"centres": centre, "radii": radii[0]}
+    return Ellipses, {"centres": centre, "radii": radii, "angles": angle}
+
+
+def _rectangle(element) -> tuple[type, dict] | None:
+    """A filled ``<rect>`` as (kind, geometry), when its transform keeps it a rectangle with
+    circular corners (rx and ry, as SVG resolves and clamps them, equal once transformed);
+    None when it draws nothing; SvgError naming it otherwise."""
+    linear, shift = _affine(element)
+    x, y, width, height, rx, ry = _coordinates(element, "x", "y", "width", "height", "rx", "ry")
+    sides = linear * np.array([width, height])  # columns: the sides' images
+    perpendicular = _perpendicular_axes(sides)
+    if perpendicular is None:
+        raise SvgError(
+            f"{_element_name(element)}: its transform skews it into a parallelogram (only rectangles are read)"
+        )
+    sizes, angle = perpendicular
+    if sizes.min() == 0.0:
+        return None
+    stretch = np.hypot(*linear)  # along its width and its height
+    # abs: reify turns a scale of -1 along both axes into negative sizes and radii.
+    rx, ry = abs(rx) * stretch[0], abs(ry) * stretch[1]
+    if not np.isclose(rx, ry, rtol=1e-9, atol=0.0):
+        raise SvgError(
+            f"{_element_name(element)}: its corners are elliptical, {rx:g} x {ry:g} px (only circular ones are read)"
+        )
+    centre = linear @ np.array([x + 0.5 * width, y + 0.5 * height]) + shift
+    return Rectangles, {"centres": centre, "sizes": sizes, "angles": angle, "corner_radii": rx}
+
+
+def _corners(element) -> list[tuple[float, float]] | None:
+    """The corners of a filled polygon, polyline or path of one contour of straight lines
+    (a repeated closing point dropped); None for curves or several contours."""
     import svgelements as se
 
     if isinstance(element, se.Path):
         points = []
-        for segment in element:
-            if isinstance(segment, (se.Move, se.Line)):
+        for k, segment in enumerate(element):
+            if isinstance(segment, se.Move) and k > 0 or not isinstance(segment, (se.Move, se.Line, se.Close)):
+                return None
+            if not isinstance(segment, se.Close):
                 points.append((segment.end.x, segment.end.y))
-            elif not isinstance(segment, se.Close):
-                raise SvgError(f"a filled <path> with a {type(segment).__name__} segment: only triangles are supported")
     else:
         points = [(p.x, p.y) for p in element.points]
     if len(points) > 2 and points[-1] == points[0]:
         points.pop()
     return [(float(x), float(y)) for x, y in points]
+
+
+def _contours(element) -> list[list[list[tuple[float, float]]]]:
+    """A filled polygon, polyline or path as the contours :meth:`Paths.from_contours` takes:
+    a contour per subpath (each closed, as a fill closes it), its segments' control points
+    (arcs become cubics); subpaths without segments are left out."""
+    import svgelements as se
+
+    def xy(point) -> tuple[float, float]:
+        return float(point.x), float(point.y)
+
+    if not isinstance(element, se.Path):  # a polygon or polyline: one contour of lines
+        points = [xy(p) for p in element.points]
+        return [[[a, b] for a, b in pairwise(points)]] if len(points) > 1 else []
+    contours, current = [], []
+    for segment in element:
+        if isinstance(segment, se.Move):
+            contours.append(current)
+            current = []
+        elif isinstance(segment, se.Arc):
+            for cubic in segment.as_cubic_curves():
+                current.append([xy(cubic.start), xy(cubic.control1), xy(cubic.control2), xy(cubic.end)])
+            if current:
+                current[-1][-1] = xy(segment.end)  # exactly where the arc ends
+        elif isinstance(segment, se.Linear):  # a line, or Close's line back to the subpath's start
+            if not (isinstance(segment, se.Close) and xy(segment.start) == xy(segment.end)):
+                current.append([xy(segment.start), xy(segment.end)])
+        elif isinstance(segment, se.QuadraticBezier):
+            current.append([xy(segment.start), xy(segment.control), xy(segment.end)])
+        elif isinstance(segment, se.CubicBezier):
+            current.append([xy(segment.start), xy(segment.control1), xy(segment.control2), xy(segment.end)])
+        if isinstance(segment, se.Close):
+            contours.append(current)
+            current = []
+    contours.append(current)
+    for contour in contours:  # each segment starts exactly where the one before it ends
+        for before, segment in pairwise(contour):
+            segment[0] = before[-1]
+    return [contour for contour in contours if contour]
+
+
+def _fill_rule(element) -> str:
+    """The element's fill-rule (inherited, as svgelements passes it down), nonzero by default."""
+    rule = str(element.values.get("fill-rule", "nonzero")).strip()
+    if rule not in FILL_RULES:
+        raise SvgError(f"{_element_name(element)}: fill-rule {_excerpt(rule)!r} is neither nonzero nor evenodd")
+    return rule
 
 
 def _pen_pieces(element) -> list[tuple[type, list[tuple[float, float]]]]:
@@ -588,17 +763,19 @@ class _Run:
             colours = np.array([fill.at(m, 1.0)[0] for fill, m in zip(self.fills, middles)])
             widths = np.array([width for _, width in self.geometry])
             return self.kind(points, index, widths, np.clip(colours, 0.0, 1.0), opacities)
-        if self.kind is Circles:
-            centres = np.array([centre for centre, _ in self.geometry])
-            scales = np.array([radius for _, radius in self.geometry])
-        else:
-            faces = np.array(self.geometry)
-            centres, scales = triangle_frames(points[faces])
-        bases, slopes = zip(*(fill.at(a, s) for fill, a, s in zip(self.fills, centres, scales)))
+        if self.kind is Triangles:
+            shapes = Triangles(points, np.array(self.geometry), np.zeros((len(self.geometry), 3)))
+        elif self.kind is Paths:
+            contours, rules = zip(*self.geometry)
+            shapes = Paths.from_contours(contours, np.zeros((len(contours), 3)), list(rules))
+        else:  # circles, ellipses, rectangles: a geometry of named parameters per element
+            columns = {key: np.array([geometry[key] for geometry in self.geometry]) for key in self.geometry[0]}
+            shapes = self.kind(**columns, colours=np.zeros((len(self.geometry), 3)))
+        # Each kind anchors its linear fill in its own frame.
+        anchors, scales = shapes.fill_frames()
+        bases, slopes = zip(*(fill.at(a, s) for fill, a, s in zip(self.fills, anchors, scales)))
         slopes = np.array(slopes) if any(fill.linear for fill in self.fills) else None
-        if self.kind is Circles:
-            return Circles(centres, scales, np.array(bases), slopes, opacities)
-        return Triangles(points, faces, np.array(bases), slopes, opacities)
+        return shapes.with_parameters({"colours": np.array(bases), "slopes": slopes, "opacities": opacities})
 
 
 def svg_to_scene(source) -> Scene:
@@ -614,13 +791,14 @@ def svg_to_scene(source) -> Scene:
     _check_structure(root)
     _check_numbers(root)
     width, height = _document_size(root)
-    gradients = {node.get("id"): node for node in root.iter() if _tag(node) == "linearGradient"}
+    gradients = {node.get("id"): node for node in root.iter() if _tag(node) in ("linearGradient", "radialGradient")}
     # svgelements reads the size as we do (a missing or percentage width would be 1000 px to it).
     root.set("width", repr(width))
     root.set("height", repr(height))
     for node in root.iter():
         if _tag(node) == "path" and node.get("d") is None:
             node.set("d", "")  # as SVG: a path without data draws nothing (svgelements fails on it)
+        _resolve_radii(node)
     with _arithmetic_named("the SVG"):
         document = se.SVG.parse(io.BytesIO(ElementTree.tostring(root)), reify=True)
     reader = _Reader((width, height), gradients)
@@ -635,8 +813,28 @@ def svg_to_scene(source) -> Scene:
         with _arithmetic_named(_element_name(element)):
             reader.shape(element)
     if not reader.runs:
-        raise SvgError("the SVG has no circles, triangles, lines or curves")
+        raise SvgError("the SVG has no circles, ellipses, rectangles, triangles, lines or curves")
     return Scene(round(width), round(height), reader.background, tuple(run.build() for run in reader.runs))
+
+
+def _resolve_radii(node: ElementTree.Element) -> None:
+    """Set the radii of a ``<circle>``, ``<ellipse>`` or ``<rect>`` as SVG 2 reads them, where
+    svgelements would not: a circle without ``r`` draws nothing (it takes 1), and a missing or
+    ``auto`` rx or ry takes the other's value (svgelements takes 1 for an ellipse's, and drops
+    an ellipse or loses a rect's corners for ``auto``); neither given, an ellipse draws
+    nothing and a rect has sharp corners. SvgError for a radius in percent: SVG takes it of
+    the viewport, svgelements of the shape."""
+    tag = _tag(node)
+    keys = {"circle": ("r",), "ellipse": ("rx", "ry"), "rect": ("rx", "ry")}.get(tag, ())
+    for key in keys:
+        if "%" in node.get(key, ""):
+            raise SvgError(f'{_node_name(node)} {key}="{_excerpt(node.get(key))}": radii in percent are not read')
+    if tag == "circle" and node.get("r") is None:
+        node.set("r", "0")
+    elif tag in ("ellipse", "rect"):
+        given = {key: node.get(key) for key in keys if node.get(key, "auto").strip() != "auto"}
+        for key, other in (("rx", "ry"), ("ry", "rx")):
+            node.set(key, given.get(key, given.get(other, "0")))
 
 
 @contextmanager
@@ -660,6 +858,12 @@ class _Reader:
         self.size, self.gradients = size, gradients
         self.background, self.runs, self.new_group = np.ones(3), [], True
 
+    def _covers(self, rectangle: dict) -> bool:
+        """Whether the rectangle's geometry holds the whole image."""
+        image = np.array([[0.0, 0.0], [self.size[0], 0.0], [0.0, self.size[1]], self.size])
+        args = (rectangle[key] for key in ("centres", "sizes", "angles", "corner_radii"))
+        return bool(np.all(box_distance(image, *args) <= 0.0))
+
     def shape(self, element) -> None:
         """Add what the svgelements shape ``element`` draws; SvgError if it is outside the subset."""
         import svgelements as se
@@ -672,27 +876,30 @@ class _Reader:
             fill = None
         if fill is None and stroke is None:  # draws nothing
             return
-        if isinstance(element, se.Rect) and not self.runs:
-            x0, y0, x1, y1 = element.bbox(with_stroke=False)
-            covers = x0 <= 0 and y0 <= 0 and x1 >= self.size[0] and y1 >= self.size[1]
-            if covers and fill is not None and not fill.linear:  # painted over white paper
+        if isinstance(element, (se.Circle, se.Ellipse, se.Rect)) and fill is not None:
+            shape = _rectangle(element) if isinstance(element, se.Rect) else _round_shape(element)
+            if shape is None:  # draws nothing
+                return
+            kind, geometry, paint = (*shape, fill)
+            if kind is Rectangles and not self.runs and self._covers(geometry) and not fill.linear:
+                # a background, painted over white paper
                 self.background = fill.opacity * fill.colour + (1.0 - fill.opacity) * self.background
                 return
-        if isinstance(element, se.Circle) and fill is not None:
-            if not np.isclose(element.rx, element.ry, rtol=1e-9):
-                raise SvgError("a <circle> transformed into an ellipse is not supported")
-            kind, geometry, paint = Circles, ((float(element.cx), float(element.cy)), float(element.rx)), fill
-        elif isinstance(element, (se.Polygon, se.Path)) and fill is not None:
+        elif isinstance(element, (se.Polygon, se.Polyline, se.Path)) and fill is not None:
             corners = _corners(element)
-            if len(corners) != 3:
-                raise SvgError(f"a filled <{tag}> with {len(corners)} corners: only triangles are supported")
-            kind, geometry, paint = Triangles, corners, fill
+            if corners is not None and len(corners) == 3:  # a triangle stays one (round trips exact)
+                kind, geometry, paint = Triangles, corners, fill
+            else:
+                contours = _contours(element)
+                if not contours:  # no segment: draws nothing
+                    return
+                kind, geometry, paint = Paths, (contours, _fill_rule(element)), fill
         elif isinstance(element, (se.SimpleLine, se.Polyline, se.Path)) and stroke is not None:
             kind, geometry, paint = None, _pen_pieces(element), stroke
         else:
             raise SvgError(
-                f"unsupported SVG element <{tag}> ({'filled' if fill is not None else 'stroked'}; filled circles and "
-                "triangles, stroked lines, polylines and paths of lines and curves are read)"
+                f"unsupported SVG element <{tag}> ({'filled' if fill is not None else 'stroked'}; filled circles, "
+                "ellipses, rectangles and triangles, stroked lines, polylines and paths of lines and curves are read)"
             )
         explicit = any(key in element.values for key in ("opacity", "fill-opacity", "stroke-opacity"))
         explicit |= paint.opacity != 1.0
@@ -704,7 +911,7 @@ class _Reader:
             run = self.runs[-1]
             if piece_kind is Triangles:
                 piece = [run.index(p) for p in piece]
-            elif piece_kind is not Circles:  # a pen stroke: its points, shared, and its width
+            elif piece_kind in (Strokes, QuadraticCurves, CubicCurves):  # its points, shared, and its width
                 piece = ([run.index(p) for p in piece], float(element.implicit_stroke_width))
             run.add(piece, paint, explicit)
 

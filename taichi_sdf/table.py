@@ -10,12 +10,18 @@ Row layout (``COLUMNS`` wide), one row per primitive in depth order (later on to
 Packing is a gather of scene parameters (shared points through their index arrays), the
 same code for numpy arrays and torch tensors (where autograd differentiates it); its
 adjoint for numpy, :func:`unpack_grad`, is the matching scatter-add, in a fixed order.
+
+A segmented kind's rows hold only their fill: a filled path's geometry, any number of
+segments, is packed into the *segment table* beside (:func:`pack_segments`, (B, Q,
+SEGMENT_SIZE): each segment's control points through its index array, zero-padded), and
+:func:`outline` gives the structure the kernels read it with (the same for every image).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from taichi_sdf.funcs.winding import SEGMENT_SIZE
 from taichi_sdf.kinds import GEOMETRY_SIZE, kind_of
 
 COLOUR = GEOMETRY_SIZE
@@ -29,6 +35,27 @@ FILL = (("colours", 3, 0.0), ("slopes", 6, 0.0), ("opacities", 1, 1.0))  # name,
 def kind_codes(scene) -> np.ndarray:
     """(M,) int32: the kind code of every primitive of ``scene`` in table order."""
     return np.concatenate([np.full(len(group), kind_of(group).code, np.int32) for group in scene.shapes])
+
+
+def outline(scene) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The segment table's structure, per image, for ``scene``'s segmented groups (filled
+    paths): (Q,) each segment's number of control points, (M + 1,) where each primitive's
+    run of segments starts (an empty run for the other kinds) and (M,) each primitive's
+    fill rule (0 nonzero, 1 even-odd); int32. None where the scene has no paths."""
+    segmented = [group for group in scene.shapes if kind_of(group).segmented]
+    if not segmented:
+        return None
+    counts, rules = [], []
+    for group in scene.shapes:
+        if kind_of(group).segmented:
+            counts.append([len(group.segment_range(i)) for i in range(len(group))])
+            rules.append(group.fill_rules)
+        else:
+            counts.append(np.zeros(len(group), np.int64))
+            rules.append(np.zeros(len(group), np.int64))
+    points = np.concatenate([group.control_counts() for group in segmented]).astype(np.int32)
+    row_segments = np.concatenate([[0], np.cumsum(np.concatenate(counts))]).astype(np.int32)
+    return points, row_segments, np.concatenate(rules).astype(np.int32)
 
 
 def _backend(array):
@@ -72,12 +99,33 @@ def pack(scene, values: dict) -> object:
     return concat(groups, 1)
 
 
-def unpack_grad(scene, table_grad: np.ndarray, present: dict) -> dict[str, np.ndarray]:
-    """The adjoint of :func:`pack`: gradients (B, ...) of the parameters named in
+def pack_segments(scene, values: dict) -> object:
+    """The (B, Q, SEGMENT_SIZE) segment table of a batch of scenes shaped like ``scene``
+    (``values`` as :func:`pack` takes them): each segment's control points, gathered from
+    its group's ``points`` through ``segments``, zero where a segment has fewer than 4."""
+    _, concat = _backend(next(iter(values.values())))
+    blocks = []
+    for index, group in enumerate(scene.shapes):
+        if kind_of(group).segmented:
+            points = values[f"{index}.points"]
+            used = group.segments >= 0
+            gathered = points[:, np.maximum(group.segments, 0)]  # (B, S, 4, 2)
+            mask = used[None, :, :, None].astype(np.float64)
+            if not isinstance(points, np.ndarray):
+                mask = points.new_tensor(mask)
+            blocks.append((gathered * mask).reshape(points.shape[0], len(group.segments), SEGMENT_SIZE))
+    return concat(blocks, 1)
+
+
+def unpack_grad(
+    scene, table_grad: np.ndarray, present: dict, segment_grad: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """The adjoint of :func:`pack` (and of :func:`pack_segments`, given the segment
+    table's (B, Q, SEGMENT_SIZE) gradient): gradients (B, ...) of the parameters named in
     ``present`` (name -> shape without the batch axis) from the table's (B, M, COLUMNS)
-    gradient. Shared points sum the gradients of every row that uses them."""
+    gradient. Shared points sum the gradients of every row or segment that uses them."""
     batch = table_grad.shape[0]
-    grads, row = {}, 0
+    grads, row, segment = {}, 0, 0
     for index, group in enumerate(scene.shapes):
         n = len(group)
         rows = table_grad[:, row : row + n]
@@ -100,4 +148,13 @@ def unpack_grad(scene, table_grad: np.ndarray, present: dict) -> dict[str, np.nd
                 grads[key] = rows[:, :, column : column + width].reshape(batch, *present[key]).astype(np.float64)
             column += width
         row += n
+        if kind_of(group).segmented:
+            key, count = f"{index}.points", len(group.segments)
+            if key in present:
+                grad = grads.setdefault(key, np.zeros((batch, *present[key])))
+                block = segment_grad[:, segment : segment + count].reshape(batch, count, 4, 2)
+                for corner in range(4):
+                    used = group.segments[:, corner] >= 0
+                    np.add.at(grad, (slice(None), group.segments[used, corner]), block[:, used, corner])
+            segment += count
     return grads

@@ -55,6 +55,7 @@ import taichi as ti
 from taichi_sdf.buffers import on_cpu, to_numpy
 from taichi_sdf.config import RenderConfig, check_image_size
 from taichi_sdf.groups import describe_bad, first_bad
+from taichi_sdf.kinds import kind_of
 from taichi_sdf.raster import RasterFrame, rasterize
 from taichi_sdf.scene import Scene
 from taichi_sdf.table import COLUMNS, kind_codes, pack
@@ -441,6 +442,9 @@ class RenderKernel:
         if not isinstance(config, RenderConfig):
             raise TypeError(f"RenderKernel takes a RenderConfig, got {type(config).__name__}")
         template.check_values()
+        if any(kind_of(group).segmented for group in template.shapes):  # its containers hold no segment table
+            raise ValueError("RenderKernel does not draw filled paths (Paths) yet: render them with Renderer or the "
+                             "torch op")  # fmt: skip
         size = (template.height, template.width)
         check_image_size(1, template.width, template.height)
         shapes = {"background": (3,)}
@@ -500,7 +504,7 @@ class RenderKernel:
         if record.frame is None or image_grad is None:  # the forward failed (its error is on its way), or no gradient
             return
         _image_kernels(_is_ndarray(record.image))[1](image_grad, self._image_grad)
-        table_grad, background_grad = record.frame.backward(self._image_grad)
+        table_grad, background_grad, _ = record.frame.backward(self._image_grad)
         grads = np.zeros_like(self._values)
         grads[:-1], grads[-1, :3] = table_grad[0], background_grad[0]
         self._containers.scatter(grads)

@@ -30,7 +30,7 @@ from taichi_sdf.config import RenderConfig
 from taichi_sdf.groups import MAX_VALUE, describe_bad
 from taichi_sdf.raster import rasterize
 from taichi_sdf.scene import Scene
-from taichi_sdf.table import kind_codes, pack
+from taichi_sdf.table import kind_codes, outline, pack, pack_segments
 
 __all__ = ["parameters", "render"]
 
@@ -50,18 +50,18 @@ def parameters(
 
 
 class _Rasterize(torch.autograd.Function):
-    """The kernels as an autograd Function: (B, M, COLUMNS) table and (B, 3) background to
-    (B, H, W, 3) images, and back."""
+    """The kernels as an autograd Function: (B, M, COLUMNS) table, (B, 3) background and
+    (B, Q, SEGMENT_SIZE) segment table (None without paths) to (B, H, W, 3) images, and back."""
 
     @staticmethod
-    def forward(ctx, table, background, config, codes, width, height, linear):
-        ctx.frame = rasterize(config, codes, table, background, width, height, linear)
+    def forward(ctx, table, background, segments, config, codes, structure, width, height, linear):
+        ctx.frame = rasterize(config, codes, table, background, width, height, linear, segments, structure)
         return ctx.frame.image
 
     @staticmethod
     def backward(ctx, image_grad):
-        table_grad, background_grad = ctx.frame.backward(image_grad.contiguous())
-        return table_grad, background_grad, None, None, None, None, None
+        table_grad, background_grad, segment_grad = ctx.frame.backward(image_grad.contiguous())
+        return table_grad, background_grad, segment_grad, None, None, None, None, None, None
 
 
 def _check(scene: Scene, values: dict[str, torch.Tensor]) -> int:
@@ -134,5 +134,7 @@ def render(scene: Scene, params: dict[str, torch.Tensor], config: RenderConfig =
     values.update({key: value.to(dtype) for key, value in params.items()})
     background = values.pop("background")
     linear = any(key.endswith(".slopes") for key in values)
-    table = pack(scene, values)
-    return _Rasterize.apply(table, background, config, kind_codes(scene), scene.width, scene.height, linear)
+    structure = outline(scene)
+    segments = None if structure is None else pack_segments(scene, values)
+    return _Rasterize.apply(pack(scene, values), background, segments, config, kind_codes(scene), structure,
+                            scene.width, scene.height, linear)  # fmt: skip

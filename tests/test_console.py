@@ -155,8 +155,8 @@ def test_fixed_background_colour(fitted, tmp_path):
         (["fit", "{image}", "--shape", "mesh", "--resume", "{params}"], "not one group of Triangles"),
         (["fit", "{image}", "--aa", "nan"], "argument --aa: must be a positive number"),
         (["import-svg", "missing.svg", "-o", "x.npz"], "missing.svg: no such file"),
-        (["import-svg", "{ellipse}", "-o", "x.npz"], "unsupported SVG element <ellipse>"),
-        (["fit", "{image}", "--resume", "{ellipse}"], "unsupported SVG element <ellipse>"),
+        (["import-svg", "{skewed}", "-o", "x.npz"], "<rect>: its transform skews it into a parallelogram"),
+        (["fit", "{image}", "--resume", "{skewed}"], "<rect>: its transform skews it into a parallelogram"),
         # Found before any work starts: outputs that cannot be written, sizes that cannot be allocated.
         (["fit", "{image}", "--out", "{image}/out"], "cannot write there"),
         (["render", "{params}", "--scale", "1000", "-o", "x.png"], "a 64000x48000 render is too large"),
@@ -175,13 +175,15 @@ def test_fixed_background_colour(fitted, tmp_path):
 def test_bad_input_gives_one_line_and_exit_2(args, message, fitted, tmp_path):
     not_params = tmp_path / "bad.npz"
     not_params.write_text("nope")
-    ellipse = tmp_path / "ellipse.svg"
-    ellipse.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><ellipse rx="3" ry="2"/></svg>')
+    skewed = tmp_path / "skewed.svg"
+    skewed.write_text(
+        '<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><rect width="3" height="2" transform="skewX(30)"/></svg>'
+    )
     paths = {
         "notparams": not_params,
         "params": fitted / "params.npz",
         "image": fitted / "small.png",
-        "ellipse": ellipse,
+        "skewed": skewed,
         "svg": fitted / "render.svg",
     }
     args = [a.format(**paths) for a in args]

@@ -13,7 +13,18 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from skimage.transform import downscale_local_mean
 
-from taichi_sdf import Circles, CubicCurves, QuadraticCurves, RenderConfig, Renderer, Scene, Strokes, Triangles
+from taichi_sdf import (
+    Circles,
+    CubicCurves,
+    Ellipses,
+    QuadraticCurves,
+    Rectangles,
+    RenderConfig,
+    Renderer,
+    Scene,
+    Strokes,
+    Triangles,
+)
 from taichi_sdf.drawing import drawing_target, init_pen
 from taichi_sdf.init import init_circles, init_mesh
 from taichi_sdf.io import load_image
@@ -242,15 +253,123 @@ def test_import_of_a_foreign_svg_matches_resvg():
     assert psnr(rasterise_svg(FOREIGN), alpha_render(scene)) >= 35.0
 
 
+FOREIGN_SHAPES = """<svg xmlns="http://www.w3.org/2000/svg" width="120" height="90">
+  <defs>
+    <linearGradient id="box" x1="0" y1="0" x2="1" y2="1">
+      <stop offset="0" stop-color="#e03020"/><stop offset="1" stop-color="#2040c0"/>
+    </linearGradient>
+    <linearGradient id="user" gradientUnits="userSpaceOnUse" x1="88" y1="35" x2="116" y2="60">
+      <stop offset="0" stop-color="#ffd040"/><stop offset="1" stop-color="#208060"/>
+    </linearGradient>
+    <linearGradient id="turned" href="#user" gradientTransform="rotate(-25 102 48)"/>
+  </defs>
+  <rect width="120" height="90" fill="#f4f0e8"/>
+  <ellipse cx="20" cy="16" rx="14" ry="8" fill="#3060a0"/>
+  <ellipse cx="55" cy="18" rx="14" ry="7" transform="rotate(35 55 18)" fill="url(#box)" opacity="0.8"/>
+  <circle r="9" transform="translate(95 18) skewX(30)" fill="#a03060" fill-opacity="0.7"/>
+  <ellipse cx="15" cy="48" ry="8" fill="green"/>
+  <g transform="rotate(-20 45 50)"><rect x="30" y="40" width="30" height="18" rx="5" fill="#806020"/></g>
+  <rect x="35" y="62" width="10" height="20" rx="2" ry="4" transform="scale(2 1)" fill="#204040" opacity="0.6"/>
+  <rect x="90" y="40" width="24" height="16" rx="4" transform="rotate(25 102 48)" fill="url(#turned)"/>
+  <rect x="2" y="2" width="18" height="20" rx="3" transform="translate(118 86) scale(-1 -1)" fill="#5040a0"/>
+  <circle cx="10" r="6" transform="translate(15 70) rotate(40)" fill="#c08000"/>
+</svg>
+"""
+
+
+def test_import_of_foreign_ellipses_and_rectangles_matches_resvg():
+    scene = svg_to_scene(FOREIGN_SHAPES)
+    assert [type(g).__name__ for g in scene.shapes] == ["Ellipses", "Rectangles", "Circles"]
+    ellipses, rectangles, circles = scene.shapes
+    # The skewed circle: semi-axes the singular values of its map times r, about its centre.
+    skew = np.array([[1.0, np.tan(np.radians(30))], [0.0, 1.0]])
+    np.testing.assert_allclose(ellipses.radii[2], 9 * np.linalg.svd(skew)[1], rtol=1e-12)
+    np.testing.assert_allclose(ellipses.centres[2], [95, 18], atol=1e-12)
+    np.testing.assert_allclose(ellipses.angles[1], np.radians(35), atol=1e-12)
+    np.testing.assert_allclose(ellipses.radii[3], [8, 8])  # rx missing: it takes ry (SVG 2)
+    np.testing.assert_allclose(rectangles.sizes, [[30, 18], [20, 20], [24, 16], [18, 20]], atol=1e-12)
+    turns = np.exp(1j * rectangles.angles)  # the flipped rect's angle is pi or -pi
+    np.testing.assert_allclose(turns, np.exp(1j * np.radians([-20, 0, 25, 180])), atol=1e-12)
+    np.testing.assert_allclose(rectangles.centres[3], [107, 74], atol=1e-12)
+    np.testing.assert_allclose(rectangles.corner_radii, [5, 4, 4, 3], atol=1e-12)  # the scaled rect's 2 x 4: 4 x 4
+    np.testing.assert_allclose(circles.centres, [[15 + 10 * np.cos(np.radians(40)), 70 + 10 * np.sin(np.radians(40))]])
+    assert ellipses.slopes is not None and rectangles.slopes is not None
+    np.testing.assert_allclose(ellipses.opacities, [1, 0.8, 0.7, 1])
+    assert psnr(rasterise_svg(FOREIGN_SHAPES), alpha_render(scene)) >= 35.0
+
+
+def ellipses_and_rectangles(fill: str, opacity: bool) -> Scene:
+    """Rotated ellipses (one round) and rectangles (sharp, rounded, a stadium), with rank-one
+    linear fills, some saturating, or flat ones; then a circle, so that each kind is a group."""
+    rng = np.random.default_rng(11)
+    n = 5
+
+    def fills():
+        slopes = rank_one(rng.normal(0, 0.6, (n, 3, 2))) if fill == "linear" else None
+        return rng.uniform(0.1, 0.9, (n, 3)), slopes, rng.uniform(0.4, 1.0, n) if opacity else None
+
+    radii = rng.uniform(4, 20, (n, 2))
+    radii[0, 1] = radii[0, 0]
+    ellipses = Ellipses(rng.uniform(15, 75, (n, 2)), radii, rng.uniform(-3, 3, n), *fills())
+    sizes = rng.uniform(6, 30, (n, 2))
+    corner_radii = np.array([0.0, 1.5, 3.0, 0.5 * sizes[3].min(), 0.0])
+    rectangles = Rectangles(rng.uniform(15, 75, (n, 2)), sizes, rng.uniform(-3, 3, n), *fills(), corner_radii)
+    circle = Circles([[30.5, 20.25]], [7.5], [[0.2, 0.7, 0.3]])
+    return Scene(90, 70, [0.9, 0.95, 1.0], (ellipses, rectangles, circle))
+
+
+@pytest.mark.parametrize("fill,opacity", [("linear", True), ("flat", False)])
+def test_import_of_exported_ellipses_and_rectangles_is_exact(fill, opacity):
+    scene = ellipses_and_rectangles(fill, opacity)
+    svg = scene_to_svg(scene)
+    assert svg.count("<ellipse") == 5 and svg.count("<rect") == 5 + 1 and svg.count('transform="rotate(') == 10
+    back = svg_to_scene(svg)
+    assert_same_scene(scene, back, tolerance=1e-9)
+    assert np.abs(render_reference(back, mode="alpha") - render_reference(scene, mode="alpha")).max() <= 1e-9
+
+
+def test_exported_ellipses_and_rectangles_by_resvg_match_their_import():
+    svg = scene_to_svg(ellipses_and_rectangles("linear", True))
+    assert psnr(rasterise_svg(svg), alpha_render(svg_to_scene(svg))) >= 35.0
+
+
 @pytest.mark.parametrize(
     "body,message",
     [
-        ('<ellipse cx="5" cy="5" rx="4" ry="2"/>', "unsupported SVG element <ellipse>"),
+        ('<rect id="r1" width="8" height="4" transform="skewX(20)"/>', '<rect id="r1">: its transform skews it into a par'),
+        ('<rect width="10" height="5" rx="4"/>', "<rect>: its corners are elliptical, 4 x 2.5 px"),  # ry clamped
+        ('<rect width="10" height="6" rx="2" transform="scale(2 1)"/>', "corners are elliptical, 4 x 2 px"),
+        ('<rect width="10" height="6" rx="2" transform="rotate(30) scale(1 2)"/>', "corners are elliptical, 2 x 4 px"),
+        ('<ellipse rx="10%" ry="2"/>', '<ellipse> rx="10%": radii in percent are not read'),
+    ],
+)
+def test_rectangles_that_are_not_such_are_named(body, message):
+    assert_one_line_error(document(body), message)
+
+
+def test_shapes_that_draw_nothing_and_a_turned_rect_that_is_no_background():
+    # The square's box covers the picture, the square not: a shape, not the background.
+    svg = document(
+        '<rect x="-2" y="-2" width="24" height="24" transform="rotate(45 10 10)" fill="#336699"/>'
+        '<ellipse cx="5" cy="5" rx="0" ry="3"/><circle cx="5" cy="5"/><rect width="0" height="5"/>'  # SVG: nothing
+        '<ellipse cx="9" cy="8" rx="auto" ry="4" fill="#e0a020"/><rect x="4" y="12" width="12" height="4" ry="2"/>'
+    )
+    scene = svg_to_scene(svg)
+    assert [type(g).__name__ for g in scene.shapes] == ["Rectangles", "Ellipses", "Rectangles"]
+    np.testing.assert_allclose(scene.background, [1, 1, 1])
+    np.testing.assert_allclose(scene.shapes[1].radii, [[4, 4]])
+    np.testing.assert_allclose(scene.shapes[2].corner_radii, [2])
+    assert psnr(rasterise_svg(svg), alpha_render(scene)) >= 35.0
+
+
+@pytest.mark.parametrize(
+    "body,message",
+    [
+        ('<ellipse cx="5" cy="5" rx="4" ry="2" fill="none" stroke="red"/>', "unsupported SVG element <ellipse> \\(stroked"),
         ('<path d="M1,1 C5,5 1,9 4,4 Z"/>', "filled <path> with a CubicBezier segment: only triangles"),
         ('<polygon points="1,1 9,1 9,9 1,9"/>', "with 4 corners: only triangles"),
         ('<circle cx="5" cy="5" r="3" fill="url(#nowhere)"/>', "#nowhere, which is not a linearGradient"),
-        ('<circle cx="5" cy="5" r="3" transform="scale(2 1)"/>', "transformed into an ellipse"),
-        ("", "has no circles, triangles, lines or curves"),
+        ("", "has no circles, ellipses, rectangles, triangles, lines or curves"),
     ],
 )
 def test_svg_outside_the_subset_is_named(body, message):
@@ -336,7 +455,9 @@ def test_numbers_that_are_none_or_overflow_are_named(attributes, message):
         (GRADIENT.replace('id="g1"', 'id="g1" x1="1e999"') + '<circle cx="5" cy="5" r="3" fill="url(#g1)"/>',
          '<linearGradient id="g1"> x1="1e999"'),
         # Finite numbers whose products overflow: named at the element.
-        ('<circle cx="1e300" cy="5" r="3" transform="scale(1e10)"/>', "the elements from <circle> on: .*infinite"),
+        ('<circle cx="1e300" cy="5" r="3" transform="scale(1e10)"/>', "<circle>: its cx, cy, rx, ry overflow float64"),
+        ('<rect width="1e300" height="5" transform="rotate(30) scale(1e10)"/>', "<rect>: cannot be computed in float64"),
+        ('<ellipse rx="1e300" ry="5" transform="rotate(30) scale(1e8)"/>', "<ellipse>: cannot be computed in float64"),
         ('<path d="M1,1 A 5 5 0 1 1 1e300 1" fill="none" stroke="black"/>', "<path>: cannot be computed in float64"),
     ],
 )  # fmt: skip
@@ -356,8 +477,8 @@ def test_numbers_in_lines_paths_styles_and_gradients_are_named(body, message):
     ],
 )
 def test_sizes_that_are_unknown_or_absurd_are_named_first(size, message):
-    # The size is checked before anything else is read (the ellipse would be refused after it).
-    assert_one_line_error(document('<ellipse cx="5" cy="5" rx="4" ry="2"/>', size), message)
+    # The size is checked before anything else is read (the skewed rect would be refused after it).
+    assert_one_line_error(document('<rect width="4" height="2" transform="skewX(30)"/>', size), message)
 
 
 @pytest.mark.parametrize(
@@ -392,6 +513,18 @@ def test_size_comes_from_the_viewbox_when_the_svg_does_not_give_it(size, expecte
 )
 def test_paints_that_are_not_colours_are_named(fill, message):
     assert_one_line_error(document(f'<defs>{GRADIENT}</defs><circle cx="5" cy="5" r="3" fill="{fill}"/>'), message)
+
+
+@pytest.mark.parametrize(
+    "defs,message",
+    [
+        ('<linearGradient id="g1" href="#g2"/><linearGradient id="g2" href="#g1"/>', "#g1: its href references loop"),
+        (GRADIENT.replace('id="g1"', 'id="g1" gradientTransform="scale(0 1)"'), "#g1: its gradientTransform is singular"),
+        ('<linearGradient id="g1" href="#g2"/><radialGradient id="g2"/>', "#g1 has no stops"),
+    ],
+)
+def test_gradients_that_inherit_nothing_or_cannot_be_placed_are_named(defs, message):
+    assert_one_line_error(document(f'<defs>{defs}</defs><ellipse cx="5" cy="5" rx="3" ry="2" fill="url(#g1)"/>'), message)
 
 
 SVG_COLOURS = [  # (fill, RGB 0-255, alpha): the forms of SVG 1.1 and CSS 3, which resvg draws too
@@ -455,16 +588,17 @@ FUZZ_VALUES = st.one_of(
 FUZZ_ATTRIBUTES = st.sampled_from(
     ["cx", "cy", "r", "x", "y", "width", "height", "x1", "y1", "x2", "y2", "points", "d", "fill", "stroke", "stroke-width",
      "opacity", "fill-opacity", "stroke-opacity", "transform", "viewBox", "offset", "stop-color", "stop-opacity", "style",
-     "gradientUnits", "href", "color", "display"]
+     "gradientUnits", "href", "color", "display", "rx", "ry", "gradientTransform"]
 )  # fmt: skip
 
 
+@pytest.mark.parametrize("svg", [FOREIGN, FOREIGN_SHAPES], ids=["foreign", "ellipses and rectangles"])
 @settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(st.integers(0, 20), FUZZ_ATTRIBUTES, FUZZ_VALUES), min_size=1, max_size=3))
-def test_any_attribute_values_give_a_scene_or_one_line(changes):
+def test_any_attribute_values_give_a_scene_or_one_line(svg, changes):
     # Whatever the values of the attributes the importer reads, it gives a scene the renderer
     # accepts, or one SvgError line; never another exception, nor a numpy warning.
-    root = ElementTree.fromstring(FOREIGN)
+    root = ElementTree.fromstring(svg)
     nodes = list(root.iter())
     for index, name, value in changes:
         nodes[index % len(nodes)].set(name, value)

@@ -47,7 +47,8 @@ def shapes_scene(rng) -> Scene:
 
 
 def test_the_scenes_hold_every_kind():
-    assert {kind_of(group) for scene in SCENES.values() for group in scene().shapes} == set(KINDS)
+    drawn = {kind for kind in KINDS if not kind.segmented}  # RenderKernel refuses paths (see test_paths)
+    assert {kind_of(group) for scene in SCENES.values() for group in scene().shapes} == drawn
 
 
 @ti.kernel

@@ -40,7 +40,7 @@ FAR_OFFSET = [1e15, 1e15]  # farther than any point a solve records (and its squ
 
 
 @ti.func
-def _cube_root(x):
+def cube_root(x):
     """Real cube root of ``x`` (any sign), float32 or float64: a first guess from the bits
     and two Halley steps (see :func:`_positive_cube_root`). About a quarter of the cost of
     ``pow(x, 1/3)``, a library call that took a tenth of a cubic curve's time."""
@@ -68,7 +68,7 @@ def _positive_cube_root(x, real: ti.template(), bits: ti.template(), magic: ti.t
 @ti.func
 def _power_cube_root(x):
     """Real cube root of ``x`` by ``pow``, which Taichi's autodiff can follow (it cannot
-    follow :func:`_cube_root`'s bit casts); magnitudes below TINY count as TINY there, so
+    follow :func:`cube_root`'s bit casts); magnitudes below TINY count as TINY there, so
     that the derivative stays finite."""
     size = ti.abs(x)
     return ti.select(size > 0.0, ti.math.sign(x) * ti.pow(ti.max(size, TINY), 1.0 / 3.0), 0.0 * x)
@@ -162,26 +162,56 @@ def _cardano_t(frame, pp, q, h, cube_root: ti.template()):
 
 
 @ti.func
-def _trig_t(u, frame, pp, q):
-    """The parameter in [0, 1] of the nearest point where h < 0 (three real roots, by the
-    trigonometric form): the nearer of the two roots that can be minima."""
-    along, bend = frame_vector(frame, FRAME_ALONG), frame_vector(frame, FRAME_BEND)
+def _trig_roots(frame, pp, q):
+    """Where h < 0 (three real roots, by the trigonometric form), the parameters in [0, 1]
+    of the two roots that can be minima."""
     kx = frame[FRAME_KX]
     z = ti.sqrt(-pp)
     v = ti.acos(ti.math.clamp(q / (pp * z * 2.0), -1.0, 1.0)) / 3.0
     m, n = ti.cos(v), ti.sin(v) * SQRT3
-    t0 = ti.math.clamp((m + m) * z - kx, 0.0, 1.0)
-    t1 = ti.math.clamp((-n - m) * z - kx, 0.0, 1.0)
+    return ti.math.clamp((m + m) * z - kx, 0.0, 1.0), ti.math.clamp((-n - m) * z - kx, 0.0, 1.0)
+
+
+@ti.func
+def _trig_t(u, frame, pp, q):
+    """The parameter in [0, 1] of the nearest point where h < 0: the nearer of the two roots
+    that can be minima."""
+    along, bend = frame_vector(frame, FRAME_ALONG), frame_vector(frame, FRAME_BEND)
+    t0, t1 = _trig_roots(frame, pp, q)
     d0 = quadratic_at(u, along, bend, t0).norm_sqr()
     d1 = quadratic_at(u, along, bend, t1).norm_sqr()
     return t0 if d0 <= d1 else t1
 
 
 @ti.func
-def _keep_nearer(best: ti.template(), pieces: ti.template(), ts: ti.template(), offsets_x: ti.template(),
-                 offsets_y: ti.template(), c, j, t, offset):  # fmt: skip
-    """Record piece ``j``'s point B(t) (``offset`` = B(t) - p) at point ``c`` (see
-    :func:`pieces_nearest`) where it is nearer than the one recorded."""
+def piece_minima(frame, p, cube_root: ti.template()):
+    """The parameters in [0, 1] of the framed quadratic's points nearest to ``p`` locally:
+    its nearest point twice, or, where the cubic of the nearest point has three real roots,
+    the two roots that can be minima (each the nearest point of a part of the quadratic);
+    solved with branches (``cube_root``: :func:`cube_root`, or :func:`_power_cube_root`
+    where Taichi's autodiff must follow it)."""
+    a, along, bend = frame_vector(frame, FRAME_A), frame_vector(frame, FRAME_ALONG), frame_vector(frame, FRAME_BEND)
+    u = a - p
+    t0, t1 = 0.0 * p[0], 0.0 * p[0]
+    if frame[FRAME_SOLVE] > 0.0:
+        pp, q, h = _depressed(u, frame)
+        if h < 0.0:
+            t0, t1 = _trig_roots(frame, pp, q)
+        else:
+            t0 = _cardano_t(frame, pp, q, h, cube_root)
+            t1 = t0
+    else:
+        _, start = _chord_projection(u, frame)
+        t0 = _newton(start, u, along, bend)
+        t1 = t0
+    return t0, t1
+
+
+@ti.func
+def _keep_nearer(nearest: ti.template(), c, j, t, offset, frame):
+    """Record piece ``j``'s point B(t) (``offset`` = B(t) - p) at point ``c`` of ``nearest``
+    (see :func:`pieces_nearest`) where it is nearer than the one recorded."""
+    best, pieces, ts, offsets_x, offsets_y = ti.static(nearest)  # the caller's vectors, not copies
     squared = offset.norm_sqr()
     nearer = squared < best[c]
     best[c] = ti.select(nearer, squared, best[c])
@@ -192,51 +222,61 @@ def _keep_nearer(best: ti.template(), pieces: ti.template(), ts: ti.template(), 
 
 
 @ti.func
+def solve_row(frame, j, x0, y, c0, c1, keep: ti.template(), found: ti.template()):
+    """The nearest point of the framed quadratic ``frame`` to each of the points (x0 + c, y)
+    for c0 <= c <= c1, handed as ``keep(found, c, j, t, B(t) - p, frame)``.
+
+    One loop over the points without branches, which the compiler vectorises, 8 points a
+    step: it runs over a multiple of VECTOR points (the points past c1 get their true
+    nearest point too, which the caller's ``keep`` must have room for); the rare points
+    where the cubic has three real roots are left out of it and solved after it.
+    """
+    a, along, bend = frame_vector(frame, FRAME_A), frame_vector(frame, FRAME_ALONG), frame_vector(frame, FRAME_BEND)
+    if frame[FRAME_SOLVE] > 0.0:
+        three_roots = 0
+        for c in range(c0, c0 + (c1 - c0 + VECTOR) // VECTOR * VECTOR):
+            u = a - ti.Vector([x0 + c, y])
+            pp, q, h = _depressed(u, frame)
+            t = _cardano_t(frame, pp, q, h, cube_root)
+            offset = ti.select(h < 0.0, ti.Vector(FAR_OFFSET), quadratic_at(u, along, bend, t))
+            three_roots = ti.max(three_roots, ti.select(h < 0.0, 1, 0))
+            keep(found, c, j, t, offset, frame)
+        if three_roots > 0:
+            for c in range(c0, c1 + 1):
+                u = a - ti.Vector([x0 + c, y])
+                pp, q, h = _depressed(u, frame)
+                if h < 0.0:
+                    t = _trig_t(u, frame, pp, q)
+                    keep(found, c, j, t, quadratic_at(u, along, bend, t), frame)
+    else:
+        for c in range(c0, c1 + 1):
+            u = a - ti.Vector([x0 + c, y])
+            _, start = _chord_projection(u, frame)
+            t = _newton(start, u, along, bend)
+            keep(found, c, j, t, quadratic_at(u, along, bend, t), frame)
+
+
+@ti.func
 def pieces_nearest(frames: ti.template(), first: ti.template(), count: ti.template(), cutoff, x0, y, n, spans,
                    columns: ti.template()):  # fmt: skip
     """The nearest of ``count`` framed quadratics (FRAME_SIZE values each, from
     ``frames[first]`` on) to each of the points (x0 + c, y) for c < n <= ``columns``: per
     point (vectors of ``columns`` values) the squared distance (cutoff^2 where all are at
     least ``cutoff`` away), the piece's number (-1 then), its parameter t, and the offset
-    B(t) - p's x and y. Piece j is solved only at the points whose x lies in [spans[2j],
-    spans[2j + 1]] (where it may come within ``cutoff``).
-
-    Each piece's solve is one loop over its points without branches, which the compiler
-    vectorises, 8 points a step; it runs over a multiple of VECTOR points (those past the
-    span get their true distance to the piece, which is at least ``cutoff``), since a
-    shorter loop would not be vectorised. The rare points where the piece's cubic has
-    three real roots are left out of it and solved after it.
+    B(t) - p's x and y. Piece j is solved (:func:`solve_row`) only at the points whose x
+    lies in [spans[2j], spans[2j + 1]] (where it may come within ``cutoff``), over a
+    multiple of VECTOR points (those past the span get their true distance to the piece,
+    which is at least ``cutoff``), since a shorter loop would not be vectorised.
     """
     best = ti.Vector([cutoff * cutoff] * (columns + VECTOR))
     pieces, ts, offsets_x, offsets_y = ti.Vector([-1] * (columns + VECTOR)), best * 0.0, best * 0.0, best * 0.0
+    found = ti.static((best, pieces, ts, offsets_x, offsets_y))  # the vectors themselves, not copies
     n = ti.min(n, columns)
     for j in range(count):  # not unrolled: the loop body compiles once
         frame = ti.Vector([frames[first + j * FRAME_SIZE + i] for i in ti.static(range(FRAME_SIZE))])
-        a, along, bend = frame_vector(frame, FRAME_A), frame_vector(frame, FRAME_ALONG), frame_vector(frame, FRAME_BEND)
         c0 = ti.cast(ti.ceil(ti.math.clamp(spans[2 * j] - x0, 0.0, n)), ti.i32)
         c1 = ti.cast(ti.floor(ti.math.clamp(spans[2 * j + 1] - x0, -1.0, n - 1.0)), ti.i32)
-        if frame[FRAME_SOLVE] > 0.0:
-            three_roots = 0
-            for c in range(c0, c0 + (c1 - c0 + VECTOR) // VECTOR * VECTOR):
-                u = a - ti.Vector([x0 + c, y])
-                pp, q, h = _depressed(u, frame)
-                t = _cardano_t(frame, pp, q, h, _cube_root)
-                offset = ti.select(h < 0.0, ti.Vector(FAR_OFFSET), quadratic_at(u, along, bend, t))
-                three_roots = ti.max(three_roots, ti.select(h < 0.0, 1, 0))
-                _keep_nearer(best, pieces, ts, offsets_x, offsets_y, c, j, t, offset)
-            if three_roots > 0:
-                for c in range(c0, c1 + 1):
-                    u = a - ti.Vector([x0 + c, y])
-                    pp, q, h = _depressed(u, frame)
-                    if h < 0.0:
-                        t = _trig_t(u, frame, pp, q)
-                        _keep_nearer(best, pieces, ts, offsets_x, offsets_y, c, j, t, quadratic_at(u, along, bend, t))
-        else:
-            for c in range(c0, c1 + 1):
-                u = a - ti.Vector([x0 + c, y])
-                _, start = _chord_projection(u, frame)
-                t = _newton(start, u, along, bend)
-                _keep_nearer(best, pieces, ts, offsets_x, offsets_y, c, j, t, quadratic_at(u, along, bend, t))
+        solve_row(frame, j, x0, y, c0, c1, _keep_nearer, found)
     return best, pieces, ts, offsets_x, offsets_y
 
 
@@ -244,7 +284,7 @@ def pieces_nearest(frames: ti.template(), first: ti.template(), count: ti.templa
 def nearest_at(nearest: ti.template(), c):
     """Point ``c`` of :func:`pieces_nearest`'s result: its distance (the cutoff where no
     piece comes nearer), piece, parameter t and offset B(t) - p."""
-    best, pieces, ts, offsets_x, offsets_y = nearest
+    best, pieces, ts, offsets_x, offsets_y = ti.static(nearest)  # the caller's vectors, not copies
     return ti.sqrt(ti.max(best[c], 1e-30)), pieces[c], ts[c], ti.Vector([offsets_x[c], offsets_y[c]])
 
 
@@ -266,16 +306,8 @@ def _piece_nearest(p, frame):
     with branches, in a form Taichi's autodiff can follow (see the module docstring)."""
     a, along, bend = frame_vector(frame, FRAME_A), frame_vector(frame, FRAME_ALONG), frame_vector(frame, FRAME_BEND)
     u = a - p
-    t = 0.0 * p[0]
-    if frame[FRAME_SOLVE] > 0.0:
-        pp, q, h = _depressed(u, frame)
-        if h >= 0.0:
-            t = _cardano_t(frame, pp, q, h, _power_cube_root)
-        else:
-            t = _trig_t(u, frame, pp, q)
-    else:
-        _, start = _chord_projection(u, frame)
-        t = _newton(start, u, along, bend)
+    t0, t1 = piece_minima(frame, p, _power_cube_root)
+    t = t0 if quadratic_at(u, along, bend, t0).norm_sqr() <= quadratic_at(u, along, bend, t1).norm_sqr() else t1
     return t, quadratic_at(u, along, bend, t)
 
 
@@ -350,7 +382,7 @@ _POINT_POLYNOMIALS = _cubic_point_polynomials()  # plain numbers, inlined into t
 
 
 @ti.func
-def _cubic_point_weights(piece, t):
+def cubic_point_weights(piece, t):
     """The weights (4-vector) of the cubic's control points in the point B(t) of its
     quadratic ``piece``: by the envelope theorem, the distance's gradient with respect to
     control point k is its weight times the unit offset."""
@@ -367,7 +399,7 @@ def cubic_piece_distance_grad(distance, piece, t, offset):
     is -1) with respect to the cubic's four control points (see :func:`piece_distance_grad`)."""
     g0, g1, g2, g3 = offset * 0.0, offset * 0.0, offset * 0.0, offset * 0.0
     if piece >= 0:
-        away, weights = offset / distance, _cubic_point_weights(piece, t)
+        away, weights = offset / distance, cubic_point_weights(piece, t)
         g0, g1, g2, g3 = weights[0] * away, weights[1] * away, weights[2] * away, weights[3] * away
     return g0, g1, g2, g3
 

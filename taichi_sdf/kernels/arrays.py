@@ -9,9 +9,12 @@ the torch op (see :mod:`taichi_sdf.buffers`): ``ti.types.ndarray`` takes all thr
 
 Sizes: B images of H x W pixels; M primitives per image and R = B M table rows (image
 after image); E (tile, row) entries; T tiles (image after image); S the compositing mode's
-state width; G the largest guide size of the kinds present.
+state width; G the largest guide size of the kinds present; and for the segmented kinds
+(filled paths) Q segments per image (B Q segment rows), C grid tiles of all path rows
+and N segment references of all entries.
 """
 
+import collections
 import functools
 import inspect
 from dataclasses import dataclass, field, fields
@@ -62,6 +65,25 @@ class PixelArrays:
 
 
 @dataclass
+class OutlineArrays:
+    """The segment table of the segmented kinds (filled paths) beside the primitive table,
+    and what the binning derives from it (see :mod:`taichi_sdf.kernels.paths`). Without
+    paths each holds one unused element."""
+
+    segments: Array = _array(REAL, 2)  # (B Q, SEGMENT_SIZE): each segment's control points (pixels, zero-padded)
+    segment_points: Array = _array(INDEX, 1)  # (Q,): each segment's number of control points (2, 3 or 4)
+    row_segments: Array = _array(INDEX, 1)  # (M + 1,): primitive m's segments are row_segments[m]:[m + 1]
+    row_rules: Array = _array(INDEX, 1)  # (M,): each path's fill rule (0 nonzero, 1 even-odd)
+    pieces: Array = _array(REAL, 2)  # (B Q, PIECES_SIZE): each segment's quadratic pieces
+    grid_offsets: Array = _array(INDEX, 1)  # (R + 1,): row r's grid is grid[grid_offsets[r]:grid_offsets[r + 1]]
+    grid: Array = _array(INDEX, 2)  # (C, GRID_FIELDS): a path row's tiles (see taichi_sdf.kinds.path_binning)
+    row_refs: Array = _array(INDEX, 1)  # (R + 1,): row r's segment references are refs[row_refs[r]:row_refs[r + 1]]
+    entry_bases: Array = _array(INDEX, 1)  # (E,): each path entry's winding base
+    entry_refs: Array = _array(INDEX, 1)  # (E + 1,): entry e lists segments refs[entry_refs[e]:entry_refs[e + 1]]
+    refs: Array = _array(INDEX, 1)  # (N,): the segments (global rows) each path entry lists
+
+
+@dataclass
 class GradientArrays:
     """The backward pass's input, working arrays and results."""
 
@@ -71,9 +93,14 @@ class GradientArrays:
     tile_background: Array = _array(REAL, 2)  # (T, 3): each tile's gradient of its image's background
     table_grad: Array = _array(REAL, 2)  # (R, COLUMNS)
     background_grad: Array = _array(REAL, 2)  # (B, 3)
+    ref_grads: Array = _array(REAL, 2)  # (N, SEGMENT_SIZE): each segment reference's gradient of its segment
+    segment_grad: Array = _array(REAL, 2)  # (B Q, SEGMENT_SIZE)
 
 
-GROUPS = (SceneArrays, TileArrays, PixelArrays, GradientArrays)
+GROUPS = (SceneArrays, TileArrays, PixelArrays, OutlineArrays, GradientArrays)
+# The kernels' view of an OutlineArrays, made in a kernel from its parameters and passed to
+# its functions as one template: a named tuple, as ti.static takes tuples of arrays.
+Outline = collections.namedtuple("Outline", [array.name for array in fields(OutlineArrays)])
 
 
 @functools.cache

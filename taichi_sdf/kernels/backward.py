@@ -17,7 +17,8 @@ import functools
 
 import taichi as ti
 
-from taichi_sdf.kernels.arrays import ndarray_types
+from taichi_sdf.kernels import paths
+from taichi_sdf.kernels.arrays import Outline, ndarray_types
 from taichi_sdf.kernels.rows import (
     entry_pixels,
     fill_at,
@@ -28,6 +29,7 @@ from taichi_sdf.kernels.rows import (
     tiles_across,
     with_kind,
 )
+from taichi_sdf.kinds.path_entry import TOLERANCES
 from taichi_sdf.modes import PRECISION, Mode
 from taichi_sdf.table import COLOUR, COLUMNS, GEOMETRY_SIZE, OPACITY, SLOPE
 
@@ -37,15 +39,40 @@ def backward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, 
     """The backward kernel matching :func:`~taichi_sdf.kernels.forward.forward_kernel`."""
     precision = PRECISION[dtype]
     real = precision.real
+    segmented = tuple(kind for kind in kinds_present if kind.segmented)
 
     @ti.func
     def entry_gradient(kind: ti.template(), entry, row, b, geometry, base, slope, opacity, px0, px1, py0, py1,
                        aa_width, state: ti.template(), events: ti.template(), scratch: ti.template(),
                        image_grad: ti.template(), d_geometry: ti.template(), d_base: ti.template(),
-                       d_slope: ti.template(), d_opacity: ti.template()):  # fmt: skip
+                       d_slope: ti.template(), d_opacity: ti.template(), n_prims, x0, y0, x1, y1,
+                       guides: ti.template(), outline: ti.template(), ref_grads: ti.template()):  # fmt: skip
         """Add to ``d_geometry``, ``d_base``, ``d_slope`` and ``d_opacity`` (the caller's)
         tile entry ``entry``'s (table row ``row``, a ``kind``, loaded by :func:`load_row`)
-        gradient of its row over image b's pixels [px0, px1] x [py0, py1] that it covers."""
+        gradient of its row over image b's pixels [px0, px1] x [py0, py1] that it covers.
+        A path's entry (over its tile [x0, x1) x [y0, y1)) writes its segments' gradient
+        into its slots of ``ref_grads`` and its fill frame's (anchor, size) into the first
+        three geometry columns, which a path has none of (see :func:`paths.segment_grads`)."""
+        if ti.static(kind.segmented):
+            path_base, path_slope, path_opacity, d_anchor, d_scale = paths.entry_gradient(
+                mode, precision, TOLERANCES[dtype], linear, entry, row, n_prims, b, base, slope, opacity, x0, x1, px0,
+                px1, py0, py1, aa_width, guides, outline, state, events, scratch, image_grad, ref_grads,
+            )  # fmt: skip
+            d_base += path_base
+            d_slope += path_slope
+            d_opacity += path_opacity
+            d_geometry[0] += d_anchor[0]
+            d_geometry[1] += d_anchor[1]
+            d_geometry[2] += d_scale
+        else:
+            _pixels_gradient(kind, entry, row, b, geometry, base, slope, opacity, px0, px1, py0, py1, aa_width, state,
+                             events, scratch, image_grad, d_geometry, d_base, d_slope, d_opacity)  # fmt: skip
+
+    @ti.func
+    def _pixels_gradient(kind: ti.template(), entry, row, b, geometry, base, slope, opacity, px0, px1, py0, py1,
+                         aa_width, state: ti.template(), events: ti.template(), scratch: ti.template(),
+                         image_grad: ti.template(), d_geometry: ti.template(), d_base: ti.template(),
+                         d_slope: ti.template(), d_opacity: ti.template()):  # fmt: skip
         anchor, scale = kind.fill_frame(geometry)
         # Computed here, not loaded as the forward pass does: with the values this loop
         # keeps live, loaded guides measured 2-5 % slower.
@@ -96,10 +123,26 @@ def backward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, 
         tile_background: t.tile_background,
         table_grad: t.table_grad,
         background_grad: t.background_grad,
+        guides: t.guides,
+        segments: t.segments,
+        segment_points: t.segment_points,
+        row_segments: t.row_segments,
+        row_rules: t.row_rules,
+        pieces: t.pieces,
+        grid_offsets: t.grid_offsets,
+        grid: t.grid,
+        row_refs: t.row_refs,
+        entry_bases: t.entry_bases,
+        entry_refs: t.entry_refs,
+        refs: t.refs,
+        ref_grads: t.ref_grads,
+        segment_grad: t.segment_grad,
         aa_width: real,
         tile_size: ti.i32,
         spread: ti.i32,
     ):
+        outline = ti.static(Outline(segments, segment_points, row_segments, row_rules, pieces, grid_offsets,
+                                          grid, row_refs, entry_bases, entry_refs, refs))  # fmt: skip
         n_images, height, width, _ = image_grad.shape
         n_prims = kind_codes.shape[0]
         n_tiles = tile_background.shape[0]
@@ -126,7 +169,8 @@ def backward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, 
                     with_kind(
                         kinds_present, kind_codes[row % n_prims], entry_gradient,
                         (entry, row, b, geometry, base, slope, opacity, px0, px1, py0, py1, aa_width, state, events,
-                         scratch, image_grad, d_geometry, d_base, d_slope, d_opacity),
+                         scratch, image_grad, d_geometry, d_base, d_slope, d_opacity, n_prims, x0, y0, x1, y1, guides,
+                         outline, ref_grads),
                     )  # fmt: skip
                     for c in ti.static(range(GEOMETRY_SIZE)):
                         entry_grads[entry, c] = d_geometry[c]
@@ -141,6 +185,10 @@ def backward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, 
                 for entry in range(row_offsets[row], row_offsets[row + 1]):
                     total += entry_grads[entry, c]
                 table_grad[row, c] = total
+        for row in range(table.shape[0]):
+            for kind in ti.static(segmented):
+                if kind_codes[row % n_prims] == kind.code:
+                    paths.segment_grads(row, n_prims, row_offsets, guides, outline, ref_grads, table_grad, segment_grad)
         per_image = tiles_across(width, tile_size) * tiles_across(height, tile_size)
         for b in range(n_images):
             for c in ti.static(range(3)):

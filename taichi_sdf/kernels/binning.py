@@ -11,6 +11,11 @@ Sizes come from a counting pass, so no tile has a fixed capacity and nothing is 
    row) entries; entries are counted per tile, scanned, scattered into per-tile slices of
    ``tile_lists`` and sorted there into depth order (the scatter's atomics scramble it).
 
+Rows of a segmented kind (filled paths) bin as :mod:`taichi_sdf.kernels.paths` does: a
+:func:`prepare_kernel` of their own before the count sizes their grids, the count and the
+emit fill them, and their entries carry segment lists (``row_refs`` and ``entry_refs``
+are their offsets, empty for the other kinds' rows and entries).
+
 An entry is identified by its index in row-major emit order, so a row's entries are the
 contiguous range ``row_offsets[row]:row_offsets[row + 1]``: the backward pass sums a
 row's gradient over that range in a fixed order. A tile "touches" a row when the
@@ -23,7 +28,8 @@ import functools
 
 import taichi as ti
 
-from taichi_sdf.kernels.arrays import ndarray_types
+from taichi_sdf.kernels import paths
+from taichi_sdf.kernels.arrays import Outline, ndarray_types
 from taichi_sdf.kernels.rows import load_geometry, store_guide, tiles_across, with_kind
 
 
@@ -76,16 +82,39 @@ def _row_tiles(
 
 @ti.func
 def _count_row(kind: ti.template(), culling: ti.template(), tile_size, row, n_prims, geometry, aa_width, width, height,
-               guides: ti.template(), footprints: ti.template(), row_offsets: ti.template()):  # fmt: skip
+               guides: ti.template(), footprints: ti.template(), row_offsets: ti.template(),
+               outline: ti.template()):  # fmt: skip
     """The guide and footprint box of ``row`` (a ``kind``), and the number of tiles it
-    touches into ``row_offsets[row + 1]``."""
-    lo, hi = kind.footprint(geometry, aa_width)
-    footprints[row, 0], footprints[row, 1], footprints[row, 2], footprints[row, 3] = lo[0], lo[1], hi[0], hi[1]
-    store_guide(guides, row, kind.guide(geometry, aa_width), kind.guide_size)
-    row_offsets[row + 1] = _row_tiles(
-        kind, culling, False, tile_size, row, n_prims, geometry, aa_width, width, height, footprints, row_offsets,
-        row_offsets, 0,
-    )  # fmt: skip
+    touches into ``row_offsets[row + 1]`` (a path row's were made by the prepare kernel,
+    and its entries and segment references are counted on its grid)."""
+    if ti.static(kind.segmented):
+        paths.count_row(row, n_prims, aa_width, tile_size, width, height, outline, footprints, row_offsets)
+    else:
+        lo, hi = kind.footprint(geometry, aa_width)
+        footprints[row, 0], footprints[row, 1], footprints[row, 2], footprints[row, 3] = lo[0], lo[1], hi[0], hi[1]
+        store_guide(guides, row, kind.guide(geometry, aa_width), kind.guide_size)
+        row_offsets[row + 1] = _row_tiles(
+            kind, culling, False, tile_size, row, n_prims, geometry, aa_width, width, height, footprints, row_offsets,
+            row_offsets, 0,
+        )  # fmt: skip
+        outline.row_refs[row + 1] = 0
+
+
+@ti.func
+def _emit_row(kind: ti.template(), culling: ti.template(), tile_size, row, n_prims, geometry, aa_width, width, height,
+              footprints: ti.template(), row_offsets: ti.template(), entry_tiles: ti.template(),
+              entry_rows: ti.template(), outline: ti.template()):  # fmt: skip
+    """Write ``row``'s entries (a ``kind``) from ``row_offsets[row]`` on, each with where its
+    segment list starts (none but a path's have one)."""
+    if ti.static(kind.segmented):
+        paths.emit_row(row, n_prims, aa_width, tile_size, width, height, outline, footprints, row_offsets, entry_tiles,
+                       entry_rows)  # fmt: skip
+    else:
+        first = row_offsets[row]
+        n = _row_tiles(kind, culling, True, tile_size, row, n_prims, geometry, aa_width, width, height, footprints,
+                       entry_tiles, entry_rows, first)  # fmt: skip
+        for entry in range(first, first + n):
+            outline.entry_refs[entry] = outline.row_refs[row]
 
 
 @functools.cache
@@ -103,26 +132,87 @@ def count_kernel(kinds_present: tuple, culling: bool, dtype: str):
         guides: t.guides,
         footprints: t.footprints,
         row_offsets: t.row_offsets,
+        segments: t.segments,
+        segment_points: t.segment_points,
+        row_segments: t.row_segments,
+        row_rules: t.row_rules,
+        pieces: t.pieces,
+        grid_offsets: t.grid_offsets,
+        grid: t.grid,
+        row_refs: t.row_refs,
+        entry_bases: t.entry_bases,
+        entry_refs: t.entry_refs,
+        refs: t.refs,
         aa_width: real,
         tile_size: ti.i32,
         width: ti.i32,
         height: ti.i32,
     ) -> ti.i32:
+        outline = ti.static(Outline(segments, segment_points, row_segments, row_rules, pieces, grid_offsets,
+                                          grid, row_refs, entry_bases, entry_refs, refs))  # fmt: skip
         n_prims = kind_codes.shape[0]
         for row in range(table.shape[0]):
             geometry = load_geometry(table, row)
             with_kind(
                 kinds_present, kind_codes[row % n_prims], _count_row,
-                (culling, tile_size, row, n_prims, geometry, aa_width, width, height, guides, footprints, row_offsets),
+                (culling, tile_size, row, n_prims, geometry, aa_width, width, height, guides, footprints, row_offsets,
+                 outline),
             )  # fmt: skip
             if row == 0:
-                row_offsets[0] = 0
+                row_offsets[0], row_refs[0] = 0, 0
         ti.loop_config(serialize=True)
         for row in range(table.shape[0]):
             row_offsets[row + 1] += row_offsets[row]
+            row_refs[row + 1] += row_refs[row]
         return row_offsets[table.shape[0]]
 
     return count
+
+
+@functools.cache
+def prepare_kernel(kinds_present: tuple, dtype: str):
+    """Kernel, where a scene has paths, before the count: each path row's pieces, fill
+    frame (its guide), footprint box and grid (see :func:`taichi_sdf.kernels.paths.prepare_row`),
+    the grids' sizes scanned into ``grid_offsets``. Returns the grids' total size."""
+    t, real = ndarray_types(dtype), {"f32": ti.f32, "f64": ti.f64}[dtype]
+    segmented = tuple(kind for kind in kinds_present if kind.segmented)
+
+    @ti.kernel
+    def prepare(
+        kind_codes: t.kind_codes,
+        guides: t.guides,
+        footprints: t.footprints,
+        segments: t.segments,
+        segment_points: t.segment_points,
+        row_segments: t.row_segments,
+        row_rules: t.row_rules,
+        pieces: t.pieces,
+        grid_offsets: t.grid_offsets,
+        grid: t.grid,
+        row_refs: t.row_refs,
+        entry_bases: t.entry_bases,
+        entry_refs: t.entry_refs,
+        refs: t.refs,
+        aa_width: real,
+        tile_size: ti.i32,
+        width: ti.i32,
+        height: ti.i32,
+    ) -> ti.i32:
+        outline = ti.static(Outline(segments, segment_points, row_segments, row_rules, pieces, grid_offsets,
+                                          grid, row_refs, entry_bases, entry_refs, refs))  # fmt: skip
+        n_prims = kind_codes.shape[0]
+        for row in range(grid_offsets.shape[0] - 1):
+            grid_offsets[row + 1] = 0
+            for kind in ti.static(segmented):
+                if kind_codes[row % n_prims] == kind.code:
+                    paths.prepare_row(row, n_prims, aa_width, tile_size, width, height, outline, guides, footprints)
+        grid_offsets[0] = 0
+        ti.loop_config(serialize=True)
+        for row in range(grid_offsets.shape[0] - 1):
+            grid_offsets[row + 1] += grid_offsets[row]
+        return grid_offsets[grid_offsets.shape[0] - 1]
+
+    return prepare
 
 
 @ti.func
@@ -142,6 +232,7 @@ def bin_entries(
     tile_offsets: ti.template(),
     tile_fill: ti.template(),
     tile_lists: ti.template(),
+    outline: ti.template(),
 ):
     """Emit every row's entries and gather them into depth-ordered per-tile lists:
     ``tile_lists[tile_offsets[t]:tile_offsets[t + 1]]`` are the entries of tile t."""
@@ -151,10 +242,11 @@ def bin_entries(
     for row in range(table.shape[0]):
         geometry = load_geometry(table, row)
         with_kind(
-            kinds_present, kind_codes[row % n_prims], _row_tiles,
-            (culling, True, tile_size, row, n_prims, geometry, aa_width, width, height, footprints, entry_tiles,
-             entry_rows, row_offsets[row]),
+            kinds_present, kind_codes[row % n_prims], _emit_row,
+            (culling, tile_size, row, n_prims, geometry, aa_width, width, height, footprints, row_offsets, entry_tiles,
+             entry_rows, outline),
         )  # fmt: skip
+    outline.entry_refs[n_entries] = outline.row_refs[table.shape[0]]
     for tile in range(n_tiles):
         tile_fill[tile] = 0
     # Counted in a loop of its own: an atomic add inside the emit loop miscompiled on

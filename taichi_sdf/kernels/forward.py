@@ -10,7 +10,8 @@ import functools
 
 import taichi as ti
 
-from taichi_sdf.kernels.arrays import ndarray_types
+from taichi_sdf.kernels import paths
+from taichi_sdf.kernels.arrays import Outline, ndarray_types
 from taichi_sdf.kernels.binning import bin_entries
 from taichi_sdf.kernels.rows import (
     entry_pixels,
@@ -22,6 +23,7 @@ from taichi_sdf.kernels.rows import (
     tile_pixels,
     with_kind,
 )
+from taichi_sdf.kinds.path_entry import TOLERANCES
 from taichi_sdf.modes import PRECISION, Mode
 
 
@@ -35,9 +37,22 @@ def forward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, c
     @ti.func
     def composite_entry(kind: ti.template(), entry, row, b, geometry, base, slope, opacity, px0, px1, py0, py1,
                         aa_width, guides: ti.template(), state: ti.template(), events: ti.template(),
-                        image: ti.template()):  # fmt: skip
+                        image: ti.template(), n_prims, x0, y0, x1, y1, outline: ti.template()):  # fmt: skip
         """Composite tile entry ``entry`` (table row ``row``, a ``kind``, loaded by
-        :func:`load_row`) into image b's pixels [px0, px1] x [py0, py1] that it covers."""
+        :func:`load_row`) into image b's pixels [px0, px1] x [py0, py1] that it covers (a
+        path's entry: of its tile [x0, x1) x [y0, y1))."""
+        if ti.static(kind.segmented):
+            paths.composite_entry(mode, precision, TOLERANCES[dtype], linear, entry, row, n_prims, b, base, slope,
+                                  opacity, x0, x1, px0, px1, py0, py1, aa_width, guides, outline, state, events,
+                                  image)  # fmt: skip
+        else:
+            _composite_pixels(kind, entry, row, b, geometry, base, slope, opacity, px0, px1, py0, py1, aa_width,
+                              guides, state, events, image)  # fmt: skip
+
+    @ti.func
+    def _composite_pixels(kind: ti.template(), entry, row, b, geometry, base, slope, opacity, px0, px1, py0, py1,
+                          aa_width, guides: ti.template(), state: ti.template(), events: ti.template(),
+                          image: ti.template()):  # fmt: skip
         anchor, scale = kind.fill_frame(geometry)
         guide = load_guide(guides, row, kind.guide_size)
         for y in range(py0, py1 + 1):
@@ -69,16 +84,29 @@ def forward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, c
         events: t.events,
         background_weight: t.background_weight,
         image: t.image,
+        segments: t.segments,
+        segment_points: t.segment_points,
+        row_segments: t.row_segments,
+        row_rules: t.row_rules,
+        pieces: t.pieces,
+        grid_offsets: t.grid_offsets,
+        grid: t.grid,
+        row_refs: t.row_refs,
+        entry_bases: t.entry_bases,
+        entry_refs: t.entry_refs,
+        refs: t.refs,
         aa_width: real,
         tile_size: ti.i32,
         spread: ti.i32,
     ):
+        outline = ti.static(Outline(segments, segment_points, row_segments, row_rules, pieces, grid_offsets,
+                                          grid, row_refs, entry_bases, entry_refs, refs))  # fmt: skip
         _, height, width, _ = image.shape
         n_prims = kind_codes.shape[0]
         bin_entries(
             kinds_present, culling, tile_size, aa_width, width, height, table=table, kind_codes=kind_codes,
             footprints=footprints, row_offsets=row_offsets, entry_tiles=entry_tiles, entry_rows=entry_rows,
-            tile_offsets=tile_offsets, tile_fill=tile_fill, tile_lists=tile_lists,
+            tile_offsets=tile_offsets, tile_fill=tile_fill, tile_lists=tile_lists, outline=outline,
         )  # fmt: skip
         for slot in range(tile_fill.shape[0] * spread):
             if slot % spread == 0:
@@ -97,7 +125,7 @@ def forward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, c
                     with_kind(
                         kinds_present, kind_codes[row % n_prims], composite_entry,
                         (entry, row, b, geometry, base, slope, opacity, px0, px1, py0, py1, aa_width, guides, state,
-                         events, image),
+                         events, image, n_prims, x0, y0, x1, y1, outline),
                     )  # fmt: skip
                 bg = ti.Vector([background[b, c] for c in ti.static(range(3))])
                 for y in range(y0, y1):

@@ -5,17 +5,18 @@ footprint, fill frame, numpy reference; see :mod:`taichi_sdf.kinds.base`) and li
 its ``KIND`` in :data:`KINDS`.
 """
 
-from taichi_sdf.kinds import bezier, circle, ellipse, rect, segment, triangle
+from taichi_sdf.kinds import bezier, circle, ellipse, path, rect, segment, triangle
 from taichi_sdf.kinds.base import Kind, Take
 from taichi_sdf.kinds.bezier import CubicCurves, QuadraticCurves
 from taichi_sdf.kinds.circle import Circles
 from taichi_sdf.kinds.ellipse import Ellipses
+from taichi_sdf.kinds.path import Paths
 from taichi_sdf.kinds.rect import Rectangles
 from taichi_sdf.kinds.segment import Strokes
 from taichi_sdf.kinds.triangle import Triangles
 
 KINDS: tuple[Kind, ...] = (
-    circle.KIND, triangle.KIND, segment.KIND, bezier.QUADRATIC, bezier.CUBIC, ellipse.KIND, rect.KIND,
+    circle.KIND, triangle.KIND, segment.KIND, bezier.QUADRATIC, bezier.CUBIC, ellipse.KIND, rect.KIND, path.KIND,
 )  # fmt: skip
 GEOMETRY_SIZE = max(kind.geometry_size for kind in KINDS)  # geometry columns of the table
 
@@ -37,6 +38,7 @@ __all__ = [
     "CubicCurves",
     "Ellipses",
     "Kind",
+    "Paths",
     "QuadraticCurves",
     "Rectangles",
     "Strokes",

@@ -33,6 +33,12 @@ and, in Python, ``reference_coverage(group, i, points, aa)`` (numpy) for the bru
 reference renderer that the tests compare against, and ``svg_element(group, i, paint,
 number)``: primitive ``i`` as an SVG element painted with ``paint`` (numbers written with
 ``number``).
+
+A *segmented* kind (filled paths, :mod:`taichi_sdf.kinds.path`) keeps its geometry of any
+length in the segment table beside the primitive table instead (its rows hold only the
+fill); the kernels bin, draw and differentiate its entries with the functions of
+:mod:`taichi_sdf.kernels.paths`, so it has none of the Taichi functions above, only the
+two Python ones.
 """
 
 from __future__ import annotations
@@ -71,23 +77,25 @@ FUNCTIONS = (
 @dataclass(frozen=True, eq=False)
 class Kind:
     """One primitive kind: its name, its code in the table, its scene group, its geometry
-    columns, the size of its guide, and the functions described in this module's docstring."""
+    columns, the size of its guide, and the functions described in this module's docstring
+    (the Taichi ones None for a ``segmented`` kind)."""
 
     name: str
     code: int
     group: type
     geometry: tuple[Take, ...]
     guide_size: int
-    coverage_grad: Callable
-    fill_frame: Callable
-    fill_frame_vjp: Callable
-    footprint: Callable
-    guide: Callable
-    row_span: Callable
-    row_pixels: Callable
-    touches: Callable
+    coverage_grad: Callable | None
+    fill_frame: Callable | None
+    fill_frame_vjp: Callable | None
+    footprint: Callable | None
+    guide: Callable | None
+    row_span: Callable | None
+    row_pixels: Callable | None
+    touches: Callable | None
     reference_coverage: Callable
     svg_element: Callable
+    segmented: bool = False
 
     @classmethod
     def from_functions(cls, name: str, code: int, group: type, geometry: tuple[Take, ...], functions: dict) -> Kind:
