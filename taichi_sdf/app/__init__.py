@@ -13,6 +13,7 @@ held; holding Ctrl-C back), :mod:`~taichi_sdf.app.running` (the guard around a c
 Taichi start-up), :mod:`~taichi_sdf.app.arguments` (option types and the fit's options),
 :mod:`~taichi_sdf.app.outputs` (checked, whole, recorded output files),
 :mod:`~taichi_sdf.app.fitting` (the fit command and the fitting demos),
+:mod:`~taichi_sdf.app.fit_many` (the fit of a folder of pictures in worker processes),
 :mod:`~taichi_sdf.app.console` (the ``taichi-sdf`` command), :mod:`~taichi_sdf.app.training`
 (the learning demos' loop; needs the ``torch`` extra).
 """

@@ -87,16 +87,18 @@ def parse_background(text: str):
     return tuple(int(digits[i : i + 2], 16) / 255.0 for i in (0, 2, 4))
 
 
-def add_fit_arguments(parser: argparse.ArgumentParser, shape: str) -> None:
+def add_fit_arguments(parser: argparse.ArgumentParser, shape: str, one_image: bool = True) -> None:
     """The options of a fit of ``shape`` (a key of :data:`taichi_sdf.init.SHAPES`; its
-    defaults differ by shape)."""
+    defaults differ by shape); without ``one_image`` those of a fit of many pictures
+    (``taichi-sdf fit-many``: no image, --resume or --gif)."""
     from taichi_sdf.config import MODES
     from taichi_sdf.init import PEN_SHAPES, SHAPES
     from taichi_sdf.losses import LOSSES
 
     recipe = SHAPES[shape]
     pen = shape in PEN_SHAPES
-    parser.add_argument("image", help="image file, or a scikit-image sample name such as chelsea.png")
+    if one_image:
+        parser.add_argument("image", help="image file, or a scikit-image sample name such as chelsea.png")
     parser.add_argument(
         "--n", type=positive_int, default=recipe.n, help=f"number of {'triangles' if shape == 'mesh' else shape + 's'}"
     )
@@ -123,16 +125,18 @@ def add_fit_arguments(parser: argparse.ArgumentParser, shape: str) -> None:
         default="white" if pen else "auto",
         help="background colour: auto (learnt), white, black or #rrggbb",
     )
-    parser.add_argument(
-        "--resume", metavar="PARAMS",
-        help="start from a params.npz written by an earlier fit, an SVG, or (curve and segment) a stroke-3 "
-        "sketch (.npy/.npz) placed in the image",
-    )  # fmt: skip
+    if one_image:
+        parser.add_argument(
+            "--resume", metavar="PARAMS",
+            help="start from a params.npz written by an earlier fit, an SVG, or (curve and segment) a stroke-3 "
+            "sketch (.npy/.npz) placed in the image",
+        )  # fmt: skip
     parser.add_argument(
         "--anneal", type=anneal_factor, default=recipe.anneal,
         help="start with an anti-aliasing band this many times wider, sharpening over 60%% of the steps",
     )  # fmt: skip
-    parser.add_argument("--gif", action="store_true", help=f"also write OUT/fit.gif, the fit in {GIF_FRAMES} frames")
+    if one_image:
+        parser.add_argument("--gif", action="store_true", help=f"also write OUT/fit.gif, the fit in {GIF_FRAMES} frames")
     parser.add_argument(
         "--aa",
         type=band_width,

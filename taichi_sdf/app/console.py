@@ -110,6 +110,7 @@ def svg_warnings_on_one_line(prog: str) -> Iterator[None]:
 
 
 def console_parser() -> argparse.ArgumentParser:
+    from taichi_sdf.app.fit_many import add_fit_many_arguments
     from taichi_sdf.config import MODES
     from taichi_sdf.init import SHAPES
 
@@ -126,6 +127,16 @@ def console_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument("--shape", choices=tuple(SHAPES), default="circle", help="primitive to fit")
     add_fit_arguments(fit, "circle")
+    many = commands.add_parser(
+        "fit-many",
+        help="fit shapes to every picture of a folder or glob, resumably (see taichi-sdf fit-many --help)",
+        description="Fit shapes to every picture of a folder or glob pattern in worker processes: each to "
+        "OUT/<stem>/ (as taichi-sdf fit writes), OUT/summary.csv (file, PSNR, seconds, primitives), "
+        "OUT/failures.csv (file, reason). A re-run skips finished pictures. Defaults as for fit.",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    many.add_argument("--shape", choices=tuple(SHAPES), default="circle", help="primitive to fit")
+    add_fit_many_arguments(many, "circle")
     render = commands.add_parser(
         "render",
         help="re-render a fitted scene at any resolution",
@@ -170,15 +181,19 @@ def console_parser() -> argparse.ArgumentParser:
 def console_plan(argv: list[str], started: float | None = None) -> Callable[[], int]:
     """Parse and check a ``taichi-sdf`` command line; returns the work it asks for. Raises
     UsageError or ValueError (with a one-line message) for anything wrong with it."""
+    from taichi_sdf.app.fit_many import add_fit_many_arguments, fit_many_action
     from taichi_sdf.app.fitting import fit_action
 
     started = time.perf_counter() if started is None else started
     args = console_parser().parse_args(argv)
-    if args.command == "fit":  # parse again with the chosen shape's defaults
+    if args.command in ("fit", "fit-many"):  # parse again with the chosen shape's defaults
         from taichi_sdf.init import SHAPES
 
-        fit = OneLineParser(prog="taichi-sdf fit")
+        fit = OneLineParser(prog=f"taichi-sdf {args.command}")
         fit.add_argument("--shape", choices=tuple(SHAPES))
+        if args.command == "fit-many":
+            add_fit_many_arguments(fit, args.shape)
+            return fit_many_action(args.shape, fit.parse_args(argv[1:]))
         add_fit_arguments(fit, args.shape)
         return fit_action(args.shape, fit.parse_args(argv[1:]), started)
     return {"render": render_plan, "svg": svg_plan, "import-svg": import_svg_plan}[args.command](args)

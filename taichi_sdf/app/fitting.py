@@ -94,15 +94,42 @@ def _resume_from(path: str, shape: str):
     return load_scene(path)[0]
 
 
+def fit_planned(plan: FitPlan, renderer, callback=None):
+    """Run the fit of ``plan`` through ``renderer`` (a :class:`~taichi_sdf.render.Renderer`
+    of ``plan.config``), calling ``callback(FitStep)`` after each step; the FitResult."""
+    from taichi_sdf.optim import fit
+
+    return fit(
+        plan.start.target, plan.start.scene, plan.args.steps, renderer=renderer,
+        learning_rates=plan.start.learning_rates, loss=plan.loss, callback=callback, anneal=plan.args.anneal,
+        relocate=plan.start.relocate,
+    )  # fmt: skip
+
+
+def write_fit(plan: FitPlan, renderer, scene):
+    """Write the fitted ``scene``'s files (:data:`OUTPUTS`) into ``plan.out``; its render,
+    (height, width, 3) in [0, 1] (unclipped), which render.png holds."""
+    from taichi_sdf.io import save_image, side_by_side
+    from taichi_sdf.svg import save_svg
+
+    out, outputs = plan.out, plan.outputs
+    image = renderer.render(scene)
+    outputs.write(out / "render.png", lambda path: save_image(path, image))
+    outputs.write(out / "compare.png", lambda path: save_image(path, side_by_side(plan.photo, image)))
+    settings = {"mode": plan.config.mode, "aa_width": plan.config.aa_width}
+    outputs.write(out / "params.npz", lambda path: scene.save(path, **settings))
+    outputs.write(out / "render.svg", lambda path: save_svg(scene, path))
+    return image
+
+
 def run_fit(plan: FitPlan) -> int:
     """Run a planned fit with a progress bar and write its files; the exit status."""
     from tqdm import tqdm
 
-    from taichi_sdf.io import gif_frame, save_gif, save_image, side_by_side
+    from taichi_sdf.io import gif_frame, save_gif
     from taichi_sdf.losses import mse_to_psnr, psnr
-    from taichi_sdf.optim import FitStep, fit
+    from taichi_sdf.optim import FitStep
     from taichi_sdf.render import Renderer
-    from taichi_sdf.svg import save_svg
 
     args, out, outputs = plan.args, plan.out, plan.outputs
     print(plan.source)
@@ -118,21 +145,12 @@ def run_fit(plan: FitPlan) -> int:
             if args.gif and state.step % frame_every == 0:
                 frames.append(gif_frame(renderer.render(state.scene)))
 
-        result = fit(
-            plan.start.target, plan.start.scene, args.steps, renderer=renderer,
-            learning_rates=plan.start.learning_rates, loss=plan.loss, callback=progress, anneal=args.anneal,
-            relocate=plan.start.relocate,
-        )  # fmt: skip
+        result = fit_planned(plan, renderer, progress)
     if not result.losses:
         print("interrupted before the first step: nothing written", file=sys.stderr)
         return EXIT_INTERRUPTED
     with interrupts_held() as interrupts:  # the fit is finished: write all of it
-        image = renderer.render(result.scene)
-        outputs.write(out / "render.png", lambda path: save_image(path, image))
-        outputs.write(out / "compare.png", lambda path: save_image(path, side_by_side(plan.photo, image)))
-        settings = {"mode": plan.config.mode, "aa_width": plan.config.aa_width}
-        outputs.write(out / "params.npz", lambda path: result.scene.save(path, **settings))
-        outputs.write(out / "render.svg", lambda path: save_svg(result.scene, path))
+        image = write_fit(plan, renderer, result.scene)
         if args.gif:
             frames.append(gif_frame(image))
             outputs.write(out / "fit.gif", lambda path: save_gif(path, frames))

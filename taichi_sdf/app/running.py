@@ -46,14 +46,16 @@ def run_guarded(prog: str, action: Callable[[], int]) -> int:
         return EXIT_INTERRUPTED
 
 
-def init_taichi(arch: str, seed: int = 0) -> str:
-    """``ti.init`` on the named backend (one of :data:`ARCHES`) with random seed ``seed``;
-    returns the name of the arch running. A named GPU backend that cannot start is a
-    UsageError (Taichi would silently use the CPU)."""
+def init_taichi(arch: str, seed: int = 0, threads: int | None = None) -> str:
+    """``ti.init`` on the named backend (one of :data:`ARCHES`) with random seed ``seed``
+    and at most ``threads`` CPU threads (None: one per core); returns the name of the arch
+    running. A named GPU backend that cannot start is a UsageError (Taichi would silently
+    use the CPU)."""
     import taichi as ti
 
     chosen = {"auto": ti.gpu}.get(arch) or getattr(ti, arch)
-    ti.init(arch=chosen, log_level=ti.ERROR, random_seed=seed)
+    limit = {} if threads is None else {"cpu_max_num_threads": threads}
+    ti.init(arch=chosen, log_level=ti.ERROR, random_seed=seed, **limit)
     running = ti.lang.impl.current_cfg().arch.name
     wanted = {"cpu": ("x64", "arm64"), "gpu": ("cuda", "vulkan", "metal", "opengl", "gles")}.get(arch, (arch,))
     if arch != "auto" and running not in wanted:

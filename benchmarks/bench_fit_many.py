@@ -1,0 +1,79 @@
+"""Pictures per second of ``taichi-sdf fit-many`` against ``taichi-sdf fit`` run once per picture.
+
+    python benchmarks/bench_fit_many.py [--pictures 8] [--rounds 3] [--workers N] [--steps 200]
+
+Pictures: ``--pictures`` 64x64 images, each 32 random flat-coloured discs (radius 4-16 px)
+over a random background; each is fitted with 32 circles for ``--steps`` steps (the
+defaults of ``taichi-sdf fit`` otherwise). A round runs fit-many over the folder (a fresh
+OUT, ``--workers`` processes, default one per core), then ``taichi-sdf fit`` once per
+picture, each a new process as a shell loop would start; whole commands are timed, start-up
+included. Printed: each round's pictures per second of both and their ratio, and the
+medians over the rounds (the median of the per-round ratios: rounds made moments apart
+on this shared machine).
+"""
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import imageio.v3 as iio
+import numpy as np
+
+CONSOLE = [sys.executable, "-c", "import sys; from taichi_sdf.app.console import main; sys.exit(main())"]
+SIZE, DISCS = 64, 32
+
+
+def disc_picture(seed: int) -> np.ndarray:
+    """A SIZE x SIZE RGB uint8 picture of DISCS flat-coloured discs."""
+    rng = np.random.default_rng(seed)
+    ys, xs = np.mgrid[0:SIZE, 0:SIZE] + 0.5
+    image = np.broadcast_to(rng.uniform(0, 1, 3), (SIZE, SIZE, 3)).copy()
+    for (x, y), radius, colour in zip(rng.uniform(0, SIZE, (DISCS, 2)), rng.uniform(4, 16, DISCS),
+                                      rng.uniform(0, 1, (DISCS, 3))):  # fmt: skip
+        image[(xs - x) ** 2 + (ys - y) ** 2 < radius**2] = colour
+    return (255 * image).astype(np.uint8)
+
+
+def timed(command: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pictures", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--steps", type=int, default=200)
+    args = parser.parse_args()
+    fit = ["--n", str(DISCS), "--steps", str(args.steps)]
+    with tempfile.TemporaryDirectory() as temporary:
+        folder = Path(temporary) / "pictures"
+        folder.mkdir()
+        paths = [folder / f"picture{i:04d}.png" for i in range(args.pictures)]
+        for seed, path in enumerate(paths):
+            iio.imwrite(path, disc_picture(seed))
+        timed([*CONSOLE, "fit", str(paths[0]), *fit, "--out", f"{temporary}/warm"])  # Taichi's offline cache
+        many, single = [], []
+        for round_ in range(args.rounds):
+            out = f"{temporary}/many{round_}"
+            many.append(args.pictures / timed([*CONSOLE, "fit-many", str(folder), *fit, "--out", out,
+                                               "--workers", str(args.workers)]))  # fmt: skip
+            seconds = sum(timed([*CONSOLE, "fit", str(path), *fit, "--out", f"{temporary}/one/{path.stem}"])
+                          for path in paths)  # fmt: skip
+            single.append(args.pictures / seconds)
+            print(f"round {round_ + 1}: fit-many {many[-1]:.2f} pictures/s, fit per picture {single[-1]:.2f} "
+                  f"pictures/s, ratio {many[-1] / single[-1]:.2f}")  # fmt: skip
+    ratio = float(np.median(np.array(many) / np.array(single)))
+    print(f"{args.pictures} pictures of {SIZE}x{SIZE}, {DISCS} circles, {args.steps} steps, {args.workers} workers: "
+          f"fit-many {np.median(many):.2f} pictures/s, taichi-sdf fit per picture {np.median(single):.2f} "
+          f"pictures/s, median ratio {ratio:.2f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,317 @@
+"""The ``taichi-sdf fit-many`` command: fit every picture of a folder or a glob pattern, in
+local worker processes, resumably.
+
+Each picture gets a folder OUT/<name>/ holding what ``taichi-sdf fit`` writes
+(render.png, compare.png, params.npz, render.svg) and, written last, :data:`RECORD` (its
+PSNR, seconds, primitives, fit options): a picture counts as finished only when all of
+them are there and the options are those of this run, and each is written to a temporary
+name and renamed, so a re-run skips finished pictures and redoes a half-written one. <name> is the file's stem, or (stems shared by several
+inputs) its path below the collection's folder, suffix included ("a-x-png").
+OUT/summary.csv lists every finished picture; OUT/failures.csv every picture that failed
+this run, with its one-line reason, the rest going on. A picture's seed comes from the
+run's ``--seed`` and its name, not from the order the workers take the pictures in, so a
+seeded run writes the same files whatever ``--workers``.
+
+Workers are spawned processes, each starting Taichi once (with its share of the cores) and
+fitting picture after picture. Ctrl-C stops them (a picture being written is left
+unfinished, to be redone), writes the two CSV files and says how many pictures are done.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import csv
+import functools
+import glob
+import hashlib
+import io
+import json
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from taichi_sdf.app.arguments import add_fit_arguments, positive_int
+from taichi_sdf.app.console import IMAGE_SUFFIXES
+from taichi_sdf.app.fitting import OUTPUTS, fit_planned, plan_fit, write_fit
+from taichi_sdf.app.outputs import Outputs, check_folder
+from taichi_sdf.app.running import EXIT_FAILED, OutputError, UsageError, init_taichi, one_line
+from taichi_sdf.app.start import EXIT_INTERRUPTED, interrupts_held
+
+RECORD = "fit.json"  # OUT/<name>/fit.json: the picture's summary row, written after its files
+SUMMARY, FAILURES = "summary.csv", "failures.csv"
+SUMMARY_COLUMNS = ("file", "folder", "psnr", "seconds", "primitives")
+WORKERS_CHECKED_EVERY = 1.0  # seconds without a finished picture after which the workers are checked
+TAICHI_BANNER = "ENABLE_TAICHI_HEADER_PRINT"  # Taichi prints its version on import unless this is 0
+
+
+@dataclass(frozen=True)
+class Picture:
+    """One input picture: its file, its folder's name under OUT, and its seed."""
+
+    path: Path
+    name: str
+    seed: int
+
+
+@dataclass(frozen=True)
+class FitManyPlan:
+    """A checked fit-many: the fit's options, the pictures (those already finished
+    apart), the worker processes and where the files go."""
+
+    shape: str
+    args: argparse.Namespace
+    pictures: list[Picture]  # all of the collection, in file order
+    todo: list[Picture]  # those not finished by an earlier run
+    workers: int  # processes to start
+    threads: int  # Taichi CPU threads of each
+    out: Path
+    outputs: Outputs  # OUT/summary.csv, OUT/failures.csv
+
+
+def add_fit_many_arguments(parser: argparse.ArgumentParser, shape: str) -> None:
+    """The options of ``taichi-sdf fit-many`` with ``shape``'s defaults: the input, a fit's
+    options and ``--workers``."""
+    parser.add_argument(
+        "input",
+        help="a folder (its .png, .jpg, ... files) or a glob pattern in quotes, such as 'icons/**/*.png'",
+    )
+    add_fit_arguments(parser, shape, one_image=False)
+    parser.add_argument(
+        "--workers", type=positive_int,
+        help="worker processes (default: one per core on the CPU, one on a GPU, which its kernels fill)",
+    )  # fmt: skip
+
+
+def collect(source: str, out: Path) -> list[Path]:
+    """The picture files ``source`` names, sorted: a folder's image files, or the files a
+    glob pattern matches (``**`` recursively); none inside ``out``. UsageError if none."""
+    folder = Path(source)
+    if folder.is_dir():
+        files = [path for path in folder.iterdir() if path.suffix.lower() in IMAGE_SUFFIXES and path.is_file()]
+    else:
+        files = [Path(path) for path in glob.glob(source, recursive=True) if Path(path).is_file()]
+    outputs = out.resolve()
+    files = sorted(path for path in files if not path.resolve().is_relative_to(outputs))
+    if not files:
+        what = "no image files in the folder" if folder.is_dir() else "no files match"
+        raise UsageError(f"{source}: {what}")
+    return files
+
+
+def folder_names(files: list[Path]) -> list[str]:
+    """Each file's folder name under OUT: its stem, or for stems that several files share
+    its path below their common folder with the suffix ("a/x.png" -> "a-x-png"); a name
+    still taken (or one of OUT's own files) is numbered ("-1", "-2") in file order."""
+    stems = Counter(path.stem for path in files)
+    root = Path(os.path.commonpath([path.resolve().parent for path in files]))
+    names = []
+    for path in files:
+        if stems[path.stem] == 1:
+            names.append(path.stem)
+        else:
+            relative = path.resolve().relative_to(root)
+            names.append("-".join((*relative.with_suffix("").parts, path.suffix.lstrip("."))))
+    taken = Counter(names) + Counter((SUMMARY, FAILURES))
+    numbered = Counter()
+    unique = []
+    for name in names:
+        if taken[name] > 1:
+            numbered[name] += 1
+            name = f"{name}-{numbered[name]}"
+        unique.append(name)
+    return unique
+
+
+def picture_seed(run_seed: int, name: str) -> int:
+    """The seed of the picture named ``name`` in a run seeded ``run_seed``, in [0, 2**32)."""
+    digest = hashlib.sha256(f"{run_seed}/{name}".encode()).digest()
+    return int.from_bytes(digest[:4], "little")
+
+
+def fit_options(args: argparse.Namespace) -> dict:
+    """The options that decide a picture's fit (not where it runs), as its record keeps them."""
+    chosen = {key: value for key, value in vars(args).items() if key not in ("input", "out", "workers", "arch")}
+    return json.loads(json.dumps(chosen))  # tuples as lists, as read back
+
+
+def finished(folder: Path, options: dict) -> dict | None:
+    """The summary row of the picture fitted into ``folder`` with ``options``, or None
+    unless all its files are there and it was fitted with those options."""
+    try:
+        record = json.loads((folder / RECORD).read_text())
+    except (OSError, ValueError):
+        return None
+    complete = all((folder / name).is_file() for name in OUTPUTS)
+    return record if complete and isinstance(record, dict) and record.get("options") == options else None
+
+
+def plan_fit_many(shape: str, args: argparse.Namespace) -> FitManyPlan:
+    """Check the input, the options and OUT without starting Taichi or reading a picture."""
+    from taichi_sdf.config import RenderConfig, check_primitive_count
+    from taichi_sdf.losses import get_loss
+
+    get_loss(args.loss)
+    RenderConfig(tile_size=args.tile, aa_width=args.aa, mode=args.mode)
+    check_primitive_count(args.n)
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"{out}: is a file; --out names a folder")
+    files = collect(args.input, out)
+    pictures = [Picture(path, name, picture_seed(args.seed, name)) for path, name in zip(files, folder_names(files))]
+    check_folder(out)
+    outputs = Outputs([out / SUMMARY, out / FAILURES], files)
+    todo = [picture for picture in pictures if finished(out / picture.name, fit_options(args)) is None]
+    default = (os.cpu_count() or 1) if args.arch == "cpu" else 1
+    workers = max(1, min(args.workers or default, len(todo)))
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    return FitManyPlan(shape, args, pictures, todo, workers, threads, out, outputs)
+
+
+def _start_worker() -> None:
+    """A worker's signals: Ctrl-C is the main process's to handle; its terminate (SIGTERM)
+    ends the worker through SystemExit, so that a file being written leaves no temporary."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(EXIT_INTERRUPTED))
+
+
+@functools.cache
+def _worker_taichi(arch: str, seed: int, threads: int) -> str:
+    """Start Taichi in this worker, once, quietly (the main process said which version runs)."""
+    import taichi  # noqa: F401  imported with the real stdout: Taichi would wrap every kernel call otherwise
+
+    with contextlib.redirect_stdout(io.StringIO()):
+        return init_taichi(arch, seed, threads)
+
+
+@contextlib.contextmanager
+def _quiet_taichi_imports() -> Iterator[None]:
+    """Processes started in the block print no Taichi banner when they import it."""
+    previous = os.environ.get(TAICHI_BANNER)
+    os.environ[TAICHI_BANNER] = "0"
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ[TAICHI_BANNER]
+        else:
+            os.environ[TAICHI_BANNER] = previous
+
+
+def fit_picture(shape: str, args: argparse.Namespace, out: Path, threads: int, picture: Picture):
+    """Fit one picture in a worker process and write its files into OUT/<name>/; returns
+    ``(picture, None)``, or ``(picture, reason)`` (one line) when it failed. A backend that
+    cannot start (UsageError) is the whole run's, and is raised."""
+    _worker_taichi(args.arch, args.seed, threads)
+    started = time.perf_counter()
+    from taichi_sdf.losses import psnr
+    from taichi_sdf.render import Renderer
+
+    folder = out / picture.name
+    one = {"image": str(picture.path), "out": str(folder), "seed": picture.seed, "resume": None, "gif": False}
+    try:
+        plan = plan_fit(shape, argparse.Namespace(**{**vars(args), **one}), started)
+        renderer = Renderer(plan.config)
+        result = fit_planned(plan, renderer)
+        if result.stopped is not None:
+            return picture, f"the fit stopped {result.stopped}"
+        image = write_fit(plan, renderer, result.scene)
+        row = {
+            "file": str(picture.path), "folder": picture.name, "psnr": round(float(psnr(image, plan.start.target)), 3),
+            "seconds": round(time.perf_counter() - started, 3), "primitives": len(result.scene),
+            "options": fit_options(args),
+        }  # fmt: skip
+        record = Outputs([folder / RECORD])
+        record.write(folder / RECORD, lambda path: path.write_text(json.dumps(row) + "\n"))
+    except (ValueError, UsageError, OutputError) as error:  # ImageError, the library's checks, OUT/<name> unwritable
+        return picture, one_line(str(error))
+    return picture, None
+
+
+class WorkerDied(Exception):
+    """A worker process ended while fitting (killed, out of memory, a crash inside Taichi)."""
+
+
+def _outcomes(pool, work, pictures: list[Picture]) -> Iterator[tuple[Picture, str | None]]:
+    """``work(picture)`` of each picture, as ``pool``'s workers finish them. WorkerDied when
+    one of them ends: the pool would start another and wait for its picture forever."""
+    import multiprocessing
+
+    workers = {process.pid for process in multiprocessing.active_children()}
+    results = pool.imap_unordered(work, pictures)
+    for _ in pictures:
+        outcome = None
+        while outcome is None:
+            try:
+                outcome = results.next(timeout=WORKERS_CHECKED_EVERY)
+            except multiprocessing.TimeoutError:
+                if not workers <= {process.pid for process in multiprocessing.active_children()}:
+                    raise WorkerDied from None
+        yield outcome
+
+
+def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
+    with open(path, "w", newline="") as file:
+        writer = csv.DictWriter(file, columns, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def run_fit_many(plan: FitManyPlan) -> int:
+    """Fit the pictures not yet finished with one progress bar over the collection, then
+    write OUT/summary.csv and OUT/failures.csv; the exit status (1 if a picture failed)."""
+    import multiprocessing
+
+    from tqdm import tqdm
+
+    total, out = len(plan.pictures), plan.out
+    print(
+        f"{total} pictures, {total - len(plan.todo)} fitted before: fitting {len(plan.todo)} in "
+        f"{plan.workers} worker process{'es' * (plan.workers != 1)} -> {out}/"
+    )
+    failures: list[dict] = []
+    interrupted = died = False
+    with tqdm(total=total, initial=total - len(plan.todo), unit="image", dynamic_ncols=True) as bar:
+        if plan.todo:
+            work = functools.partial(fit_picture, plan.shape, plan.args, out, plan.threads)
+            context = multiprocessing.get_context("spawn")
+            with _quiet_taichi_imports():
+                pool = context.Pool(plan.workers, initializer=_start_worker)
+            with pool:
+                try:
+                    for picture, reason in _outcomes(pool, work, plan.todo):
+                        if reason is not None:
+                            failures.append({"file": str(picture.path), "reason": reason})
+                            bar.set_postfix(failed=len(failures), refresh=False)
+                        bar.update()
+                except KeyboardInterrupt:
+                    interrupted = True
+                except WorkerDied:
+                    died = True
+                pool.terminate()
+    options = fit_options(plan.args)
+    rows = [row for row in (finished(out / picture.name, options) for picture in plan.pictures) if row is not None]
+    with interrupts_held() as interrupts:
+        plan.outputs.write(out / SUMMARY, lambda path: _write_csv(path, SUMMARY_COLUMNS, rows))
+        plan.outputs.write(out / FAILURES, lambda path: _write_csv(path, ("file", "reason"), failures))
+    said = f"{len(rows)} of {total} pictures fitted, {len(failures)} failed this run: {plan.outputs.summary()}"
+    if interrupted or interrupts.pressed:
+        print(f"interrupted: {said}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    if died:
+        print(f"a worker process ended while fitting (killed? out of memory?): {said}; a re-run goes on",
+              file=sys.stderr)  # fmt: skip
+        return EXIT_FAILED
+    print(said)
+    return EXIT_FAILED if failures else 0
+
+
+def fit_many_action(shape: str, args: argparse.Namespace):
+    """The planned ``taichi-sdf fit-many``, to run."""
+    plan = plan_fit_many(shape, args)
+    return lambda: run_fit_many(plan)
