@@ -53,14 +53,15 @@ VALUES = st.sampled_from(
 PATHS = st.sampled_from(
     ["small.png", "broken.png", "missing.png", "params.npz", "broken.npz", "empty.svg", "out", "small.png/out",
      "x.png", "x.txt", "x.svg", "chelsea.png", ".", "huge.npz", "nan.npz", "huge_sketch.npy", "nan_sketch.npy",
-     "huge.svg", "nan.svg", "nan.tif", "folder.png", "out/render.png", "/dev/full"]
+     "huge.svg", "nan.svg", "nan.tif", "folder.png", "out/render.png", "/dev/full", "*.png", "out/*"]
 )  # fmt: skip
 OPTIONS = {
     "fit": ["--shape", "--n", "--steps", "--out", "--seed", "--mode", "--loss", "--background", "--resume", "--aa",
             "--tile", "--fill", "--arch"],
-    "render": ["--scale", "--width", "-o", "--mode", "--arch"],
+    "fit-many": ["--shape", "--n", "--steps", "--out", "--seed", "--workers", "--mode", "--aa", "--arch"],
+    "render": ["--scale", "--width", "-o", "--mode", "--arch", "--strict"],
     "svg": ["-o"],
-    "import-svg": ["-o"],
+    "import-svg": ["-o", "--strict"],
 }  # fmt: skip
 
 
