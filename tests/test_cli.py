@@ -46,7 +46,9 @@ def test_demo_writes_render_compare_and_params(small_png, tmp_path):
     assert any(line.startswith("taichi arch: x64") for line in lines)
 
 
-@pytest.mark.parametrize("demo,extra", [("triangles", []), ("strokes", []), ("circles", ["--mode", "mean"])])
+@pytest.mark.parametrize(
+    "demo,extra", [("triangles", []), ("strokes", []), ("circles", ["--mode", "mean"]), ("vectorize", [])]
+)
 def test_other_demos_write_their_outputs(demo, extra, small_png, tmp_path):
     out = tmp_path / "out"
     result = run_demo(small_png, "--n", 10, "--steps", 5, "--out", out, *extra, demo=ROOT / "demos" / f"{demo}.py")

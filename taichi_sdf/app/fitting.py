@@ -21,7 +21,7 @@ from taichi_sdf.app.outputs import Outputs, check_folder
 from taichi_sdf.app.running import EXIT_FAILED, UsageError, init_taichi, run_guarded
 from taichi_sdf.app.start import EXIT_INTERRUPTED, interrupts_held
 
-DEMOS = {"circles": "circle", "triangles": "mesh", "strokes": "segment", "sketch": "curve"}  # demos/<name>.py fits
+DEMOS = {"circles": "circle", "triangles": "mesh", "strokes": "segment", "sketch": "curve", "vectorize": "path"}  # demos/<name>.py fits
 OUTPUTS = ("render.png", "compare.png", "params.npz", "render.svg")
 
 
