@@ -23,7 +23,7 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 
-CONSOLE = [sys.executable, "-c", "import sys; from taichi_sdf.app.console import main; sys.exit(main())"]
+CONSOLE = [sys.executable, "-c", "import sys; from taichi_sdf.app.start import taichi_sdf; sys.exit(taichi_sdf())"]
 SIZE, DISCS = 64, 32
 
 

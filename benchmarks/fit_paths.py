@@ -25,7 +25,7 @@ from taichi_sdf import Paths, Scene
 from taichi_sdf.densify import circle_contours
 from taichi_sdf.reference import render_reference
 
-CONSOLE = [sys.executable, "-c", "import sys; from taichi_sdf.app.console import main; sys.exit(main())"]
+CONSOLE = [sys.executable, "-c", "import sys; from taichi_sdf.app.start import taichi_sdf; sys.exit(taichi_sdf())"]
 SIZE = 256
 
 
