@@ -1,7 +1,8 @@
 """Real SVG files from PyPI packs: how many import, and how close they render to resvg.
 
     pip install fontawesomefree==6.6.0 kanjivg==20260714    # part of the ``test`` extra
-    python benchmarks/svg_packs.py [--packs fontawesome,kanjivg] [--n N] [--zoom 4] [--seconds S]
+    python benchmarks/svg_packs.py [--packs fontawesome,kanjivg] [--n N] [--zoom 4] [--scale S]
+                                   [--seconds S]
 
 For each pack (fontawesome: Font Awesome Free's 2,050 icons, compound filled paths with holes
 and arcs, a 512-unit viewBox; kanjivg: KanjiVG's 11,662 kanji, round-capped cubic strokes with
@@ -11,7 +12,8 @@ stroke-number ``<text>`` groups) every file is imported with :func:`taichi_sdf.s
 pack's base size, and compared in PSNR. resvg loads no fonts, so neither side draws the ``<text>``
 an import skips. The base size is the file's own, except Font Awesome's, taken at a quarter of its
 viewBox (icons 128 px tall, rendered 512 px tall at 4x, the size that they are shown at; at 2048
-px resvg takes 0.8 s an icon and the edges' share, hence the error, is four times smaller).
+px resvg takes 0.8 s an icon and the edges' share, hence the error, is four times smaller);
+``--scale`` sets the base size of every pack run (``--scale 1``: the files' own).
 
 It prints, per pack: the files run (``--n`` takes N evenly spaced ones, ``--seconds`` stops a pack
 early and says so), the share that imported, the warnings' reasons (files with each), the errors,
@@ -76,8 +78,8 @@ def reasons(line: str) -> list[str]:
     return found
 
 
-def run_pack(name: str, pack: Pack, n: int | None, zoom: float, seconds: float, renderer: Renderer) -> None:
-    files = pack.files()
+def run_pack(name: str, files: list[Path], n: int | None, zoom: float, seconds: float, renderer: Renderer) -> None:
+    """Import, render and compare ``files`` (or N evenly spaced ones) at ``zoom`` times their size; print the figures."""
     if n is not None and n < len(files):
         files = [files[round(i * len(files) / n)] for i in range(n)]  # evenly spaced, every folder
     warned, errors, scores = {}, {}, {}  # reason -> files, error -> files, file -> dB
@@ -98,8 +100,8 @@ def run_pack(name: str, pack: Pack, n: int | None, zoom: float, seconds: float, 
                 continue
         for reason in {r for w in caught if issubclass(w.category, SvgWarning) for r in reasons(str(w.message))}:
             warned[reason] = warned.get(reason, 0) + 1
-        ours = np.clip(renderer.render(scene.scaled(zoom * pack.scale)), 0.0, 1.0)
-        theirs = resvg_render(text, zoom * pack.scale)
+        ours = np.clip(renderer.render(scene.scaled(zoom)), 0.0, 1.0)
+        theirs = resvg_render(text, zoom)
         label = str(path.relative_to(path.parents[1])) if name == "fontawesome" else path.name
         scores[label] = psnr(ours, theirs) if ours.shape == theirs.shape else float("-inf")
     wall = time.perf_counter() - start
@@ -123,6 +125,7 @@ def main() -> None:
     parser.add_argument("--packs", default=",".join(PACKS), help="comma-separated, of: " + ", ".join(PACKS))
     parser.add_argument("--n", type=int, default=None, help="at most N files a pack, evenly spaced (default all)")
     parser.add_argument("--zoom", type=float, default=4.0, help="render size over the base size")
+    parser.add_argument("--scale", type=float, default=None, help="base size over the file's (default per pack)")
     parser.add_argument("--seconds", type=float, default=float("inf"), help="stop a pack after this long")
     args = parser.parse_args()
     unknown = set(args.packs.split(",")) - set(PACKS)
@@ -131,7 +134,9 @@ def main() -> None:
     ti.init(arch=ti.cpu, log_level=ti.WARN)
     renderer = Renderer(RenderConfig(mode="alpha", aa_width=0.6, dtype="f32"))
     for name in args.packs.split(","):
-        run_pack(name, PACKS[name], args.n, args.zoom, args.seconds, renderer)
+        pack = PACKS[name]
+        scale = pack.scale if args.scale is None else args.scale
+        run_pack(name, pack.files(), args.n, args.zoom * scale, args.seconds, renderer)
 
 
 if __name__ == "__main__":
