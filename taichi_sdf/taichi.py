@@ -99,11 +99,13 @@ def scene_fields(scene: Scene, names=None, dtype: str = "f32", needs_grad: bool 
 
 # ---------------------------------------------------------------------------------------------
 # Moving values between the user's containers and the renderer's arrays. The renderer packs
-# the table and the background as one (M + 1, COLUMNS) array of values: the table's M rows,
-# then the background in the first 3 columns of the last row. A parameter's elements land at
-# its entries there (see _Placement). The gathers write only some of the values: off the CPU they write into a Taichi ndarray,
-# since there Taichi copies a numpy argument to the device only if the kernel reads it, and
-# copies all of it back (on Vulkan the values not written came back as stale device memory).
+# the table, the background and the segment table as one (M + 1 + Q, COLUMNS) array of
+# values (see _packed): the table's M rows, the background in the first 3 columns of the next
+# row, then the Q segment rows of filled paths. A parameter's elements land at its entries
+# there (see _Placement). The gathers write only some of the values: off the CPU they write
+# into a Taichi ndarray, since there Taichi copies a numpy argument to the device only if the
+# kernel reads it, and copies all of it back (on Vulkan the values not written came back as
+# stale device memory).
 
 
 class _Layout(NamedTuple):
@@ -378,14 +380,14 @@ class _Containers:
             self.scales[e] = scales[e]
 
     def gather(self, values) -> None:
-        """Write the containers' values into ``values`` (M + 1, COLUMNS)."""
+        """Write the containers' values into ``values`` (M + 1 + Q, COLUMNS)."""
         if self.fields:
             self._gather_fields(values)
         for container, layout in self.ndarrays:
             self._gather_ndarray(container, layout, values)
 
     def scatter(self, grads) -> None:
-        """Add the gradients ``grads`` (M + 1, COLUMNS) of the values to the containers'."""
+        """Add the gradients ``grads`` (M + 1 + Q, COLUMNS) of the values to the containers'."""
         if self.grads:
             self._scatter_fields(grads)
         for container, layout in self.ndarrays:
