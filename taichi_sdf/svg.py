@@ -664,11 +664,7 @@ def _filled_path(element) -> tuple[type, tuple] | None:
     """A filled shape as (Paths, (contours, fill rule)): its outline with the transform
     applied (arcs as cubics); None when it encloses nothing (no segment, or all its points
     on one line)."""
-    import svgelements as se
-
-    path = se.Path(element)
-    path.reify()  # a rect keeps a rotation or skew on itself: apply it to the points
-    contours = _contours(path)
+    contours = _contours(element)
     points = np.array([point for contour in contours for segment in contour for point in segment]).reshape(-1, 2)
     if len(points) < 3 or np.linalg.matrix_rank(points - points[0]) < 2:
         return None
@@ -694,43 +690,16 @@ def _corners(element) -> list[tuple[float, float]] | None:
     return [(float(x), float(y)) for x, y in points]
 
 
-def _contours(element) -> list[list[list[tuple[float, float]]]]:
-    """A filled polygon, polyline or path as the contours :meth:`Paths.from_contours` takes:
-    a contour per subpath (each closed, as a fill closes it), its segments' control points
-    (arcs become cubics); subpaths without segments are left out."""
-    import svgelements as se
-
-    def xy(point) -> tuple[float, float]:
-        return float(point.x), float(point.y)
-
-    if not isinstance(element, se.Path):  # a polygon or polyline: one contour of lines
-        points = [xy(p) for p in element.points]
-        return [[[a, b] for a, b in pairwise(points)]] if len(points) > 1 else []
-    contours, current = [], []
-    for segment in element:
-        if isinstance(segment, se.Move):
-            contours.append(current)
-            current = []
-        elif isinstance(segment, se.Arc):
-            for cubic in segment.as_cubic_curves():
-                current.append([xy(cubic.start), xy(cubic.control1), xy(cubic.control2), xy(cubic.end)])
-            if current:
-                current[-1][-1] = xy(segment.end)  # exactly where the arc ends
-        elif isinstance(segment, se.Linear):  # a line, or Close's line back to the subpath's start
-            if not (isinstance(segment, se.Close) and xy(segment.start) == xy(segment.end)):
-                current.append([xy(segment.start), xy(segment.end)])
-        elif isinstance(segment, se.QuadraticBezier):
-            current.append([xy(segment.start), xy(segment.control), xy(segment.end)])
-        elif isinstance(segment, se.CubicBezier):
-            current.append([xy(segment.start), xy(segment.control1), xy(segment.control2), xy(segment.end)])
-        if isinstance(segment, se.Close):
-            contours.append(current)
-            current = []
-    contours.append(current)
-    for contour in contours:  # each segment starts exactly where the one before it ends
+def _contours(path) -> list[list[list[tuple[float, float]]]]:
+    """A filled path (an svgelements Path) as the contours :meth:`Paths.from_contours` takes:
+    per subpath with segments (each closed, as a fill closes it), its segments' control
+    points, read as a stroke's outline is (:func:`_subpaths`), each segment starting exactly
+    where the one before it ends."""
+    contours = [[list(controls) for _, controls in pieces] for pieces, _ in _subpaths(path)]
+    for contour in contours:
         for before, segment in pairwise(contour):
             segment[0] = before[-1]
-    return [contour for contour in contours if contour]
+    return contours
 
 
 def _fill_rule(element) -> str:
