@@ -104,16 +104,17 @@ def main(argv=None) -> int:
     from sklearn.linear_model import LogisticRegression
 
     from taichi_sdf import RenderConfig
-    from taichi_sdf.app.training import begin, finish, image_grid, train
+    from taichi_sdf.app.training import begin, finish, image_grid, optimisation_step, train
     from taichi_sdf.io import save_image
     from taichi_sdf.losses import get_loss
 
     args = parse(argv)
-    outputs, device = begin(args, ("grid.png",))
+    outputs, device, processes = begin(args, ("grid.png",))
     (train_paper, train_labels), (test_paper, test_labels) = digits(args.seed)
     template = stroke_template(args.strokes)
     config = RenderConfig(mode="over")
     model = make_model(args.strokes).to(device)
+    trained = processes.wrap(model)  # the same parameters; for the training step only
     optimiser = torch.optim.Adam(model.parameters(), lr=2e-3)
     loss = get_loss(args.loss)
     train_t = torch.tensor(train_paper, dtype=torch.float32, device=device)
@@ -131,16 +132,16 @@ def main(argv=None) -> int:
     baseline = mse(np.broadcast_to(train_paper.mean(axis=0), test_paper.shape))
     at_start = mse(reconstruct(test_t))
 
-    def step(i):
-        batch = train_t[torch.randint(len(train_t), (args.batch,), generator=generator).to(device)]
-        value = loss(drawn(model, template, batch, config)[..., None].expand(-1, -1, -1, 3),
-                     batch[..., None].expand(-1, -1, -1, 3))  # fmt: skip
-        optimiser.zero_grad()
-        value.backward()
-        optimiser.step()
-        return value.item()
+    def batch_loss(net, batch):
+        return loss(drawn(net, template, batch, config)[..., None].expand(-1, -1, -1, 3),
+                    batch[..., None].expand(-1, -1, -1, 3))  # fmt: skip
 
-    log = train(step, args.minutes, args.steps)
+    def step(i):
+        # Every process draws the same batch (same seed) and trains on its share of it.
+        batch = train_t[torch.randint(len(train_t), (args.batch,), generator=generator).to(device)]
+        return optimisation_step(trained, optimiser, batch_loss, batch, processes)
+
+    log = train(step, args.minutes, args.steps, processes=processes)
 
     def evaluate():
         recon = reconstruct(test_t)
@@ -167,10 +168,10 @@ def main(argv=None) -> int:
 
     checkpoint = {"state_dict": model.state_dict(), "strokes": args.strokes, "points": POINTS}
     title = f"auto-encoder: {args.strokes} strokes per digit"
-    return finish(outputs, log, device, checkpoint, title, args.loss, evaluate, report)
+    return finish(outputs, log, device, checkpoint, title, args.loss, evaluate, report, processes)
 
 
 if __name__ == "__main__":
-    from taichi_sdf.app.running import run_guarded
+    from taichi_sdf.app.training import run_training
 
-    sys.exit(run_guarded("autoencoder.py", main))
+    sys.exit(run_training("autoencoder.py", main))

@@ -96,15 +96,16 @@ def main(argv=None) -> int:
     import torch
 
     from taichi_sdf import RenderConfig
-    from taichi_sdf.app.training import begin, finish, image_grid, train
+    from taichi_sdf.app.training import begin, finish, image_grid, optimisation_step, train
     from taichi_sdf.io import gif_frame, save_gif, save_image
 
     args = parse(argv)
-    outputs, device = begin(args, ("grid.png", "training.gif"))
+    outputs, device, processes = begin(args, ("grid.png", "training.gif"))
     train_faces, held_out = faces(args.seed)
     template = shape_template()
     config = RenderConfig(mode="mean", aa_width=3.0)  # a soft band blends neighbours into shading
     model = make_model().to(device)
+    trained = processes.wrap(model)  # the same parameters; for the training step only
     optimiser = torch.optim.Adam(model.parameters(), lr=2e-3, weight_decay=1e-3)  # 80 faces: keep it simple
     train_t = torch.tensor(train_faces, dtype=torch.float32, device=device)
     held_t = torch.tensor(held_out, dtype=torch.float32, device=device)
@@ -125,13 +126,13 @@ def main(argv=None) -> int:
         pairs = np.stack([held_out[:8], held_out_predictions()[:8]], axis=1).reshape(-1, SIZE, SIZE)
         return gif_frame(image_grid(np.repeat(pairs[..., None], 3, -1), columns=4))  # 2 pairs a row
 
+    def batch_loss(net, batch):
+        return ((predicted(net, template, batch, config) - batch) ** 2).mean()
+
     def step(i):
+        # Every process draws the same batch (same seed) and trains on its share of it.
         batch = train_t[torch.randint(len(train_t), (args.batch,), generator=generator).to(device)]
-        value = ((predicted(model, template, batch, config) - batch) ** 2).mean()
-        optimiser.zero_grad()
-        value.backward()
-        optimiser.step()
-        return value.item()
+        return optimisation_step(trained, optimiser, batch_loss, batch, processes)
 
     clock = {"next": time.perf_counter()}
 
@@ -141,7 +142,7 @@ def main(argv=None) -> int:
             frames.append(frame())
             clock["next"] += 60.0 * args.minutes / FRAMES
 
-    log = train(step, args.minutes, args.steps, on_step=snapshot)
+    log = train(step, args.minutes, args.steps, on_step=snapshot, processes=processes)
 
     def evaluate():
         final = held_out_predictions()
@@ -165,10 +166,11 @@ def main(argv=None) -> int:
               f"at the end; mean-face baseline {baseline:.4f} -> {args.out}/")  # fmt: skip
 
     checkpoint = {"state_dict": model.state_dict()}
-    return finish(outputs, log, device, checkpoint, "faces: 16 shapes per face", "MSE", evaluate, report)
+    title = "faces: 16 shapes per face"
+    return finish(outputs, log, device, checkpoint, title, "MSE", evaluate, report, processes)
 
 
 if __name__ == "__main__":
-    from taichi_sdf.app.running import run_guarded
+    from taichi_sdf.app.training import run_training
 
-    sys.exit(run_guarded("faces.py", main))
+    sys.exit(run_training("faces.py", main))

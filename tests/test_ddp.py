@@ -1,0 +1,120 @@
+"""Training across processes (taichi_sdf.app.training.Processes): a step of two gloo processes on
+half-batches against one process on the whole batch, and a demo under torchrun."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+from taichi_sdf.app.running import UsageError
+from taichi_sdf.app.training import Processes
+
+DEMOS = Path(__file__).resolve().parents[1] / "demos"
+SIZE = 12  # pixels across the tiny pictures
+CIRCLES = 3
+BATCH = 8
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def tiny_model():
+    """(B, SIZE, SIZE) pictures -> CIRCLES circles each (centres, radii): a linear layer."""
+    from torch import nn
+
+    class CircleGuesser(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = nn.Linear(SIZE * SIZE, CIRCLES * 3)
+
+        def forward(self, pictures):
+            out = self.linear(pictures.flatten(1)).view(len(pictures), CIRCLES, 3)
+            return {"0.centres": SIZE * torch.sigmoid(out[..., :2]), "0.radii": 1.5 + 3.0 * torch.sigmoid(out[..., 2])}
+
+    return CircleGuesser()
+
+
+def one_step(rank: int, size: int, port: int, rows: int, result: str) -> None:
+    """Spawned: one SGD step of the tiny model on the first ``rows`` of a fixed batch, by
+    process ``rank`` of ``size``, through the demos' step; rank 0 saves the parameters."""
+    from taichi_sdf import Circles, RenderConfig, Scene
+    from taichi_sdf.app.training import optimisation_step, start
+    from taichi_sdf.torch import render
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(size))
+    os.environ.update(LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE=str(size))
+    processes = Processes.from_environment()
+    device = start("cpu", seed=0, threads=1)
+    processes.join(device)
+    template = Scene(
+        SIZE,
+        SIZE,
+        [1.0, 1.0, 1.0],
+        (Circles(np.full((CIRCLES, 2), 6.0), np.full(CIRCLES, 3.0), np.zeros((CIRCLES, 3))),),
+    )
+    pictures = torch.tensor(np.random.default_rng(1).uniform(0, 1, (BATCH, SIZE, SIZE)), dtype=torch.float32)[:rows]
+    model = tiny_model()
+    trained = processes.wrap(model)
+    optimiser = torch.optim.SGD(model.parameters(), lr=0.5)  # SGD: the step scales with the gradient
+
+    def loss_of(net, batch):
+        return ((render(template, net(batch), RenderConfig(mode="over")).mean(dim=-1) - batch) ** 2).mean()
+
+    loss = optimisation_step(trained, optimiser, loss_of, pictures, processes)
+    loss, _, _ = processes.agree(loss, False, False)
+    if processes.main:
+        torch.save({"loss": loss, **model.state_dict()}, result)
+    if size > 1:
+        torch.distributed.destroy_process_group()
+
+
+def stepped(tmp_path, size: int, rows: int = BATCH) -> dict:
+    result = tmp_path / f"{size}-{rows}.pt"
+    torch.multiprocessing.spawn(one_step, args=(size, free_port(), rows, str(result)), nprocs=size)
+    return torch.load(result)
+
+
+def test_two_processes_on_half_batches_step_as_one_on_the_whole_batch(tmp_path):
+    torch.manual_seed(0)
+    start = tiny_model().state_dict()
+    one, two, half = stepped(tmp_path, 1), stepped(tmp_path, 2), stepped(tmp_path, 1, rows=BATCH // 2)
+    assert two["loss"] == pytest.approx(one["loss"], rel=1e-6)
+    for name, value in start.items():
+        assert not torch.allclose(one[name], value)  # the step moved every parameter
+        assert torch.allclose(two[name], one[name], rtol=1e-6, atol=1e-7), name
+    # Half the batch alone steps elsewhere: the two processes' gradients were combined.
+    assert not torch.allclose(half["linear.weight"], one["linear.weight"], rtol=1e-4, atol=1e-6)
+
+
+def test_processes_come_from_torchruns_environment():
+    assert Processes.from_environment({}) == Processes()
+    environ = {"RANK": "3", "WORLD_SIZE": "4", "LOCAL_RANK": "1", "LOCAL_WORLD_SIZE": "2"}
+    processes = Processes.from_environment(environ)
+    assert processes == Processes(rank=3, size=4, local_rank=1, local_size=2) and not processes.main
+    assert processes.share(torch.arange(8)).tolist() == [6, 7]
+    with pytest.raises(UsageError, match="--batch 6 does not split evenly among 4 processes"):
+        processes.check_batch(6)
+    with pytest.raises(UsageError, match="RANK 4 of WORLD_SIZE 4"):
+        Processes.from_environment({**environ, "RANK": "4"})
+
+
+def test_torchrun_trains_a_demo_and_only_rank_0_writes(tmp_path):
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               str(DEMOS / "faces.py"), "--device", "cpu", "--steps", "6", "--batch", "8", "--out", str(tmp_path)]  # fmt: skip
+    result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("device: cpu x 2 processes") == 1
+    assert result.stdout.count("held-out MSE of the predicted shapes") == 1
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["steps"] == 6 and not metrics["interrupted"]
+    written = sorted(path.name for path in tmp_path.iterdir())
+    assert written == ["grid.png", "loss.png", "metrics.json", "model.pt", "training.gif"]
