@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import interrupted
 
 torch = pytest.importorskip("torch")
 from taichi_sdf.app.running import UsageError
@@ -43,9 +44,10 @@ def tiny_model():
     return CircleGuesser()
 
 
-def one_step(rank: int, size: int, port: int, rows: int, result: str) -> None:
-    """Spawned: one SGD step of the tiny model on the first ``rows`` of a fixed batch, by
-    process ``rank`` of ``size``, through the demos' step; rank 0 saves the parameters."""
+def one_step(rank: int, size: int, port: int, batches: tuple[int, ...], result: str) -> None:
+    """Spawned: process ``rank`` of ``size`` takes, for each B in ``batches``, one SGD step of a
+    fresh tiny model on the first B pictures of a fixed batch through the demos' step; rank 0
+    saves each step's parameters, batch loss and own loss."""
     from taichi_sdf import Circles, RenderConfig, Scene
     from taichi_sdf.app.training import optimisation_step, start
     from taichi_sdf.torch import render
@@ -53,45 +55,45 @@ def one_step(rank: int, size: int, port: int, rows: int, result: str) -> None:
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(size))
     os.environ.update(LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE=str(size))
     processes = Processes.from_environment()
-    device = start("cpu", seed=0, threads=1)
-    processes.join(device)
-    template = Scene(
-        SIZE,
-        SIZE,
-        [1.0, 1.0, 1.0],
-        (Circles(np.full((CIRCLES, 2), 6.0), np.full(CIRCLES, 3.0), np.zeros((CIRCLES, 3))),),
-    )
-    pictures = torch.tensor(np.random.default_rng(1).uniform(0, 1, (BATCH, SIZE, SIZE)), dtype=torch.float32)[:rows]
-    model = tiny_model()
-    trained = processes.wrap(model)
-    optimiser = torch.optim.SGD(model.parameters(), lr=0.5)  # SGD: the step scales with the gradient
+    processes.join(start("cpu", seed=0, threads=1))
+    circles = Circles(np.full((CIRCLES, 2), 6.0), np.full(CIRCLES, 3.0), np.zeros((CIRCLES, 3)))
+    template = Scene(SIZE, SIZE, [1.0, 1.0, 1.0], (circles,))
+    pictures = torch.tensor(np.random.default_rng(1).uniform(0, 1, (BATCH, SIZE, SIZE)), dtype=torch.float32)
 
     def loss_of(net, batch):
         return ((render(template, net(batch), RenderConfig(mode="over")).mean(dim=-1) - batch) ** 2).mean()
 
-    loss = optimisation_step(trained, optimiser, loss_of, pictures, processes)
-    loss, _, _ = processes.agree(loss, False, False)
+    results = []
+    for rows in batches:
+        torch.manual_seed(0)
+        model = tiny_model()
+        optimiser = torch.optim.SGD(model.parameters(), lr=0.5)  # SGD: the step scales with the gradient
+        own = optimisation_step(processes.wrap(model), optimiser, loss_of, pictures[:rows], processes)
+        loss, _, _ = processes.agree(own, False, False)
+        results.append({"loss": loss, "own_loss": own, **model.state_dict()})
     if processes.main:
-        torch.save({"loss": loss, **model.state_dict()}, result)
+        torch.save(results, result)
     if size > 1:
         torch.distributed.destroy_process_group()
 
 
-def stepped(tmp_path, size: int, rows: int = BATCH) -> dict:
-    result = tmp_path / f"{size}-{rows}.pt"
-    torch.multiprocessing.spawn(one_step, args=(size, free_port(), rows, str(result)), nprocs=size)
+def stepped(tmp_path, size: int, batches: tuple[int, ...]) -> list[dict]:
+    result = tmp_path / f"{size}.pt"
+    torch.multiprocessing.spawn(one_step, args=(size, free_port(), batches, str(result)), nprocs=size)
     return torch.load(result)
 
 
 def test_two_processes_on_half_batches_step_as_one_on_the_whole_batch(tmp_path):
     torch.manual_seed(0)
     start = tiny_model().state_dict()
-    one, two, half = stepped(tmp_path, 1), stepped(tmp_path, 2), stepped(tmp_path, 1, rows=BATCH // 2)
+    one, half = stepped(tmp_path, 1, (BATCH, BATCH // 2))
+    (two,) = stepped(tmp_path, 2, (BATCH,))
+    assert two["own_loss"] == pytest.approx(half["loss"], rel=1e-6)  # rank 0 drew the first half only
     assert two["loss"] == pytest.approx(one["loss"], rel=1e-6)
     for name, value in start.items():
         assert not torch.allclose(one[name], value)  # the step moved every parameter
         assert torch.allclose(two[name], one[name], rtol=1e-6, atol=1e-7), name
-    # Half the batch alone steps elsewhere: the two processes' gradients were combined.
+    # The first half alone steps elsewhere: the two processes' gradients were combined.
     assert not torch.allclose(half["linear.weight"], one["linear.weight"], rtol=1e-4, atol=1e-6)
 
 
@@ -118,3 +120,16 @@ def test_torchrun_trains_a_demo_and_only_rank_0_writes(tmp_path):
     assert metrics["steps"] == 6 and not metrics["interrupted"]
     written = sorted(path.name for path in tmp_path.iterdir())
     assert written == ["grid.png", "loss.png", "metrics.json", "model.pt", "training.gif"]
+
+
+def test_ctrl_c_under_torchrun_stops_every_process_and_rank_0_writes(tmp_path):
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
+               str(DEMOS / "autoencoder.py"), "--device", "cpu", "--minutes", "10", "--out", str(tmp_path)]  # fmt: skip
+    _, stderr = interrupted(command, ready="device: cpu x 2 processes", after=8.0)  # torchrun passes it on
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    assert metrics["interrupted"] and metrics["steps"] > 0
+    wrote = (
+        f"interrupted after {metrics['steps']} steps: wrote model.pt, loss.png, grid.png, metrics.json in {tmp_path}/"
+    )
+    assert stderr.count("interrupted after") == 1 and wrote in stderr, stderr  # from rank 0 only
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["grid.png", "loss.png", "metrics.json", "model.pt"]

@@ -146,7 +146,7 @@ def begin(args: argparse.Namespace, files: tuple[str, ...]) -> tuple[Outputs, to
     device = start(args.device, args.seed, processes.threads)
     processes.join(device)
     if processes.main:
-        print(f"device: {device}" + (f" x {processes.size} processes" if processes.size > 1 else ""))
+        print(f"device: {device}" + (f" x {processes.size} processes" if processes.size > 1 else ""), flush=True)
     return outputs, device, processes
 
 
