@@ -113,13 +113,14 @@ def test_torchrun_trains_a_demo_and_only_rank_0_writes(tmp_path):
     command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
                str(DEMOS / "faces.py"), "--device", "cpu", "--steps", "6", "--batch", "8", "--out", str(tmp_path)]  # fmt: skip
     result = subprocess.run(command, check=False, capture_output=True, text=True, timeout=600)
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.count("device: cpu x 2 processes") == 1
-    assert result.stdout.count("held-out MSE of the predicted shapes") == 1
+    said = result.stdout + result.stderr  # for the message of a failed assert
+    assert result.returncode == 0, said
+    assert result.stdout.count("device: cpu x 2 processes") == 1, said
+    assert result.stdout.count("held-out MSE of the predicted shapes") == 1, said
     metrics = json.loads((tmp_path / "metrics.json").read_text())
-    assert metrics["steps"] == 6 and not metrics["interrupted"]
+    assert metrics["steps"] == 6 and not metrics["interrupted"], said
     written = sorted(path.name for path in tmp_path.iterdir())
-    assert written == ["grid.png", "loss.png", "metrics.json", "model.pt", "training.gif"]
+    assert written == ["grid.png", "loss.png", "metrics.json", "model.pt", "training.gif"], said
 
 
 def test_ctrl_c_under_torchrun_stops_every_process_and_rank_0_writes(tmp_path):
