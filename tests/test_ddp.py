@@ -3,7 +3,6 @@ half-batches against one process on the whole batch, and a demo under torchrun."
 
 import json
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -20,12 +19,6 @@ DEMOS = Path(__file__).resolve().parents[1] / "demos"
 SIZE = 12  # pixels across the tiny pictures
 CIRCLES = 3
 BATCH = 8
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def tiny_model():
@@ -53,6 +46,7 @@ def one_step(rank: int, size: int, port: int, batches: tuple[int, ...], result: 
     from taichi_sdf.torch import render
 
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(size))
+    os.environ["TORCHELASTIC_USE_AGENT_STORE"] = "True"  # every rank a client of the test's store, as under torchrun
     os.environ.update(LOCAL_RANK=str(rank), LOCAL_WORLD_SIZE=str(size))
     processes = Processes.from_environment()
     processes.join(start("cpu", seed=0, threads=1))
@@ -78,8 +72,12 @@ def one_step(rank: int, size: int, port: int, batches: tuple[int, ...], result: 
 
 
 def stepped(tmp_path, size: int, batches: tuple[int, ...]) -> list[dict]:
+    """:func:`one_step` in ``size`` spawned processes; rank 0's results. The processes meet
+    at a store this process holds on a port the system chose (as torchrun's agent does), so
+    no port is picked and then lost to another program before the processes bind it."""
     result = tmp_path / f"{size}.pt"
-    torch.multiprocessing.spawn(one_step, args=(size, free_port(), batches, str(result)), nprocs=size)
+    store = torch.distributed.TCPStore("127.0.0.1", 0, is_master=True, wait_for_workers=False)
+    torch.multiprocessing.spawn(one_step, args=(size, store.port, batches, str(result)), nprocs=size)
     return torch.load(result)
 
 
