@@ -172,6 +172,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from taichi_sdf.app.training import run_training
+    from taichi_sdf.app.start import started  # loads Taichi and PyTorch with Ctrl-C held
 
-    sys.exit(run_training("autoencoder.py", main))
+    sys.exit(started("autoencoder.py", "taichi_sdf.app.training", "run_training", "autoencoder.py", main))

@@ -171,6 +171,6 @@ def main(argv=None) -> int:
 
 
 if __name__ == "__main__":
-    from taichi_sdf.app.training import run_training
+    from taichi_sdf.app.start import started  # loads Taichi and PyTorch with Ctrl-C held
 
-    sys.exit(run_training("faces.py", main))
+    sys.exit(started("faces.py", "taichi_sdf.app.training", "run_training", "faces.py", main))

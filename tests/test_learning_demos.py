@@ -7,7 +7,7 @@ from pathlib import Path
 
 import imageio.v3 as iio
 import pytest
-from conftest import interrupted
+from conftest import interrupted, loading
 
 pytest.importorskip("torch")
 pytest.importorskip("sklearn")
@@ -43,6 +43,16 @@ def test_faces_short_run_beats_its_start_and_animates(tmp_path):
     assert iio.imread(tmp_path / "training.gif").shape[0] >= 2  # frames of the training
     for name in ("grid.png", "loss.png", "model.pt"):
         assert (tmp_path / name).stat().st_size > 0
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs /proc to see what a process has loaded")
+def test_ctrl_c_while_pytorch_loads_is_one_line(tmp_path):
+    out = tmp_path / "out"
+    command = [sys.executable, str(DEMOS / "autoencoder.py"), "--device", "cpu", "--out", str(out)]
+    status, stderr = interrupted(command, ready=loading("libtorch_cpu"), after=0.0)
+    assert status == 130 and "Traceback" not in stderr, stderr
+    assert stderr.strip().splitlines()[-1] == "autoencoder.py: interrupted: nothing written", stderr
+    assert not out.exists()
 
 
 def test_ctrl_c_during_training_still_writes_the_results(tmp_path):
