@@ -195,3 +195,29 @@ def test_fit_batch_rejects_inputs_that_do_not_fit_together_in_one_line():
         with pytest.raises(ValueError, match=message) as error:
             fit_batch(targets, batch, 5, **options)
         assert "\n" not in str(error.value)
+
+
+def test_planned_fits_run_together_as_each_runs_alone(tmp_path):
+    import imageio.v3 as iio
+
+    from taichi_sdf.app.fitting import fit_parser, fit_planned, fit_planned_batch, plan_fit
+
+    def plans(*second: str):
+        """The plans of two pictures as ``taichi-sdf fit`` makes them (Densifier included);
+        the second's command line ends with ``second``."""
+        made = []
+        for index, photo in enumerate(pictures(2)):
+            path = tmp_path / f"picture{index}.png"
+            iio.imwrite(path, (255 * photo).astype(np.uint8))
+            argv = [str(path), "--n", "6", "--steps", "40", "--seed", str(index), "--out", str(tmp_path / str(index))]
+            args = fit_parser("circle", "fit").parse_args(argv + list(second) * index)
+            made.append(plan_fit("circle", args, 0.0))
+        return made
+
+    renderer = Renderer(plans()[0].config)
+    alone = [fit_planned(plan, renderer) for plan in plans()]
+    together = fit_planned_batch(plans(), renderer)
+    for b in range(2):
+        assert_same_fit(alone[b], together[b])
+    with pytest.raises(ValueError, match="plan 1 differs from plan 0 in its steps"):
+        fit_planned_batch(plans("--anneal", "2"), renderer)
