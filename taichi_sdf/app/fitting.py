@@ -97,12 +97,31 @@ def _resume_from(path: str, shape: str):
 def fit_planned(plan: FitPlan, renderer, callback=None):
     """Run the fit of ``plan`` through ``renderer`` (a :class:`~taichi_sdf.render.Renderer`
     of ``plan.config``), calling ``callback(FitStep)`` after each step; the FitResult."""
-    from taichi_sdf.optim import fit
+    told = None if callback is None else lambda states: callback(states[0])
+    return fit_planned_batch([plan], renderer, told)[0]
 
-    return fit(
-        plan.start.target, plan.start.scene, plan.args.steps, renderer=renderer,
-        learning_rates=plan.start.learning_rates, loss=plan.loss, callback=callback, anneal=plan.args.anneal,
-        relocate=plan.start.relocate,
+
+def fit_planned_batch(plans: list[FitPlan], renderer, callback=None):
+    """Run the fits of ``plans`` together (:func:`~taichi_sdf.optim.fit_batch`: one render
+    pass per step for all), each exactly as :func:`fit_planned` runs it alone: pictures of
+    one size whose starting scenes share a structure (the same shape and ``--n``), planned
+    with the same steps, loss, anneal and render settings (``renderer``'s). Calls
+    ``callback([FitStep, ...])`` after each step; the FitResults, in the order of ``plans``.
+    ValueError (one line) for plans that cannot share a batch."""
+    from taichi_sdf.optim import fit_batch
+
+    if not plans:
+        raise ValueError("no plans to fit")
+    first = plans[0]
+    for index, plan in enumerate(plans[1:], start=1):
+        options = (plan.args.steps, plan.args.anneal, plan.args.loss, plan.config)
+        if options != (first.args.steps, first.args.anneal, first.args.loss, first.config):
+            raise ValueError(f"plan {index} differs from plan 0 in its steps, anneal, loss or render settings; "
+                             "a batch fits its pictures with one set of options")  # fmt: skip
+    return fit_batch(
+        [plan.start.target for plan in plans], [plan.start.scene for plan in plans], first.args.steps,
+        renderer=renderer, learning_rates=[plan.start.learning_rates for plan in plans], loss=first.loss,
+        callback=callback, anneal=first.args.anneal, relocate=[plan.start.relocate for plan in plans],
     )  # fmt: skip
 
 
