@@ -2,6 +2,9 @@
 finite-difference gradient check the gradient tests share."""
 
 import math
+import os
+import re
+import select
 import signal
 import subprocess
 import sys
@@ -99,12 +102,20 @@ def assert_matches(analytic, numeric):
 def interrupted(command: list[str], ready, after: float) -> tuple[int, str]:
     """Run ``command``, press Ctrl-C ``after`` seconds after it is ready and return its exit
     status and standard error. ``ready``: a prefix of the line it prints once its work is
-    about to start, a predicate of the process (see :func:`loading`), or None (at once)."""
+    about to start, a compiled regular expression that its standard error comes to match
+    (a progress bar's count, say), a predicate of the process (see :func:`loading`), or
+    None (at once)."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    said = ""  # standard error read while waiting
     if isinstance(ready, str):
         for line in process.stdout:
             if line.startswith(ready):
                 break
+    elif isinstance(ready, re.Pattern):
+        descriptor = process.stderr.fileno()
+        while not ready.search(said) and process.poll() is None:
+            if select.select([descriptor], [], [], 0.1)[0]:
+                said += os.read(descriptor, 65536).decode(errors="replace")
     elif ready is not None:
         deadline = time.monotonic() + 120.0
         while not ready(process) and process.poll() is None and time.monotonic() < deadline:
@@ -112,7 +123,7 @@ def interrupted(command: list[str], ready, after: float) -> tuple[int, str]:
     time.sleep(after)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=300)
-    return process.returncode, stderr
+    return process.returncode, said + stderr
 
 
 def loading(library: str):
