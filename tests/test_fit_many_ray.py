@@ -2,29 +2,20 @@
 the local worker processes write (bitwise), records a corrupt one in failures.csv, and
 without Ray installed the option is one line and exit 2. One Ray start for the module."""
 
-import glob
 import os
-import signal
-import subprocess
-import time
 from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import CONSOLE, taichi_sdf
-from test_fit_many import FIT, GOOD, picture, read_csv
+from conftest import taichi_sdf
+from test_fit_many import FIT, GOOD, check_a_killed_worker_ends_the_run, read_csv, write_pictures
 
 pytest.importorskip("ray")
 
 
 @pytest.fixture(scope="module")
-def pictures(tmp_path_factory):
-    """Four pictures (two share the stem x) and a corrupt one."""
-    folder = tmp_path_factory.mktemp("pictures")
-    for shift, name in enumerate(GOOD):
-        picture(folder / name, shift)
-    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
-    return folder
+def pictures(tmp_path_factory) -> Path:
+    return write_pictures(tmp_path_factory.mktemp("pictures"))
 
 
 @pytest.fixture(scope="module")
@@ -82,7 +73,7 @@ def test_ray_that_cannot_be_imported_is_one_line_and_exit_2(pictures, tmp_path):
 
 
 def ray_actor_processes() -> list[int]:
-    """The process ids of this machine's fit-many Ray actors (Ray names them by their class)."""
+    """The process ids of this machine's fit-many Ray actors (Ray names them by their class; they are no children of the driver)."""
     actors = []
     for command in Path("/proc").glob("[0-9]*/cmdline"):
         try:
@@ -94,18 +85,5 @@ def ray_actor_processes() -> list[int]:
 
 
 def test_a_killed_actor_stops_the_run_like_a_killed_worker(pictures, tmp_path):
-    command = [*CONSOLE, "fit-many", f"{pictures}/p*.png", "--out", str(tmp_path), "--workers", "1", "--ray"]
-    process = subprocess.Popen([*command, "--n", "4", "--steps", "150"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)  # fmt: skip
-    deadline = time.monotonic() + 120
-    while not glob.glob(f"{tmp_path}/*/fit.json") and time.monotonic() < deadline:
-        time.sleep(0.02)
-    [actor] = ray_actor_processes()
-    os.kill(actor, signal.SIGKILL)
-    _, stderr = process.communicate(timeout=120)
-    if len(read_csv(tmp_path / "summary.csv")) == 2:  # the actor had finished the second picture too
-        pytest.skip("the actor finished before it was killed")
-    assert process.returncode == 1, stderr
-    last = stderr.splitlines()[-1]
-    assert last.startswith("a worker process ended while fitting") and "1 of 2 pictures fitted" in last, last
+    check_a_killed_worker_ends_the_run(pictures, tmp_path, ["--ray"], lambda process: ray_actor_processes())
     assert not list(tmp_path.rglob(".*partial*"))  # the temporaries it was writing are swept

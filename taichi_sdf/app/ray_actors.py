@@ -74,7 +74,12 @@ def _connect(address: str) -> None:
     shared = {
         "log_to_driver": False,  # the actors' stdout and stderr stay in Ray's log files
         "logging_level": logging.ERROR,
-        "runtime_env": {"py_modules": [str(Path(taichi_sdf.__file__).parent)], "excludes": ["__pycache__"]},
+        "runtime_env": {
+            "py_modules": [str(Path(taichi_sdf.__file__).parent)],
+            "excludes": ["__pycache__"],
+            # Ray runs workers at nice 15; the fits are the job (local workers run at 0, as do Ray's job supervisors)
+            "env_vars": {"RAY_worker_niceness": "0"},
+        },
     }
     local = {"num_cpus": os.cpu_count() or 1, "include_dashboard": False} if address == LOCAL_RAY else {}
     try:
@@ -135,8 +140,8 @@ def ray_actors(plan: FitManyPlan) -> Iterator[Workers]:
         default = gpus if on_gpus else cpus if plan.args.arch == "cpu" else 1
         workers, threads = worker_share(cpus, plan.args.workers, default, len(plan.todo))
         work = functools.partial(fit_picture, plan.shape, plan.args, plan.out, threads)
-        # more actors than CPUs asked for: each a fraction of one, so that none waits for a CPU forever
-        asks = {"num_cpus": min(threads, cpus / workers), "num_gpus": 1 if on_gpus else 0}
+        # more actors than CPUs (GPUs) asked for: each a fraction of one, so that none waits for one forever
+        asks = {"num_cpus": min(threads, cpus / workers), "num_gpus": min(1, gpus / workers) if on_gpus else 0}
         actors = [FitActor.options(**asks).remote(work, os.getcwd()) for _ in range(workers)]
         running: dict = {}
         name = f"{workers} Ray actor{'s' * (workers != 1)}{', one GPU each' * on_gpus} (cluster: {cpus} CPUs)"
