@@ -1,6 +1,7 @@
 """``taichi-sdf fit-many --ray``: a local Ray fits a folder of tiny pictures into the files
-the local worker processes write (bitwise), records a corrupt one in failures.csv, and
-without Ray installed the option is one line and exit 2. One Ray start for the module."""
+the local worker processes write (bitwise), records a corrupt one in failures.csv, stops
+like the local pool when an actor is killed, and without Ray installed the option is one
+line and exit 2. Two Ray starts for the module (the fit, the killed actor)."""
 
 import os
 from pathlib import Path
@@ -73,7 +74,8 @@ def test_ray_that_cannot_be_imported_is_one_line_and_exit_2(pictures, tmp_path):
 
 
 def ray_actor_processes() -> list[int]:
-    """The process ids of this machine's fit-many Ray actors (Ray names them by their class; they are no children of the driver)."""
+    """The process ids of this machine's fit-many Ray actors (Ray names them by their class;
+    they are not the driver's children)."""
     actors = []
     for command in Path("/proc").glob("[0-9]*/cmdline"):
         try:
