@@ -1,18 +1,23 @@
-"""Pictures per second of ``taichi-sdf fit-many`` against ``taichi-sdf fit`` run once per picture.
+"""Pictures per second of ``taichi-sdf fit-many`` against ``taichi-sdf fit`` run once per picture,
+and of ``fit-many --ray`` (a local Ray) against the local worker processes.
 
-    python benchmarks/bench_fit_many.py [--pictures 8] [--rounds 3] [--workers N] [--steps 200]
+    python benchmarks/bench_fit_many.py [--pictures 8] [--rounds 3] [--workers N] [--steps 200] [--no-fit]
 
 Pictures: ``--pictures`` 64x64 images, each 32 random flat-coloured discs (radius 4-16 px)
 over a random background; each is fitted with 32 circles for ``--steps`` steps (the
 defaults of ``taichi-sdf fit`` otherwise). A round runs fit-many over the folder (a fresh
 OUT, ``--workers`` processes, default one per core), then ``taichi-sdf fit`` once per
-picture, each a new process as a shell loop would start; whole commands are timed, start-up
-included. Printed: each round's pictures per second of both and their ratio, and the
-medians over the rounds (the median of the per-round ratios: rounds made moments apart
-on this shared machine).
+picture, each a new process as a shell loop would start (not with ``--no-fit``, for the Ray
+figure alone), then (with Ray installed) fit-many
+``--ray`` over the folder with as many actors as the local run had workers, starting its own
+local Ray; whole commands are timed, start-up included. Printed: each round's pictures per
+second and the ratios (fit-many / fit per picture, Ray / local fit-many), and the medians
+over the rounds (the medians of the per-round ratios: rounds made moments apart on this
+shared machine).
 """
 
 import argparse
+import importlib.util
 import os
 import subprocess
 import sys
@@ -50,7 +55,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--steps", type=int, default=200)
+    parser.add_argument("--no-fit", action="store_true", help="skip the runs of taichi-sdf fit per picture")
     args = parser.parse_args()
+    ray = importlib.util.find_spec("ray") is not None
     fit = ["--n", str(DISCS), "--steps", str(args.steps)]
     with tempfile.TemporaryDirectory() as temporary:
         folder = Path(temporary) / "pictures"
@@ -59,20 +66,34 @@ def main() -> None:
         for seed, path in enumerate(paths):
             iio.imwrite(path, disc_picture(seed))
         timed([*CONSOLE, "fit", str(paths[0]), *fit, "--out", f"{temporary}/warm"])  # Taichi's offline cache
-        many, single = [], []
+        many_command = [*CONSOLE, "fit-many", str(folder), *fit, "--workers", str(args.workers)]
+        many, single, on_ray = [], [], []
         for round_ in range(args.rounds):
-            out = f"{temporary}/many{round_}"
-            many.append(args.pictures / timed([*CONSOLE, "fit-many", str(folder), *fit, "--out", out,
-                                               "--workers", str(args.workers)]))  # fmt: skip
-            seconds = sum(timed([*CONSOLE, "fit", str(path), *fit, "--out", f"{temporary}/one/{path.stem}"])
-                          for path in paths)  # fmt: skip
-            single.append(args.pictures / seconds)
-            print(f"round {round_ + 1}: fit-many {many[-1]:.2f} pictures/s, fit per picture {single[-1]:.2f} "
-                  f"pictures/s, ratio {many[-1] / single[-1]:.2f}")  # fmt: skip
-    ratio = float(np.median(np.array(many) / np.array(single)))
-    print(f"{args.pictures} pictures of {SIZE}x{SIZE}, {DISCS} circles, {args.steps} steps, {args.workers} workers: "
-          f"fit-many {np.median(many):.2f} pictures/s, taichi-sdf fit per picture {np.median(single):.2f} "
-          f"pictures/s, median ratio {ratio:.2f}")  # fmt: skip
+            many.append(args.pictures / timed([*many_command, "--out", f"{temporary}/many{round_}"]))
+            said = f"round {round_ + 1}: fit-many {many[-1]:.2f} pictures/s"
+            if not args.no_fit:
+                seconds = sum(timed([*CONSOLE, "fit", str(path), *fit, "--out", f"{temporary}/one/{path.stem}"])
+                              for path in paths)  # fmt: skip
+                single.append(args.pictures / seconds)
+                said += f", fit per picture {single[-1]:.2f} pictures/s, ratio {many[-1] / single[-1]:.2f}"
+            if ray:
+                on_ray.append(args.pictures / timed([*many_command, "--out", f"{temporary}/ray{round_}", "--ray"]))
+                said += f"; fit-many --ray {on_ray[-1]:.2f} pictures/s, ratio to fit-many {on_ray[-1] / many[-1]:.2f}"
+            print(said)
+    said = (f"{args.pictures} pictures of {SIZE}x{SIZE}, {DISCS} circles, {args.steps} steps, {args.workers} workers: "
+            f"fit-many {np.median(many):.2f} pictures/s")  # fmt: skip
+    if single:
+        ratio = float(np.median(np.array(many) / np.array(single)))
+        said += f", taichi-sdf fit per picture {np.median(single):.2f} pictures/s, median ratio {ratio:.2f}"
+    print(said)
+    if ray:
+        ratio = float(np.median(np.array(on_ray) / np.array(many)))
+        print(
+            f"fit-many --ray (a local Ray, {args.workers} actors) {np.median(on_ray):.2f} pictures/s, "
+            f"median ratio to the local fit-many {ratio:.2f}"
+        )
+    else:
+        print("Ray is not installed (pip install 'taichi_sdf[ray]'): no fit-many --ray figure")
 
 
 if __name__ == "__main__":

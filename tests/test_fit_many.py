@@ -29,14 +29,17 @@ def picture(path: Path, shift: int) -> None:
     iio.imwrite(path, (255 * image).astype(np.uint8))
 
 
-@pytest.fixture(scope="module")
-def pictures(tmp_path_factory) -> Path:
-    """Four pictures (two share the stem x) and a corrupt one."""
-    folder = tmp_path_factory.mktemp("pictures")
+def write_pictures(folder: Path) -> Path:
+    """Four pictures (two share the stem x) and a corrupt one, in ``folder``."""
     for shift, name in enumerate(GOOD):
         picture(folder / name, shift)
     (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n not really")
     return folder
+
+
+@pytest.fixture(scope="module")
+def pictures(tmp_path_factory) -> Path:
+    return write_pictures(tmp_path_factory.mktemp("pictures"))
 
 
 @pytest.fixture(scope="module")
@@ -49,6 +52,15 @@ def fitted(pictures, tmp_path_factory):
 def read_csv(path: Path) -> list[dict]:
     with open(path, newline="") as file:
         return list(csv.DictReader(file))
+
+
+def started_until_a_picture_is_fitted(command: list[str], out: Path) -> subprocess.Popen:
+    """``command`` running (a fit-many into ``out``), once its first picture is finished."""
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not glob.glob(f"{out}/*/fit.json") and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return process
 
 
 def modification_times(out: Path) -> dict[str, int]:
@@ -113,10 +125,7 @@ def test_one_and_two_workers_write_the_same_files(fitted, pictures, tmp_path):
 def test_ctrl_c_keeps_finished_pictures_and_a_rerun_fits_the_rest(pictures, tmp_path):
     command = [*CONSOLE, "fit-many", f"{pictures}/p*.png", "--out", str(tmp_path), "--workers", "1"]
     command += ["--n", "4", "--steps", "150"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not glob.glob(f"{tmp_path}/*/fit.json") and time.monotonic() < deadline:
-        time.sleep(0.02)
+    process = started_until_a_picture_is_fitted(command, tmp_path)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
     assert process.returncode == 130, stderr
@@ -147,23 +156,26 @@ def spawned_workers(parent: int) -> list[int]:
     return children
 
 
-def test_a_killed_worker_stops_the_run_with_one_line_and_what_finished_stays(pictures, tmp_path):
-    command = [*CONSOLE, "fit-many", f"{pictures}/p*.png", "--out", str(tmp_path), "--workers", "1"]
-    process = subprocess.Popen([*command, "--n", "4", "--steps", "150"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)  # fmt: skip
-    deadline = time.monotonic() + 120
-    while not glob.glob(f"{tmp_path}/*/fit.json") and time.monotonic() < deadline:
-        time.sleep(0.02)
-    workers = spawned_workers(process.pid)
-    assert len(workers) == 1
-    os.kill(workers[0], signal.SIGKILL)
+def check_a_killed_worker_ends_the_run(pictures: Path, out: Path, options: list[str], workers) -> None:
+    """Fit-many the two pictures p*.png into ``out`` in one worker (and ``options``), kill
+    the worker (``workers(process)``: its process id in a list) once the first is fitted,
+    and check that the run ends with one line and exit 1, the first picture kept. Skips if
+    the worker had fitted both."""
+    command = [*CONSOLE, "fit-many", f"{pictures}/p*.png", "--out", str(out), "--workers", "1", *options]
+    process = started_until_a_picture_is_fitted([*command, "--n", "4", "--steps", "150"], out)
+    [worker] = workers(process)
+    os.kill(worker, signal.SIGKILL)
     _, stderr = process.communicate(timeout=120)
-    if len(read_csv(tmp_path / "summary.csv")) == 2:  # the worker had finished the second picture too
+    if len(read_csv(out / "summary.csv")) == 2:  # the worker had finished the second picture too
         pytest.skip("the worker finished before it was killed")
     assert process.returncode == 1, stderr
     last = stderr.splitlines()[-1]
     assert last.startswith("a worker process ended while fitting") and "1 of 2 pictures fitted" in last, last
-    assert len(read_csv(tmp_path / "summary.csv")) == 1
+    assert len(read_csv(out / "summary.csv")) == 1
+
+
+def test_a_killed_worker_stops_the_run_with_one_line_and_what_finished_stays(pictures, tmp_path):
+    check_a_killed_worker_ends_the_run(pictures, tmp_path, [], lambda process: spawned_workers(process.pid))
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """The ``taichi-sdf fit-many`` command: fit every picture of a folder or a glob pattern, in
-local worker processes, resumably.
+local worker processes or on a Ray cluster, resumably.
 
 Each picture gets a folder OUT/<name>/ holding what ``taichi-sdf fit`` writes
 (render.png, compare.png, params.npz, render.svg) and, written last, :data:`RECORD` (its
@@ -13,7 +13,9 @@ run's ``--seed`` and its name, not from the order the workers take the pictures 
 seeded run writes the same files whatever ``--workers``.
 
 Workers are spawned processes, each starting Taichi once (with its share of the cores) and
-fitting picture after picture. Ctrl-C stops them (a picture being written is left
+fitting picture after picture with :func:`fit_picture`; with ``--ray`` they are Ray actors
+doing the same (:mod:`taichi_sdf.app.ray_actors`). Either kind hands its outcomes to one
+loop (:func:`run_fit_many`). Ctrl-C stops them (a picture being written is left
 unfinished, to be redone), writes the two CSV files and says how many pictures are done.
 """
 
@@ -35,6 +37,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 from taichi_sdf.app.arguments import add_fit_arguments, positive_int
 from taichi_sdf.app.console import IMAGE_SUFFIXES
@@ -47,6 +50,7 @@ RECORD = "fit.json"  # OUT/<name>/fit.json: the picture's summary row, written a
 SUMMARY, FAILURES = "summary.csv", "failures.csv"
 SUMMARY_COLUMNS = ("file", "folder", "psnr", "seconds", "primitives")
 WORKERS_CHECKED_EVERY = 1.0  # seconds without a finished picture after which the workers are checked
+LOCAL_RAY = "local"  # --ray without an address: ray.init's address for a new Ray on this machine
 TAICHI_BANNER = "ENABLE_TAICHI_HEADER_PRINT"  # Taichi prints its version on import unless this is 0
 
 
@@ -62,16 +66,26 @@ class Picture:
 @dataclass(frozen=True)
 class FitManyPlan:
     """A checked fit-many: the fit's options, the pictures (those already finished
-    apart), the worker processes and where the files go."""
+    apart), where they are fitted and where the files go."""
 
     shape: str
-    args: argparse.Namespace
+    args: argparse.Namespace  # args.workers: the workers asked for, None for the default
     pictures: list[Picture]  # all of the collection, in file order
     todo: list[Picture]  # those not finished by an earlier run
-    workers: int  # processes to start
-    threads: int  # Taichi CPU threads of each
+    ray: str | None  # the Ray cluster's address (LOCAL_RAY: a new one here), None: local processes
     out: Path
     outputs: Outputs  # OUT/summary.csv, OUT/failures.csv
+
+
+Outcome = tuple[Picture, "str | None"]  # a fitted picture and None, or a failed one and its one-line reason
+
+
+class Workers(NamedTuple):
+    """Started workers: what they are, for the first line ("2 worker processes"), and the
+    outcomes of the pictures to fit, in the order they finish (WorkerDied when one ends)."""
+
+    name: str
+    outcomes: Iterator[Outcome]
 
 
 def add_fit_many_arguments(parser: argparse.ArgumentParser, shape: str) -> None:
@@ -84,7 +98,13 @@ def add_fit_many_arguments(parser: argparse.ArgumentParser, shape: str) -> None:
     add_fit_arguments(parser, shape, one_image=False)
     parser.add_argument(
         "--workers", type=positive_int,
-        help="worker processes (default: one per core on the CPU, one on a GPU, which its kernels fill)",
+        help="worker processes, or Ray actors with --ray (default: one per core on the CPU, one per GPU on a GPU, "
+        "whose kernels fill it)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--ray", nargs="?", const=LOCAL_RAY, metavar="ADDRESS",
+        help="fit on the Ray cluster at ADDRESS (without one: a Ray started on this machine) instead of in local "
+        "processes; every node must reach the input and OUT at the same paths (needs the ray extra)",
     )  # fmt: skip
 
 
@@ -136,7 +156,7 @@ def picture_seed(run_seed: int, name: str) -> int:
 
 def fit_options(args: argparse.Namespace) -> dict:
     """The options that decide a picture's fit (not where it runs), as its record keeps them."""
-    chosen = {key: value for key, value in vars(args).items() if key not in ("input", "out", "workers", "arch")}
+    chosen = {key: value for key, value in vars(args).items() if key not in ("input", "out", "workers", "arch", "ray")}
     return json.loads(json.dumps(chosen))  # tuples as lists, as read back
 
 
@@ -159,6 +179,15 @@ def plan_fit_many(shape: str, args: argparse.Namespace) -> FitManyPlan:
     get_loss(args.loss)
     RenderConfig(tile_size=args.tile, aa_width=args.aa, mode=args.mode)
     check_primitive_count(args.n)
+    if args.ray is not None:
+        try:
+            import ray  # noqa: F401  only for --ray: Ray is an optional extra
+        except ImportError as error:
+            needs = f"--ray needs Ray, which cannot be imported ({error}): pip install 'taichi_sdf[ray]'"
+            raise UsageError(needs) from None
+        from taichi_sdf.app.ray_actors import check_address
+
+        check_address(args.ray)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UsageError(f"{out}: is a file; --out names a folder")
@@ -167,10 +196,14 @@ def plan_fit_many(shape: str, args: argparse.Namespace) -> FitManyPlan:
     check_folder(out)
     outputs = Outputs([out / SUMMARY, out / FAILURES], files)
     todo = [picture for picture in pictures if finished(out / picture.name, fit_options(args)) is None]
-    default = (os.cpu_count() or 1) if args.arch == "cpu" else 1
-    workers = max(1, min(args.workers or default, len(todo)))
-    threads = max(1, (os.cpu_count() or 1) // workers)
-    return FitManyPlan(shape, args, pictures, todo, workers, threads, out, outputs)
+    return FitManyPlan(shape, args, pictures, todo, args.ray, out, outputs)
+
+
+def worker_share(cpus: int, asked: int | None, default: int, pictures: int) -> tuple[int, int]:
+    """``(workers, threads)``: the workers to start (``asked``, else ``default``, at most
+    one per picture) and the Taichi CPU threads of each (their share of ``cpus``)."""
+    workers = max(1, min(asked or default, pictures))
+    return workers, max(1, cpus // workers)
 
 
 def _start_worker() -> None:
@@ -234,10 +267,11 @@ def fit_picture(shape: str, args: argparse.Namespace, out: Path, threads: int, p
 
 
 class WorkerDied(Exception):
-    """A worker process ended while fitting (killed, out of memory, a crash inside Taichi)."""
+    """A worker (process or Ray actor) ended while fitting (killed, out of memory, a crash
+    inside Taichi)."""
 
 
-def _outcomes(pool, work, pictures: list[Picture]) -> Iterator[tuple[Picture, str | None]]:
+def _pool_outcomes(pool, work, pictures: list[Picture]) -> Iterator[Outcome]:
     """``work(picture)`` of each picture, as ``pool``'s workers finish them. WorkerDied when
     one of them ends: the pool would start another and wait for its picture forever."""
     import multiprocessing
@@ -255,6 +289,34 @@ def _outcomes(pool, work, pictures: list[Picture]) -> Iterator[tuple[Picture, st
         yield outcome
 
 
+@contextlib.contextmanager
+def local_processes(plan: FitManyPlan) -> Iterator[Workers]:
+    """Spawned worker processes on this machine, fitting ``plan.todo``; terminated on leaving."""
+    import multiprocessing
+
+    default = (os.cpu_count() or 1) if plan.args.arch == "cpu" else 1
+    workers, threads = worker_share(os.cpu_count() or 1, plan.args.workers, default, len(plan.todo))
+    work = functools.partial(fit_picture, plan.shape, plan.args, plan.out, threads)
+    with _quiet_taichi_imports():
+        pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_start_worker)
+    with pool:
+        try:
+            yield Workers(f"{workers} worker process{'es' * (workers != 1)}", _pool_outcomes(pool, work, plan.todo))
+        finally:
+            pool.terminate()
+
+
+def _started(plan: FitManyPlan) -> contextlib.AbstractContextManager[Workers]:
+    """The workers that fit ``plan.todo``: Ray actors with ``--ray``, else local processes."""
+    if not plan.todo:
+        return contextlib.nullcontext(Workers("no workers", iter(())))
+    if plan.ray is not None:
+        from taichi_sdf.app.ray_actors import ray_actors
+
+        return ray_actors(plan)
+    return local_processes(plan)
+
+
 def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
     with open(path, "w", newline="") as file:
         writer = csv.DictWriter(file, columns, extrasaction="ignore")
@@ -265,35 +327,24 @@ def _write_csv(path: Path, columns: tuple[str, ...], rows: list[dict]) -> None:
 def run_fit_many(plan: FitManyPlan) -> int:
     """Fit the pictures not yet finished with one progress bar over the collection, then
     write OUT/summary.csv and OUT/failures.csv; the exit status (1 if a picture failed)."""
-    import multiprocessing
-
     from tqdm import tqdm
 
-    total, out = len(plan.pictures), plan.out
-    print(
-        f"{total} pictures, {total - len(plan.todo)} fitted before: fitting {len(plan.todo)} in "
-        f"{plan.workers} worker process{'es' * (plan.workers != 1)} -> {out}/"
-    )
+    total, out, before = len(plan.pictures), plan.out, len(plan.pictures) - len(plan.todo)
     failures: list[dict] = []
     interrupted = died = False
-    with tqdm(total=total, initial=total - len(plan.todo), unit="image", dynamic_ncols=True) as bar:
-        if plan.todo:
-            work = functools.partial(fit_picture, plan.shape, plan.args, out, plan.threads)
-            context = multiprocessing.get_context("spawn")
-            with _quiet_taichi_imports():
-                pool = context.Pool(plan.workers, initializer=_start_worker)
-            with pool:
-                try:
-                    for picture, reason in _outcomes(pool, work, plan.todo):
-                        if reason is not None:
-                            failures.append({"file": str(picture.path), "reason": reason})
-                            bar.set_postfix(failed=len(failures), refresh=False)
-                        bar.update()
-                except KeyboardInterrupt:
-                    interrupted = True
-                except WorkerDied:
-                    died = True
-                pool.terminate()
+    try:
+        with _started(plan) as workers:
+            print(f"{total} pictures, {before} fitted before: fitting {len(plan.todo)} in {workers.name} -> {out}/")
+            with tqdm(total=total, initial=before, unit="image", dynamic_ncols=True) as bar:
+                for picture, reason in workers.outcomes:
+                    if reason is not None:
+                        failures.append({"file": str(picture.path), "reason": reason})
+                        bar.set_postfix(failed=len(failures), refresh=False)
+                    bar.update()
+    except KeyboardInterrupt:
+        interrupted = True
+    except WorkerDied:
+        died = True
     options = fit_options(plan.args)
     rows = [row for row in (finished(out / picture.name, options) for picture in plan.pictures) if row is not None]
     with interrupts_held() as interrupts:
