@@ -6,12 +6,14 @@ and of ``fit-many --ray`` (a local Ray) against the local worker processes.
 Pictures: ``--pictures`` 64x64 images, each 32 random flat-coloured discs (radius 4-16 px)
 over a random background; each is fitted with 32 circles for ``--steps`` steps (the
 defaults of ``taichi-sdf fit`` otherwise). A round runs fit-many over the folder (a fresh
-OUT, ``--workers`` processes, default one per core), then ``taichi-sdf fit`` once per
+OUT, ``--workers`` processes, default one per core, the pictures in batches as by default),
+the same with ``--batch 1`` (one picture at a time), then ``taichi-sdf fit`` once per
 picture, each a new process as a shell loop would start (not with ``--no-fit``, for the Ray
 figure alone), then (with Ray installed) fit-many
 ``--ray`` over the folder with as many actors as the local run had workers, starting its own
 local Ray; whole commands are timed, start-up included. Printed: each round's pictures per
-second and the ratios (fit-many / fit per picture, Ray / local fit-many), and the medians
+second and the ratios (fit-many / fit per picture, batched / one at a time, Ray / local
+fit-many), and the medians
 over the rounds (the medians of the per-round ratios: rounds made moments apart on this
 shared machine).
 """
@@ -67,10 +69,11 @@ def main() -> None:
             iio.imwrite(path, disc_picture(seed))
         timed([*CONSOLE, "fit", str(paths[0]), *fit, "--out", f"{temporary}/warm"])  # Taichi's offline cache
         many_command = [*CONSOLE, "fit-many", str(folder), *fit, "--workers", str(args.workers)]
-        many, single, on_ray = [], [], []
+        many, unbatched, single, on_ray = [], [], [], []
         for round_ in range(args.rounds):
             many.append(args.pictures / timed([*many_command, "--out", f"{temporary}/many{round_}"]))
-            said = f"round {round_ + 1}: fit-many {many[-1]:.2f} pictures/s"
+            unbatched.append(args.pictures / timed([*many_command, "--out", f"{temporary}/alone{round_}", "--batch", "1"]))
+            said = f"round {round_ + 1}: fit-many {many[-1]:.2f} pictures/s ({unbatched[-1]:.2f} with --batch 1)"
             if not args.no_fit:
                 seconds = sum(timed([*CONSOLE, "fit", str(path), *fit, "--out", f"{temporary}/one/{path.stem}"])
                               for path in paths)  # fmt: skip
@@ -81,7 +84,8 @@ def main() -> None:
                 said += f"; fit-many --ray {on_ray[-1]:.2f} pictures/s, ratio to fit-many {on_ray[-1] / many[-1]:.2f}"
             print(said)
     said = (f"{args.pictures} pictures of {SIZE}x{SIZE}, {DISCS} circles, {args.steps} steps, {args.workers} workers: "
-            f"fit-many {np.median(many):.2f} pictures/s")  # fmt: skip
+            f"fit-many {np.median(many):.2f} pictures/s, with --batch 1 {np.median(unbatched):.2f} "
+            f"(median ratio {np.median(np.array(many) / np.array(unbatched)):.2f})")  # fmt: skip
     if single:
         ratio = float(np.median(np.array(many) / np.array(single)))
         said += f", taichi-sdf fit per picture {np.median(single):.2f} pictures/s, median ratio {ratio:.2f}"

@@ -16,6 +16,7 @@ from conftest import CONSOLE, taichi_sdf
 
 from taichi_sdf import Scene
 from taichi_sdf.app.console import main
+from taichi_sdf.app.fit_many import BATCH_PIXELS, Picture, batches
 from taichi_sdf.app.fitting import OUTPUTS
 
 FIT = ("--n", 4, "--steps", 5, "--seed", 1)
@@ -109,9 +110,9 @@ def test_a_rerun_with_other_fit_options_fits_again(pictures, tmp_path):
     assert np.all(Scene.load(tmp_path / "p0" / "params.npz").background == 0.0)
 
 
-def test_one_and_two_workers_write_the_same_files(fitted, pictures, tmp_path):
-    out, _ = fitted
-    result = taichi_sdf("fit-many", pictures, "--out", tmp_path, "--workers", 1, *FIT)
+def test_one_worker_fitting_one_at_a_time_writes_what_two_fitting_batches_write(fitted, pictures, tmp_path):
+    out, _ = fitted  # two workers, the four pictures of 24x20 in batches of up to 3
+    result = taichi_sdf("fit-many", pictures, "--out", tmp_path, "--workers", 1, "--batch", 1, *FIT)
     assert result.returncode == 1, result.stderr
     for folder in GOOD.values():
         for output in ("params.npz", "render.png", "render.svg"):
@@ -122,9 +123,21 @@ def test_one_and_two_workers_write_the_same_files(fitted, pictures, tmp_path):
     assert (tmp_path / "other" / "p0" / "params.npz").read_bytes() != (out / "p0" / "params.npz").read_bytes()
 
 
+def test_small_pictures_of_one_size_go_in_batches_and_the_rest_alone(tmp_path):
+    sizes = {"a": (24, 20), "b": (24, 20), "c": (30, 20), "d": (24, 20), "e": (200, 100), "f": (24, 20)}
+    for name, (width, height) in sizes.items():
+        iio.imwrite(tmp_path / f"{name}.png", np.zeros((height, width, 3), np.uint8))
+    (tmp_path / "g.png").write_bytes(b"not a picture")  # fitted alone, to fail with its reason
+    pictures = [Picture(tmp_path / f"{name}.png", name, 0) for name in "abcdefg"]
+    named = [[picture.name for picture in unit] for unit in batches(pictures, 3)]
+    assert 200 * 100 > BATCH_PIXELS >= 30 * 20
+    assert named == [["a", "b", "d"], ["e"], ["g"], ["c"], ["f"]]
+    assert [[picture.name for picture in unit] for unit in batches(pictures, 1)] == [[name] for name in "abcdefg"]
+
+
 def test_ctrl_c_keeps_finished_pictures_and_a_rerun_fits_the_rest(pictures, tmp_path):
     command = [*CONSOLE, "fit-many", f"{pictures}/p*.png", "--out", str(tmp_path), "--workers", "1"]
-    command += ["--n", "4", "--steps", "150"]
+    command += ["--n", "4", "--steps", "1000", "--batch", "1"]  # the second picture still fits when Ctrl-C comes
     process = started_until_a_picture_is_fitted(command, tmp_path)
     process.send_signal(signal.SIGINT)
     _, stderr = process.communicate(timeout=120)
@@ -162,7 +175,7 @@ def check_a_killed_worker_ends_the_run(pictures: Path, out: Path, options: list[
     and check that the run ends with one line and exit 1, the first picture kept. Skips if
     the worker had fitted both."""
     command = [*CONSOLE, "fit-many", f"{pictures}/p*.png", "--out", str(out), "--workers", "1", *options]
-    process = started_until_a_picture_is_fitted([*command, "--n", "4", "--steps", "150"], out)
+    process = started_until_a_picture_is_fitted([*command, "--n", "4", "--steps", "1000", "--batch", "1"], out)
     [worker] = workers(process)
     os.kill(worker, signal.SIGKILL)
     _, stderr = process.communicate(timeout=120)

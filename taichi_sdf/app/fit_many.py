@@ -13,8 +13,11 @@ run's ``--seed`` and its name, not from the order the workers take the pictures 
 seeded run writes the same files whatever ``--workers``.
 
 Workers are spawned processes, each starting Taichi once (with its share of the cores) and
-fitting picture after picture with :func:`fit_picture`; with ``--ray`` they are Ray actors
-doing the same (:mod:`taichi_sdf.app.ray_actors`). Either kind hands its outcomes to one
+fitting batch after batch with :func:`fit_pictures`; with ``--ray`` they are Ray actors
+doing the same (:mod:`taichi_sdf.app.ray_actors`). Small pictures of one size (at most
+:data:`BATCH_PIXELS`) go to a worker in batches of up to ``--batch``, which it fits together
+through the batched renderer (one render pass per step for all of them); each picture's
+fit is bitwise the one it gets alone, so the files do not depend on the batches either. Either kind hands its outcomes to one
 loop (:func:`run_fit_many`). Ctrl-C stops them (a picture being written is left
 unfinished, to be redone), writes the two CSV files and says how many pictures are done.
 """
@@ -41,7 +44,7 @@ from typing import NamedTuple
 
 from taichi_sdf.app.arguments import add_fit_arguments, positive_int
 from taichi_sdf.app.console import IMAGE_SUFFIXES
-from taichi_sdf.app.fitting import OUTPUTS, fit_planned, plan_fit, write_fit
+from taichi_sdf.app.fitting import OUTPUTS, fit_planned_batch, plan_fit, write_fit
 from taichi_sdf.app.outputs import Outputs, check_folder
 from taichi_sdf.app.running import EXIT_FAILED, OutputError, UsageError, init_taichi, one_line
 from taichi_sdf.app.start import EXIT_INTERRUPTED, interrupts_held
@@ -51,6 +54,8 @@ SUMMARY, FAILURES = "summary.csv", "failures.csv"
 SUMMARY_COLUMNS = ("file", "folder", "psnr", "seconds", "primitives")
 WORKERS_CHECKED_EVERY = 1.0  # seconds without a finished picture after which the workers are checked
 LOCAL_RAY = "local"  # --ray without an address: ray.init's address for a new Ray on this machine
+BATCH_PIXELS = 128 * 128  # pictures of at most this many pixels are fitted in batches
+BATCH = 8  # --batch's default: small pictures of one size fitted together
 TAICHI_BANNER = "ENABLE_TAICHI_HEADER_PRINT"  # Taichi prints its version on import unless this is 0
 
 
@@ -72,12 +77,14 @@ class FitManyPlan:
     args: argparse.Namespace  # args.workers: the workers asked for, None for the default
     pictures: list[Picture]  # all of the collection, in file order
     todo: list[Picture]  # those not finished by an earlier run
+    units: list[tuple[Picture, ...]]  # the todo pictures as workers take them: a batch, or one picture
     ray: str | None  # the Ray cluster's address (LOCAL_RAY: a new one here), None: local processes
     out: Path
     outputs: Outputs  # OUT/summary.csv, OUT/failures.csv
 
 
 Outcome = tuple[Picture, "str | None"]  # a fitted picture and None, or a failed one and its one-line reason
+Unit = tuple[Picture, ...]  # pictures a worker fits at once (see :func:`fit_pictures`)
 
 
 class Workers(NamedTuple):
@@ -100,6 +107,11 @@ def add_fit_many_arguments(parser: argparse.ArgumentParser, shape: str) -> None:
         "--workers", type=positive_int,
         help="worker processes, or Ray actors with --ray (default: one per core on the CPU, one per GPU on a GPU, "
         "whose kernels fill it)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--batch", type=positive_int, default=BATCH,
+        help=f"pictures of one size (at most {BATCH_PIXELS} pixels) that a worker fits together through the batched "
+        "renderer; the files are the same whatever the batch (1: one at a time)",
     )  # fmt: skip
     parser.add_argument(
         "--ray", nargs="?", const=LOCAL_RAY, metavar="ADDRESS",
@@ -156,7 +168,8 @@ def picture_seed(run_seed: int, name: str) -> int:
 
 def fit_options(args: argparse.Namespace) -> dict:
     """The options that decide a picture's fit (not where it runs), as its record keeps them."""
-    chosen = {key: value for key, value in vars(args).items() if key not in ("input", "out", "workers", "arch", "ray")}
+    where = ("input", "out", "workers", "arch", "ray", "batch")
+    chosen = {key: value for key, value in vars(args).items() if key not in where}
     return json.loads(json.dumps(chosen))  # tuples as lists, as read back
 
 
@@ -196,7 +209,36 @@ def plan_fit_many(shape: str, args: argparse.Namespace) -> FitManyPlan:
     check_folder(out)
     outputs = Outputs([out / SUMMARY, out / FAILURES], files)
     todo = [picture for picture in pictures if finished(out / picture.name, fit_options(args)) is None]
-    return FitManyPlan(shape, args, pictures, todo, args.ray, out, outputs)
+    # at most each worker's share of them in a batch, so that every worker has work
+    share = -(-len(todo) // (args.workers or os.cpu_count() or 1))
+    units = batches(todo, max(1, min(args.batch, share)))
+    return FitManyPlan(shape, args, pictures, todo, units, args.ray, out, outputs)
+
+
+def picture_size(path: Path) -> tuple[int, int] | None:
+    """(width, height) of the picture in ``path`` from its header, or None if unreadable."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except Exception:  # noqa: BLE001  Pillow raises many types; the fit names the problem
+        return None
+
+
+def batches(pictures: list[Picture], batch: int) -> list[Unit]:
+    """``pictures`` as work units: those of one size of at most :data:`BATCH_PIXELS` pixels
+    in batches of up to ``batch`` (in file order), every other one alone."""
+    units, filling = [], {}
+    for picture in pictures:
+        size = picture_size(picture.path) if batch > 1 else None
+        if size is None or size[0] * size[1] > BATCH_PIXELS:
+            units.append((picture,))
+            continue
+        filling.setdefault(size, []).append(picture)
+        if len(filling[size]) == batch:
+            units.append(tuple(filling.pop(size)))
+    return units + [tuple(group) for group in filling.values()]
 
 
 def worker_share(cpus: int, asked: int | None, default: int, pictures: int) -> tuple[int, int]:
@@ -236,34 +278,62 @@ def _quiet_taichi_imports() -> Iterator[None]:
             os.environ[TAICHI_BANNER] = previous
 
 
-def fit_picture(shape: str, args: argparse.Namespace, out: Path, threads: int, picture: Picture):
-    """Fit one picture in a worker process and write its files into OUT/<name>/; returns
-    ``(picture, None)``, or ``(picture, reason)`` (one line) when it failed. A backend that
+def fit_pictures(shape: str, args: argparse.Namespace, out: Path, threads: int, unit: Unit) -> list[Outcome]:
+    """Fit a unit of pictures in a worker and write each one's files into OUT/<name>/:
+    those whose starting scenes share a structure (one size, shape and ``--n``) together
+    (:func:`~taichi_sdf.app.fitting.fit_planned_batch`), each other one alone. Returns each
+    picture's ``(picture, None)``, or ``(picture, reason)`` (one line) when it failed; a
+    picture's seconds in its record are the unit's time shared evenly. A backend that
     cannot start (UsageError) is the whole run's, and is raised."""
     _worker_taichi(args.arch, args.seed, threads)
     started = time.perf_counter()
-    from taichi_sdf.losses import psnr
     from taichi_sdf.render import Renderer
 
-    folder = out / picture.name
-    one = {"image": str(picture.path), "out": str(folder), "seed": picture.seed, "resume": None, "gif": False}
+    reasons: dict[Picture, str | None] = {}
+    together: dict[tuple, list] = {}  # scene structure -> [(picture, plan)]
+    for picture in unit:
+        one = {"image": str(picture.path), "out": str(out / picture.name), "seed": picture.seed, "resume": None,
+               "gif": False}  # fmt: skip
+        try:
+            plan = plan_fit(shape, argparse.Namespace(**{**vars(args), **one}), started)
+        except (ValueError, UsageError, OutputError) as error:  # ImageError, the library's checks, OUT/<name> unwritable
+            reasons[picture] = one_line(str(error))
+        else:
+            together.setdefault(plan.start.scene.structure(), []).append((picture, plan))
+    fitted = []
+    for group in together.values():
+        renderer = Renderer(group[0][1].config)
+        try:
+            results = fit_planned_batch([plan for _, plan in group], renderer)
+        except ValueError as error:
+            reasons.update((picture, one_line(str(error))) for picture, _ in group)
+            continue
+        fitted += [(picture, plan, renderer, result) for (picture, plan), result in zip(group, results)]
+    for picture, plan, renderer, result in fitted:
+        reasons[picture] = f"the fit stopped {result.stopped}" if result.stopped is not None else None
+    seconds = (time.perf_counter() - started) / len(unit)
+    for picture, plan, renderer, result in fitted:
+        if reasons[picture] is None:
+            reasons[picture] = _write_picture(picture, plan, renderer, result.scene, fit_options(args), seconds)
+    return [(picture, reasons[picture]) for picture in unit]
+
+
+def _write_picture(picture: Picture, plan, renderer, scene, options: dict, seconds: float) -> str | None:
+    """Write a fitted picture's files, then its record (:data:`RECORD`); None, or the
+    one-line reason they could not be written."""
+    from taichi_sdf.losses import psnr
+
+    folder = plan.out
     try:
-        plan = plan_fit(shape, argparse.Namespace(**{**vars(args), **one}), started)
-        renderer = Renderer(plan.config)
-        result = fit_planned(plan, renderer)
-        if result.stopped is not None:
-            return picture, f"the fit stopped {result.stopped}"
-        image = write_fit(plan, renderer, result.scene)
+        image = write_fit(plan, renderer, scene)
         row = {
             "file": str(picture.path), "folder": picture.name, "psnr": round(float(psnr(image, plan.start.target)), 3),
-            "seconds": round(time.perf_counter() - started, 3), "primitives": len(result.scene),
-            "options": fit_options(args),
+            "seconds": round(seconds, 3), "primitives": len(scene), "options": options,
         }  # fmt: skip
-        record = Outputs([folder / RECORD])
-        record.write(folder / RECORD, lambda path: path.write_text(json.dumps(row) + "\n"))
-    except (ValueError, UsageError, OutputError) as error:  # ImageError, the library's checks, OUT/<name> unwritable
-        return picture, one_line(str(error))
-    return picture, None
+        Outputs([folder / RECORD]).write(folder / RECORD, lambda path: path.write_text(json.dumps(row) + "\n"))
+    except (ValueError, OutputError) as error:
+        return one_line(str(error))
+    return None
 
 
 class WorkerDied(Exception):
@@ -271,22 +341,22 @@ class WorkerDied(Exception):
     inside Taichi)."""
 
 
-def _pool_outcomes(pool, work, pictures: list[Picture]) -> Iterator[Outcome]:
-    """``work(picture)`` of each picture, as ``pool``'s workers finish them. WorkerDied when
-    one of them ends: the pool would start another and wait for its picture forever."""
+def _pool_outcomes(pool, work, units: list[Unit]) -> Iterator[Outcome]:
+    """The outcomes of ``work(unit)`` of each unit, as ``pool``'s workers finish them.
+    WorkerDied when one of them ends: the pool would start another and wait for its unit forever."""
     import multiprocessing
 
     workers = {process.pid for process in multiprocessing.active_children()}
-    results = pool.imap_unordered(work, pictures)
-    for _ in pictures:
-        outcome = None
-        while outcome is None:
+    results = pool.imap_unordered(work, units)
+    for _ in units:
+        outcomes = None
+        while outcomes is None:
             try:
-                outcome = results.next(timeout=WORKERS_CHECKED_EVERY)
+                outcomes = results.next(timeout=WORKERS_CHECKED_EVERY)
             except multiprocessing.TimeoutError:
                 if not workers <= {process.pid for process in multiprocessing.active_children()}:
                     raise WorkerDied from None
-        yield outcome
+        yield from outcomes
 
 
 @contextlib.contextmanager
@@ -295,13 +365,13 @@ def local_processes(plan: FitManyPlan) -> Iterator[Workers]:
     import multiprocessing
 
     default = (os.cpu_count() or 1) if plan.args.arch == "cpu" else 1
-    workers, threads = worker_share(os.cpu_count() or 1, plan.args.workers, default, len(plan.todo))
-    work = functools.partial(fit_picture, plan.shape, plan.args, plan.out, threads)
+    workers, threads = worker_share(os.cpu_count() or 1, plan.args.workers, default, len(plan.units))
+    work = functools.partial(fit_pictures, plan.shape, plan.args, plan.out, threads)
     with _quiet_taichi_imports():
         pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_start_worker)
     with pool:
         try:
-            yield Workers(f"{workers} worker process{'es' * (workers != 1)}", _pool_outcomes(pool, work, plan.todo))
+            yield Workers(f"{workers} worker process{'es' * (workers != 1)}", _pool_outcomes(pool, work, plan.units))
         finally:
             pool.terminate()
 

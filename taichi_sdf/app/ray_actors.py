@@ -1,9 +1,9 @@
 """``taichi-sdf fit-many --ray [ADDRESS]``: the pictures fitted by Ray actors instead of local
 worker processes (imported only then: Ray is the optional extra ``ray``).
 
-Each actor is one process holding one Taichi runtime, started once (at its first picture,
-by :func:`~taichi_sdf.app.fit_many.fit_picture`, the function a local worker runs), and
-fits picture after picture; the driver keeps each actor busy with one picture and hands
+Each actor is one process holding one Taichi runtime, started once (at its first unit of
+pictures, by :func:`~taichi_sdf.app.fit_many.fit_pictures`, the function a local worker
+runs), and fits unit after unit; the driver keeps each actor busy with one unit and hands
 the outcomes to fit-many's loop. Actors read the pictures and write OUT at the paths the
 driver names (relative ones from the driver's folder), so every node must reach them at
 the same paths. The driver's taichi_sdf package is shipped to the actors (Ray's
@@ -28,10 +28,10 @@ from taichi_sdf.app.fit_many import (
     LOCAL_RAY,
     FitManyPlan,
     Outcome,
-    Picture,
+    Unit,
     WorkerDied,
     Workers,
-    fit_picture,
+    fit_pictures,
     worker_share,
 )
 from taichi_sdf.app.running import UsageError, one_line
@@ -44,7 +44,7 @@ TEMPORARIES = ".*.partial*"  # Outputs.write's temporary files, which a killed a
 
 @ray.remote(max_restarts=0)  # an actor that dies stops the run, as a local worker that dies does
 class FitActor:
-    """A Ray actor fitting pictures: ``fit(picture)`` is ``work(picture)`` (an Outcome), run
+    """A Ray actor fitting pictures: ``fit(unit)`` is ``work(unit)`` (their Outcomes), run
     in the driver's folder ``cwd``, where the relative paths of the command line lead."""
 
     def __init__(self, work: functools.partial, cwd: str):
@@ -52,8 +52,8 @@ class FitActor:
             os.chdir(cwd)
         self.work = work
 
-    def fit(self, picture: Picture) -> Outcome:
-        return self.work(picture)
+    def fit(self, unit: Unit) -> list[Outcome]:
+        return self.work(unit)
 
 
 def check_address(address: str) -> None:
@@ -88,31 +88,31 @@ def _connect(address: str) -> None:
         raise UsageError(f"--ray {address}: cannot start Ray there ({one_line(str(error))})") from None
 
 
-def _actor_outcomes(actors: list, pictures: list[Picture], running: dict) -> Iterator[Outcome]:
-    """The outcomes of ``pictures``, each actor fitting one at a time, in the order they
-    finish. ``running`` (object ref -> (actor, picture)) holds the pictures being fitted.
-    WorkerDied when an actor ends; an error the fit raised (a backend that cannot start:
-    UsageError) is raised here, as a local worker's is."""
-    waiting = iter(pictures)
+def _actor_outcomes(actors: list, units: list[Unit], running: dict) -> Iterator[Outcome]:
+    """The outcomes of the pictures of ``units``, each actor fitting one unit at a time, in
+    the order they finish. ``running`` (object ref -> (actor, unit)) holds the units being
+    fitted. WorkerDied when an actor ends; an error the fit raised (a backend that cannot
+    start: UsageError) is raised here, as a local worker's is."""
+    waiting = iter(units)
 
     def give(actor) -> None:
-        picture = next(waiting, None)
-        if picture is not None:
-            running[actor.fit.remote(picture)] = actor, picture
+        unit = next(waiting, None)
+        if unit is not None:
+            running[actor.fit.remote(unit)] = actor, unit
 
     for actor in actors:
         give(actor)
     while running:
         [ready], _ = ray.wait(list(running))
         try:
-            outcome = ray.get(ready)
+            outcomes = ray.get(ready)
         except ray.exceptions.RayActorError:
             raise WorkerDied from None
         except ray.exceptions.RayTaskError as error:
             raise error.cause from error
         actor, _ = running.pop(ready)
         give(actor)
-        yield outcome
+        yield from outcomes
 
 
 def _stop(actors: list, running: dict, out: Path) -> None:
@@ -122,9 +122,10 @@ def _stop(actors: list, running: dict, out: Path) -> None:
         ray.kill(actor)
     if running:
         ray.wait(list(running), num_returns=len(running), timeout=STOPPED_WAIT)
-    for _, picture in running.values():
-        for temporary in (out / picture.name).glob(TEMPORARIES):
-            temporary.unlink(missing_ok=True)
+    for _, unit in running.values():
+        for picture in unit:
+            for temporary in (out / picture.name).glob(TEMPORARIES):
+                temporary.unlink(missing_ok=True)
 
 
 @contextlib.contextmanager
@@ -138,15 +139,15 @@ def ray_actors(plan: FitManyPlan) -> Iterator[Workers]:
         cpus, gpus = int(resources.get("CPU", 1)), int(resources.get("GPU", 0))
         on_gpus = plan.args.arch != "cpu" and gpus > 0
         default = gpus if on_gpus else cpus if plan.args.arch == "cpu" else 1
-        workers, threads = worker_share(cpus, plan.args.workers, default, len(plan.todo))
-        work = functools.partial(fit_picture, plan.shape, plan.args, plan.out, threads)
+        workers, threads = worker_share(cpus, plan.args.workers, default, len(plan.units))
+        work = functools.partial(fit_pictures, plan.shape, plan.args, plan.out, threads)
         # more actors than CPUs (GPUs) asked for: each a fraction of one, so that none waits for one forever
         asks = {"num_cpus": min(threads, cpus / workers), "num_gpus": min(1, gpus / workers) if on_gpus else 0}
         actors = [FitActor.options(**asks).remote(work, os.getcwd()) for _ in range(workers)]
         running: dict = {}
         name = f"{workers} Ray actor{'s' * (workers != 1)}{', one GPU each' * on_gpus} (cluster: {cpus} CPUs)"
         try:
-            yield Workers(name, _actor_outcomes(actors, plan.todo, running))
+            yield Workers(name, _actor_outcomes(actors, plan.units, running))
         finally:
             with interrupts_held():  # a second Ctrl-C must not leave actors running
                 _stop(actors, running, plan.out)
