@@ -14,6 +14,7 @@ Taichi start-up), :mod:`~taichi_sdf.app.arguments` (option types and the fit's o
 :mod:`~taichi_sdf.app.outputs` (checked, whole, recorded output files),
 :mod:`~taichi_sdf.app.fitting` (the fit command and the fitting demos),
 :mod:`~taichi_sdf.app.fit_many` (the fit of a folder of pictures in worker processes),
+:mod:`~taichi_sdf.app.ray_actors` (the same on Ray actors; needs the ``ray`` extra),
 :mod:`~taichi_sdf.app.console` (the ``taichi-sdf`` command), :mod:`~taichi_sdf.app.training`
-(the learning demos' loop; needs the ``torch`` extra).
+(the learning demos' loop, alone or under torchrun; needs the ``torch`` extra).
 """
