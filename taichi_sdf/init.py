@@ -426,7 +426,7 @@ def starting_scene(
         scene = DISK_SHAPES[shape](target, n, fill=fill, seed=seed)
         if resume is not None:
             scene = _resumed(resume, scene)
-        if unmovable(scene.shapes[0]) is None:  # resumed paths with holes (an imported SVG) fit where they are
+        if unmovable(scene.shapes[0]) is None:  # resumed paths that share points fit where they are
             relocate = Densifier(RenderConfig(mode=mode, aa_width=aa_width), seed=seed)
     group = scene.shapes[0]
     if mode != "mean" and group.opacities is None:
