@@ -1,12 +1,14 @@
 """Vectorizing flat-colour pictures into filled paths, against circles of the same count.
 
-    python benchmarks/fit_paths.py [--n 32] [--steps STEPS]
+    python benchmarks/fit_paths.py [--n 32] [--steps STEPS] [--chelsea]
 
 Runs the whole ``taichi-sdf fit`` command (start-up and compilation included, as a user
-waits for it) with ``--shape path`` and ``--shape circle`` on two 256x256 pictures: the
-scikit-image ``logo`` sample composited on white, and a flat red square under a blue disk
-of four cubics (known paths, fitted by as many paths as drew it, 2). Prints each fit's
-PSNR and seconds as the command reports them.
+waits for it) with ``--shape path`` and ``--shape circle`` on: the scikit-image ``logo``
+sample composited on white (256x256, ``--n`` shapes); pictures of known paths, each fitted
+by as many paths as drew it: a glyph with two holes (DejaVu Sans "B", 64x64, one path) and
+a flat red square under a blue disk of four cubics (256x256, two paths); with
+``--chelsea``, the ``chelsea`` photo with 256 shapes. Prints each fit's PSNR and seconds as
+the command reports them.
 """
 
 import argparse
@@ -23,6 +25,7 @@ from skimage.transform import resize
 
 from taichi_sdf import Paths, Scene
 from taichi_sdf.densify import circle_contours
+from taichi_sdf.fonts import text_paths
 from taichi_sdf.reference import render_reference
 
 CONSOLE = [sys.executable, "-c", "import sys; from taichi_sdf.app.start import taichi_sdf; sys.exit(taichi_sdf())"]
@@ -46,6 +49,12 @@ def square_and_disk() -> np.ndarray:
     return render_reference(Scene(SIZE, SIZE, [1.0, 1.0, 1.0], (paths,)), mode="over")
 
 
+def glyph_with_holes() -> np.ndarray:
+    """DejaVu Sans "B" (one path: its outline and two holes), blue on white, 64x64, drawn as a fit draws."""
+    glyph = text_paths("B", size=56.0, origin=(12.0, 54.0), colour=(0.1, 0.3, 0.8))
+    return render_reference(Scene(64, 64, [1.0, 1.0, 1.0], (glyph,)), mode="over")
+
+
 def run_fit(picture: Path, shape: str, n: int, steps: int | None, out: Path) -> tuple[float, float]:
     """PSNR (dB) and seconds of ``taichi-sdf fit picture --shape shape --n n``, as it prints them."""
     command = [*CONSOLE, "fit", str(picture), "--shape", shape, "--n", str(n), "--out", str(out)]
@@ -61,14 +70,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=32, help="shapes in the logo's fits")
     parser.add_argument("--steps", type=int, help="Adam steps (default: each shape's)")
+    parser.add_argument("--chelsea", action="store_true", help="also the chelsea photo with 256 shapes (minutes)")
     args = parser.parse_args()
+    pictures = [("logo", logo_on_white(), args.n), ("glyph B", glyph_with_holes(), 1), ("square and disk", square_and_disk(), 2)]
+    if args.chelsea:
+        pictures.append(("chelsea", skimage.data.chelsea() / 255.0, 256))
     with tempfile.TemporaryDirectory() as folder:
-        for name, picture, n in (("logo", logo_on_white(), args.n), ("square and disk", square_and_disk(), 2)):
+        for name, picture, n in pictures:
             path = Path(folder) / "picture.png"
             iio.imwrite(path, (np.clip(picture, 0, 1) * 255 + 0.5).astype(np.uint8))
             for shape in ("path", "circle"):
                 db, seconds = run_fit(path, shape, n, args.steps, Path(folder) / "out")
-                print(f"{name} {SIZE}x{SIZE}, {n} {shape}s: {db:.2f} dB, {seconds:.1f} s", flush=True)
+                height, width = picture.shape[:2]
+                print(f"{name} {width}x{height}, {n} {shape}s: {db:.2f} dB, {seconds:.1f} s", flush=True)
 
 
 if __name__ == "__main__":

@@ -40,13 +40,15 @@ class Mover:
     of disks of ``radii`` at ``centres`` ((k, 2) pixels), the geometry only;
     refusal(group) -> why a group of this kind cannot be moved, or None;
     shared_orders(group, order) -> for the parameters that shapes index (a mesh's vertices,
-    paths' points) rather than own by row, their permutation when the shapes take ``order``.
+    paths' points) rather than own by row, their permutation when the shapes take ``order``;
+    None when the shapes cannot take it (paths laid out differently), and then the moved
+    shapes stay at their depth.
     """
 
     boxes: Callable[[ShapeGroup], np.ndarray]
     place: Callable[..., None]
     refusal: Callable[[ShapeGroup], str | None] = lambda group: None
-    shared_orders: Callable[[ShapeGroup, np.ndarray], dict[str, np.ndarray]] = lambda group, order: {}
+    shared_orders: Callable[[ShapeGroup, np.ndarray], dict[str, np.ndarray] | None] = lambda group, order: {}
 
 
 def _circle_boxes(group: Circles) -> np.ndarray:
@@ -133,45 +135,69 @@ def circle_contours(counts: np.ndarray, centres: np.ndarray, radii: np.ndarray, 
     return centres[:, None] + radii[:, None, None] * unit
 
 
-def _path_points(group: Paths) -> np.ndarray:
-    """(N, m) the points of each path, when every path is one contour of m points of its own
-    in the order of :meth:`Paths.from_contours` and of the same segments as the first."""
-    return np.arange(len(group.points)).reshape(len(group), -1)
+def path_layout(group: Paths) -> list[list[np.ndarray]]:
+    """Per path, per contour, the indices of its points in the order of :func:`circle_contours`
+    (each segment's start, then its inner controls)."""
+    counts = group.control_counts()
+    ordered = [row[: count - 1] for row, count in zip(group.segments, counts)]
+    contour_starts = np.concatenate([[0], group.contour_ends[:-1]])
+    contours = [np.concatenate(ordered[a:b]) for a, b in zip(contour_starts, group.contour_ends)]
+    path_starts = np.concatenate([[0], group.path_ends[:-1]])
+    return [contours[a:b] for a, b in zip(path_starts, group.path_ends)]
 
 
 def _path_refusal(group: Paths) -> str | None:
-    """Paths are moved (and reordered) as blocks of points of one layout: each one contour
-    of its own consecutive points, all with the segments of the first."""
-    n, segments = len(group), group.segments
-    if len(group.contour_ends) != n or len(segments) % n or len(group.points) % n:
-        return "Paths with holes or of differing segment counts"
-    per_path, m = len(segments) // n, len(group.points) // n
-    rows = segments.reshape(n, per_path, -1)
-    relative = np.where(rows >= 0, rows - (m * np.arange(n))[:, None, None], -1)
-    counts = (rows[0] >= 0).sum(axis=1)
-    starts = np.concatenate([[0], np.cumsum(counts - 1)[:-1]])
-    layout = np.full_like(rows[0], -1)
-    for j, (start, count) in enumerate(zip(starts, counts)):
-        layout[j, :count] = (start + np.arange(count)) % m
-    if not np.array_equal(relative, np.broadcast_to(layout, relative.shape)):
-        return "Paths whose points are not each one contour of their own in one layout"
+    """A path is moved by drawing its contours anew, so each of its points must be its own:
+    on one contour of one path, once."""
+    used = np.concatenate([points for path in path_layout(group) for points in path])
+    if len(np.unique(used)) != len(used):
+        return "Paths that share points"
     return None
 
 
 def _path_boxes(group: Paths) -> np.ndarray:
-    corners = group.points[_path_points(group)]
-    return np.hstack([corners.min(axis=1), corners.max(axis=1)])
+    indices = [np.concatenate(path) for path in path_layout(group)]
+    starts = np.concatenate([[0], np.cumsum([len(held) for held in indices])[:-1]])
+    corners = group.points[np.concatenate(indices)]
+    return np.hstack([np.minimum.reduceat(corners, starts), np.maximum.reduceat(corners, starts)])
 
 
 def _path_place(group, values, moved, centres, radii, rng) -> None:
-    """A circle of the disk's radius drawn with the path's own segments, turned at random."""
-    counts = group.control_counts()[group.segment_range(0)]
-    circles = circle_contours(counts, centres, radii, rng.uniform(0, 2 * np.pi, len(moved)))
-    values["points"][_path_points(group)[moved]] = circles
+    """Its first contour a circle of the disk's radius drawn with that contour's own segments,
+    turned at random; any other contour (a hole) collapsed onto the centre, a contour of zero
+    area that winds round no pixel, so that under either fill rule it draws nothing (and,
+    being nowhere a boundary, takes no gradient)."""
+    layout, structures = path_layout(group), _path_structures(group)
+    turns = rng.uniform(0, 2 * np.pi, len(moved))
+    for i, centre, radius, turn in zip(moved, centres, radii, turns):
+        (outer, *holes), counts = layout[i], np.array(structures[i][0])
+        values["points"][outer] = circle_contours(counts, centre[None], np.array([radius]), np.array([turn]))[0]
+        for hole in holes:
+            values["points"][hole] = centre
 
 
-def _path_orders(group: Paths, order: np.ndarray) -> dict[str, np.ndarray]:
-    return {"points": _path_points(group)[order].ravel()}
+def _path_structures(group: Paths) -> list[tuple]:
+    """Per path, per contour, its segments' control point counts: what a path's place in
+    the group's index arrays fixes."""
+    counts = group.control_counts()
+    contour_starts = np.concatenate([[0], group.contour_ends[:-1]])
+    contours = [tuple(counts[a:b]) for a, b in zip(contour_starts, group.contour_ends)]
+    path_starts = np.concatenate([[0], group.path_ends[:-1]])
+    return [tuple(contours[a:b]) for a, b in zip(path_starts, group.path_ends)]
+
+
+def _path_orders(group: Paths, order: np.ndarray) -> dict[str, np.ndarray] | None:
+    """Each path's points go with it, when every path takes the place of one of the same
+    structure (its contours' segments alike); None otherwise (a fit keeps a group's index
+    arrays, so a path cannot move to a place laid out for another)."""
+    structures = _path_structures(group)
+    if any(structures[new] != structures[old] for new, old in enumerate(order)):
+        return None
+    layout = path_layout(group)
+    points = np.arange(len(group.points))
+    for new, old in enumerate(order):
+        points[np.concatenate(layout[new])] = np.concatenate(layout[old])
+    return {"points": points}
 
 
 MOVERS = {
@@ -284,8 +310,9 @@ class Densifier:
     :func:`apart`), and moves each to one of the best places of :func:`insertion_gains`
     that gains more than the shape costs: a flat, opaque circle of the target's mean
     colour there (or a shape of the disk's area, see :data:`MOVERS`). In the depth-ordered
-    modes the moved shapes go on top, in the order of their gains; it then returns a
-    :class:`~taichi_sdf.optim.Relocated` whose orders carry the optimiser's state along.
+    modes the moved shapes go on top, in the order of their gains, where the group allows
+    (paths of differing layouts stay at their depth: a fit keeps the index arrays); it then
+    returns a :class:`~taichi_sdf.optim.Relocated` whose orders carry the optimiser's state along.
     """
 
     every = 25  # steps between calls (on chelsea 25 did better than 20 or 50)
@@ -321,16 +348,20 @@ class Densifier:
             values["slopes"][moved] = 0.0
         if group.opacities is None:
             values.pop("opacities")
-        if not MODES[self.renderer.config.mode].layered:
-            return scene.replace(shapes=(group.with_parameters(values),) + scene.shapes[1:])
-        return self._on_top(scene, group, values, moved[::-1], mover)
+        layered = MODES[self.renderer.config.mode].layered
+        on_top = self._on_top(scene, group, values, moved[::-1], mover) if layered else None
+        return on_top or scene.replace(shapes=(group.with_parameters(values),) + scene.shapes[1:])
 
     @staticmethod
-    def _on_top(scene: Scene, group, values: dict, moved: np.ndarray, mover: Mover) -> Relocated:
+    def _on_top(scene: Scene, group, values: dict, moved: np.ndarray, mover: Mover) -> Relocated | None:
         """The scene with the ``moved`` shapes last (on top, the last of them topmost) and
-        the others in their order, and the permutation of every parameter of the group."""
+        the others in their order, and the permutation of every parameter of the group; None
+        when the group's shapes cannot take that order (see :class:`Mover`)."""
         order = np.concatenate([np.setdiff1d(np.arange(len(group)), moved), moved])
-        orders = {name: order for name in values} | mover.shared_orders(group, order)
+        shared = mover.shared_orders(group, order)
+        if shared is None:
+            return None
+        orders = {name: order for name in values} | shared
         reordered = group.with_parameters({name: value[orders[name]] for name, value in values.items()})
         keyed = {f"0.{name}": order for name, order in orders.items()}
         return Relocated(scene.replace(shapes=(reordered,) + scene.shapes[1:]), keyed)

@@ -74,34 +74,53 @@ def init_rects(target: np.ndarray, n: int, fill: str = "linear", seed: int = 0, 
     return _scene(target, Rectangles(centres, sizes, edge_angles(target, centres, rng), colours, slopes))
 
 
+MIN_SEGMENTS = 4  # cubics per contour at least: a circle within 0.03 % of its radius, each side free to bend
+MAX_SEGMENTS = 6  # and at most: more cost time (logo, 32 paths: 6 take 1.7x the CPU of 4, 12 take 3.2x)
+FIT_TOLERANCE = 1.5  # pixels a cubic may miss its traced arc by: a traced boundary is a pixel's staircase
+# A tile's pixels near a tangle (a loop, a hole crossing its outline) look at every pair of
+# the tile's pieces, so short cubics, which tangle soonest under 1 px steps, cost most.
+SHORTEST_CUBIC = 12.0  # pixels of traced boundary: a cubic split no shorter
+LEAST_HOLE = 30  # pixels of area: a smaller hole is filled (one of radius 3 px would turn inside out in a few 1 px steps)
+MOST_HOLES = 8  # holes per path at most (the largest)
+
+
 def init_paths(target: np.ndarray, n: int, fill: str = "linear", seed: int = 0, detail: float = 0.9) -> Scene:
-    """A starting scene of ``n`` filled paths for ``target`` (height, width, 3), each a closed
-    outline of :data:`PATH_SEGMENTS` cubics with points of its own (few, so that the SVG
-    stays editable).
+    """A starting scene of ``n`` filled paths for ``target`` (height, width, 3), each of
+    closed contours of cubics with points of their own, as few cubics as follow the outline
+    (so that the SVG stays editable), under the nonzero rule.
 
     As LIVE and Optimize & Reduce start a path, each follows the outline of a region of the
     picture: the regions of one colour (:func:`colour_regions`) whose mean colour takes most
-    error off the background (the largest region's colour), larger ones further back; paths
+    error off the background (the largest region's colour), larger ones further back, each
+    path its region's outer boundary and its holes (see :func:`region_contours`); paths
     beyond the regions found start under them as the circles of :func:`init_circles`
-    (placed, sized and coloured as it places circles), drawn as cubics and turned at random."""
+    (placed, sized and coloured as it places circles), one contour of
+    :data:`MIN_SEGMENTS` cubics turned at random."""
     if n <= 0:
         raise ValueError(f"the number of paths must be positive, got {n}")
     rng = np.random.default_rng(seed)
     outlines, region_colours, background = colour_regions(target, n)
-    counts = np.full(PATH_SEGMENTS, 4)
     rest = n - len(outlines)
     centres, radii, colours = _detail_disks(target, rest, rng, detail) if rest else (np.zeros((0, 2)), [], [])
+    counts = np.full(MIN_SEGMENTS, 4)
     circles = circle_contours(counts, centres, np.reshape(radii, -1), rng.uniform(0, 0.5 * np.pi, rest))
-    points = np.concatenate([circles, np.reshape(outlines, (-1, 3 * PATH_SEGMENTS, 2))])
-    per_path = points.shape[1]
-    first = np.arange(0, per_path, 3)  # each cubic's start: the point after the last one's end
-    local = (first[:, None] + np.arange(4)) % per_path
-    segments = (per_path * np.arange(n)[:, None, None] + local).reshape(-1, 4)
-    ends = np.arange(1, n + 1)
     colours = np.concatenate([np.reshape(colours, (-1, 3)), np.reshape(region_colours, (-1, 3))])
     slopes = np.zeros((n, 3, 2)) if fill == "linear" else None
-    paths = Paths(points.reshape(-1, 2), segments, PATH_SEGMENTS * ends, ends, colours, "nonzero", slopes)
+    paths = cubic_paths([[circle] for circle in circles] + outlines, colours, slopes)
     return _scene(target, paths).replace(background=background)
+
+
+def cubic_paths(contours: list[list[np.ndarray]], colours: np.ndarray, slopes: np.ndarray | None) -> Paths:
+    """Paths (nonzero rule) from, per path, its closed contours of cubics, each (3 k, 2)
+    points in pixels as :func:`circle_contours` orders them (each cubic's start, then its
+    two handles; the last cubic ends at the first point), every point a path's own."""
+    sizes = [len(points) for path in contours for points in path]
+    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
+    segments = [(np.arange(0, size, 3)[:, None] + np.arange(4)) % size + offset for size, offset in zip(sizes, offsets)]
+    points = np.concatenate([points for path in contours for points in path])
+    contour_ends = np.cumsum([size // 3 for size in sizes])
+    path_ends = np.cumsum([len(path) for path in contours])
+    return Paths(points, np.concatenate(segments), contour_ends, path_ends, colours, "nonzero", slopes)
 
 
 def colour_regions(target: np.ndarray, count: int, levels: int = 6, least: int = 12) -> tuple[list, list, np.ndarray]:
@@ -110,9 +129,8 @@ def colour_regions(target: np.ndarray, count: int, levels: int = 6, least: int =
     what painting them in their mean colour takes off the squared error of a background of
     the largest region's colour (area times the squared difference of the two colours), the
     largest region itself left to the background. Returns, largest region first, each
-    outline as :data:`PATH_SEGMENTS` cubics fitted to its boundary (holes filled; (3
-    PATH_SEGMENTS, 2) points in pixels, as :func:`circle_contours` orders them), each
-    region's mean colour (3,), and the background's (3,)."""
+    region's contours (:func:`region_contours`), each region's mean colour (3,), and the
+    background's (3,)."""
     codes = np.minimum((target * levels).astype(int), levels - 1) @ [levels * levels, levels, 1]
     found = []  # (area, code, label, mean colour)
     for code in np.unique(codes):
@@ -128,43 +146,80 @@ def colour_regions(target: np.ndarray, count: int, levels: int = 6, least: int =
     chosen = sorted(ranked[:count], key=lambda region: -region[0])
     outlines, colours = [], []
     for _, code, label, colour in chosen:
-        mask = ndimage.label(codes == code)[0] == label
-        outlines.append(_fitted_outline(ndimage.binary_fill_holes(mask)))
+        outlines.append(region_contours(ndimage.label(codes == code)[0] == label))
         colours.append(colour)
     return outlines, colours, background
 
 
-def _fitted_outline(mask: np.ndarray) -> np.ndarray:
-    """:data:`PATH_SEGMENTS` cubics along the boundary of ``mask`` (height, width) bools,
-    (3 PATH_SEGMENTS, 2) points in pixels: the boundary traced between pixel centres, cut
-    into arcs of equal length from its sharpest turn, each fitted by least squares with
-    its ends fixed (chord-length parameters)."""
-    traced = max(measure.find_contours(np.pad(mask, 1).astype(float), 0.5), key=len)[:-1]
-    outline = traced[:, ::-1] - 0.5  # (row, col) in the padded grid -> (x, y) pixels
+def region_contours(mask: np.ndarray) -> list[np.ndarray]:
+    """The outline of the connected region ``mask`` (height, width) bools as closed contours
+    of cubics, each (3 k, 2) points in pixels (see :func:`fitted_contour`): its outer
+    boundary first, turning as :func:`circle_contours` turns (positive shoelace area in x,
+    y), then its holes of at least :data:`LEAST_HOLE` pixels, largest first (at most
+    :data:`MOST_HOLES`), turning the other way, so that under the nonzero rule (and
+    even-odd alike) they are holes. Boundaries are traced between pixel centres."""
+    traced = [contour[:-1, ::-1] - 0.5 for contour in measure.find_contours(np.pad(mask, 1).astype(float), 0.5)]
+    areas = np.array([_shoelace(contour) for contour in traced])
+    order = np.argsort(-np.abs(areas), kind="stable")
+    outer = traced[order[0]] if areas[order[0]] > 0 else traced[order[0]][::-1]
+    holes = [traced[i] if areas[i] < 0 else traced[i][::-1] for i in order[1:] if abs(areas[i]) >= LEAST_HOLE]
+    return [fitted_contour(contour) for contour in [outer] + holes[:MOST_HOLES]]
+
+
+def _shoelace(polygon: np.ndarray) -> float:
+    """Signed area of the closed polygon (m, 2), positive when it turns from +x towards +y."""
+    x, y = polygon.T
+    return 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
+
+
+def fitted_contour(outline: np.ndarray, tolerance: float = FIT_TOLERANCE) -> np.ndarray:
+    """Closed cubics along the closed polyline ``outline`` (m, 2) pixels (its last point
+    not repeated), (3 k, 2) points in the order of :func:`circle_contours`: first
+    :data:`MIN_SEGMENTS` arcs of equal length from its sharpest turn, then, while a cubic
+    misses its arc by more than ``tolerance`` pixels and there are fewer than
+    :data:`MAX_SEGMENTS`, the worst of those at least twice :data:`SHORTEST_CUBIC` long
+    split where it misses most (so cuts land on corners), no part shorter than that. Each
+    cubic is fitted to its arc by least squares with its ends fixed."""
     edges = np.roll(outline, -1, axis=0) - outline
     turning = np.abs(np.angle(np.exp(1j * np.diff(np.arctan2(edges[:, 1], edges[:, 0]), prepend=0.0))))
     outline = np.roll(outline, -int(np.argmax(ndimage.uniform_filter1d(turning, 3, mode="wrap"))), axis=0)
     closed = np.vstack([outline, outline[:1]])
     length = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(closed, axis=0), axis=1))])
-    cuts = np.searchsorted(length, np.linspace(0, length[-1], PATH_SEGMENTS + 1))
+    cuts = list(np.searchsorted(length, np.linspace(0, length[-1], MIN_SEGMENTS + 1)))
     cuts[-1] = len(closed) - 1
-    points = []
-    for a, b in itertools.pairwise(cuts):
-        arc = closed[a : max(b, a + 1) + 1]
-        start, end = arc[0], arc[-1]
-        chord = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(arc, axis=0), axis=1))])
-        t = chord / max(chord[-1], 1e-12)
-        basis = np.stack([(1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3], axis=1)
-        if len(arc) > 3:
-            rest = arc - np.outer(basis[:, 0], start) - np.outer(basis[:, 3], end)
-            handles = np.linalg.lstsq(basis[:, 1:3], rest, rcond=None)[0]
-        else:  # too few points to bend it: a straight cubic
-            handles = np.array([2 * start + end, start + 2 * end]) / 3
-        points += [start, handles[0], handles[1]]
-    return np.array(points)
+    fits = [_fitted_cubic(closed[a : max(b, a + 1) + 1]) for a, b in itertools.pairwise(cuts)]
+    while len(fits) < MAX_SEGMENTS:
+        splittable = [length[b] - length[a] >= 2 * SHORTEST_CUBIC for a, b in itertools.pairwise(cuts)]
+        worst = max(range(len(fits)), key=lambda j: fits[j][1] if splittable[j] else 0.0)
+        if not splittable[worst] or fits[worst][1] <= tolerance:
+            break
+        a, b = cuts[worst], cuts[worst + 1]
+        least = int(np.searchsorted(length, length[a] + SHORTEST_CUBIC))
+        most = int(np.searchsorted(length, length[b] - SHORTEST_CUBIC, side="right")) - 1
+        split = min(max(a + fits[worst][2], least), most)
+        cuts.insert(worst + 1, split)
+        fits[worst : worst + 1] = [_fitted_cubic(closed[a : split + 1]), _fitted_cubic(closed[split : b + 1])]
+    return np.concatenate([controls[:3] for controls, _, _ in fits])
 
 
-PATH_SEGMENTS = 4  # cubics per starting path: a circle within 0.03 % of its radius, each side free to bend
+def _fitted_cubic(arc: np.ndarray) -> tuple[np.ndarray, float, int]:
+    """The cubic (4, 2) from ``arc``'s first to its last point (m, 2) nearest its points by
+    least squares at chord-length parameters, how far it misses the farthest of them
+    (pixels) and that point's index; an arc of 4 points or fewer (too few to split) counts
+    as met."""
+    start, end = arc[0], arc[-1]
+    chord = np.concatenate([[0.0], np.cumsum(np.linalg.norm(np.diff(arc, axis=0), axis=1))])
+    t = chord / max(chord[-1], 1e-12)
+    basis = np.stack([(1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3], axis=1)
+    if len(arc) <= 4:  # too few points to bend it or split it: a straight cubic
+        return np.array([start, (2 * start + end) / 3, (start + 2 * end) / 3, end]), 0.0, 0
+    rest = arc - np.outer(basis[:, 0], start) - np.outer(basis[:, 3], end)
+    handles = np.linalg.lstsq(basis[:, 1:3], rest, rcond=None)[0]
+    controls = np.vstack([start, handles, end])
+    misses = np.linalg.norm(basis @ controls - arc, axis=1)
+    return controls, float(misses.max()), int(np.argmax(misses))
+
+
 ELONGATION = 1.5  # length over width of a starting ellipse or rectangle: enough to give its angle a gradient
 
 
@@ -371,7 +426,7 @@ def starting_scene(
         scene = DISK_SHAPES[shape](target, n, fill=fill, seed=seed)
         if resume is not None:
             scene = _resumed(resume, scene)
-        if unmovable(scene.shapes[0]) is None:  # resumed paths with holes (an imported SVG) fit where they are
+        if unmovable(scene.shapes[0]) is None:  # resumed paths that share points fit where they are
             relocate = Densifier(RenderConfig(mode=mode, aa_width=aa_width), seed=seed)
     group = scene.shapes[0]
     if mode != "mean" and group.opacities is None:

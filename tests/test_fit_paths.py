@@ -1,20 +1,33 @@
 """Fitting filled paths: their starting outlines, densify moving them, and the fit command."""
 
 import math
+from dataclasses import replace
 
 import imageio.v3 as iio
 import numpy as np
 import pytest
 from conftest import taichi_sdf
+from scipy import ndimage
 
 from taichi_sdf import Paths, RenderConfig, Renderer, Scene
 from taichi_sdf.densify import Densifier, circle_contours
-from taichi_sdf.init import PATH_SEGMENTS, colour_regions, init_circles, init_paths, starting_scene
+from taichi_sdf.fonts import text_paths
+from taichi_sdf.init import (
+    MAX_SEGMENTS,
+    MIN_SEGMENTS,
+    colour_regions,
+    init_circles,
+    init_paths,
+    region_contours,
+    starting_scene,
+)
+from taichi_sdf.kinds.path import reference_coverage
 from taichi_sdf.losses import psnr
 from taichi_sdf.optim import Relocated, fit
 from taichi_sdf.reference import render_reference
 
 RED, BLUE = [0.9, 0.2, 0.1], [0.1, 0.3, 0.8]
+GLYPH_STEPS = 100  # a 44 px "B" from its region: 38.3 dB in 80 steps, 36.0 in 40
 
 
 def cubic_points(controls: np.ndarray, t: np.ndarray) -> np.ndarray:
@@ -58,12 +71,12 @@ def test_init_paths_without_regions_draws_init_circles_circles():
     scene = init_paths(target, 5, seed=2)
     group = scene.shapes[0]
     assert type(group) is Paths and len(group) == 5 and group.slopes is not None
-    assert len(group.segments) == 5 * PATH_SEGMENTS and (group.control_counts() == 4).all()
+    assert len(group.segments) == 5 * MIN_SEGMENTS and (group.control_counts() == 4).all()
     reference = init_circles(target, 5, seed=2).shapes[0]
     on_curve = group.points.reshape(5, -1, 2)[:, ::3]
     np.testing.assert_allclose(on_curve.mean(axis=1), reference.centres, atol=1e-9)
     np.testing.assert_allclose(np.linalg.norm(on_curve - reference.centres[:, None], axis=2),
-                               np.repeat(reference.radii[:, None], PATH_SEGMENTS, axis=1), rtol=1e-12)  # fmt: skip
+                               np.repeat(reference.radii[:, None], MIN_SEGMENTS, axis=1), rtol=1e-12)  # fmt: skip
     np.testing.assert_allclose(group.colours, reference.colours)
 
 
@@ -74,9 +87,10 @@ def test_colour_regions_trace_the_shapes_of_a_flat_picture():
     np.testing.assert_allclose(background, 1.0, atol=0.02)  # with the palest of the anti-aliased edge
     np.testing.assert_allclose(colours[0], RED, atol=0.05)  # the larger (the square) first, at the back
     np.testing.assert_allclose(colours[1], BLUE, atol=0.05)
-    square = np.vstack([outlines[0], outlines[0][:1]])
+    assert [len(contours) for contours in outlines] == [1, 1]  # no holes
+    square = np.vstack([outlines[0][0], outlines[0][0][:1]])
     t = np.linspace(0, 1, 41)
-    traced = np.vstack([cubic_points(square[3 * j : 3 * j + 4], t) for j in range(PATH_SEGMENTS)])
+    traced = np.vstack([cubic_points(square[3 * j : 3 * j + 4], t) for j in range(len(square) // 3)])
     # Distance of each traced point to the square [6, 20] x [6, 22]'s outline: the region
     # ends where the anti-aliased edge leaves its colour (about a pixel inside; measured
     # median 1.05 px, at most 1.86), and the disk on top bites into one corner.
@@ -125,16 +139,57 @@ def test_densify_moves_a_hidden_path_to_the_missing_disk():
     assert after < 0.5 * before
 
 
-def test_densify_refuses_paths_it_cannot_move_as_blocks():
+def test_densify_moves_a_path_with_a_hole_as_a_disk_of_its_own_structure():
+    # Path 0, a ring (outer contour of 6 cubics, a hole of 4 turning the other way), lies
+    # under path 1 (one contour of 4 cubics), which matches the grey it sits on; the target
+    # has a red disk elsewhere. Path 0 becomes a disk there: its outer contour a circle of
+    # its 6 cubics, its hole collapsed onto the centre, drawing nothing, its gradient
+    # finite. The two paths are laid out differently, so path 0 stays at its depth.
+    target = np.full((32, 40, 3), 0.5)
+    yy, xx = np.mgrid[0:32, 0:40] + 0.5
+    target[(xx - 30.5) ** 2 + (yy - 20.5) ** 2 <= 16.0] = [0.9, 0.1, 0.1]
+    centre = np.array([[10.0, 10.0]])
+    outer = circle_contours(np.full(6, 4), centre, np.array([6.0]), np.zeros(1))[0]
+    hole = circle_contours(np.full(4, 4), centre, np.array([3.0]), np.zeros(1))[0]
+    ring = [closed_cubics(outer), [cubic[::-1] for cubic in closed_cubics(hole)[::-1]]]
+    cover = [closed_cubics(circle_contours(np.full(4, 4), centre, np.array([7.0]), np.zeros(1))[0])]
+    group = Paths.from_contours([ring, cover], [[0.0, 1.0, 0.0], [0.5, 0.5, 0.5]], opacities=[1, 1])
+    scene = Scene(40, 32, [0.5, 0.5, 0.5], (group,))
+    relocated = Densifier(RenderConfig(mode="over", dtype="f64"), share=0.5)(scene, None, target)
+    assert isinstance(relocated, Scene)  # values changed in place, nothing reordered
+    moved = relocated.shapes[0]
+    (outer_after, hole_after), _ = (moved.contours(i) for i in range(2))
+    assert [len(outer_after), len(hole_after)] == [6, 4]
+    np.testing.assert_array_equal(moved.points[30:], group.points[30:])  # path 1 stays
+    on_curve = np.array([cubic[0] for cubic in outer_after])
+    middle = on_curve.mean(axis=0)
+    assert np.linalg.norm(middle - [30.5, 20.5]) <= 1.0
+    np.testing.assert_allclose(np.linalg.norm(on_curve - middle, axis=1), np.linalg.norm(on_curve[0] - middle))
+    np.testing.assert_allclose(np.vstack(hole_after), np.broadcast_to(middle, (16, 2)), atol=1e-12)
+    # The collapsed hole draws nothing, under either rule: the path renders as its outer contour alone.
+    alone = Paths.from_contours([[outer_after], [moved.contours(1)[0]]], moved.colours, opacities=[1, 1])
+    for rule in ("nonzero", "evenodd"):
+        with_rule = relocated.replace(shapes=(replace(moved, fill_rules=rule),))
+        expected = render_reference(relocated.replace(shapes=(replace(alone, fill_rules=rule),)), mode="over")
+        np.testing.assert_allclose(render_reference(with_rule, mode="over"), expected, atol=1e-12)
+    frame = Renderer(RenderConfig(mode="over", dtype="f64")).forward(relocated)
+    np.testing.assert_allclose(frame.image, render_reference(relocated, mode="over"), atol=1e-9)
+    gradient = frame.backward(frame.image - target).shapes[0].points
+    assert np.isfinite(gradient).all() and not gradient[18:30].any()  # the collapsed hole's points take none
+    before, after = (np.mean((render_reference(s, mode="over") - target) ** 2) for s in (scene, relocated))
+    assert after < 0.5 * before
+
+
+def test_densify_refuses_paths_that_share_points():
     square = [np.array(edge, dtype=float) for edge in ([[0, 0], [9, 0]], [[9, 0], [9, 9]], [[9, 9], [0, 0]])]
-    hole = [np.array(edge, dtype=float) for edge in ([[3, 3], [5, 3]], [[5, 3], [4, 5]], [[4, 5], [3, 3]])]
-    with_hole = Paths.from_contours([[square, hole], [square]], [RED, BLUE], opacities=[1, 1])
-    scene = Scene(12, 12, [1.0, 1.0, 1.0], (with_hole,))
-    with pytest.raises(ValueError, match="Densifier moves .* paths; the scene's first group holds Paths with holes"):
+    group = Paths.from_contours([[square], [square]], [RED, BLUE], opacities=[1, 1])
+    shared = replace(group, segments=np.vstack([group.segments[:3], group.segments[:3]]), points=group.points[:3])
+    scene = Scene(12, 12, [1.0, 1.0, 1.0], (shared,))
+    with pytest.raises(ValueError, match="Densifier moves .* paths; the scene's first group holds Paths that share points"):
         Densifier(RenderConfig(mode="over"))(scene, None, np.ones((12, 12, 3)))
     # A fit resumed from them (an imported SVG's) fits them where they are.
     start = starting_scene("path", np.ones((12, 12, 3)), 2, mode="over", resume=scene)
-    assert start.relocate is None and start.scene.shapes[0].segments.shape == with_hole.segments.shape
+    assert start.relocate is None and start.scene.shapes[0].segments.shape == shared.segments.shape
 
 
 def test_fit_command_writes_paths(tmp_path):
@@ -159,3 +214,86 @@ def test_a_path_fit_takes_any_picture_however_narrow(size):
         renderer = Renderer(RenderConfig(dtype="f64", mode="over"))
         result = fit(target, start.scene, 3, renderer=renderer, relocate=start.relocate, relocate_every=1, anneal=2.0)
         assert len(result.losses) == 3 and np.isfinite(result.loss)
+
+
+def closed_cubics(points: np.ndarray) -> list[np.ndarray]:
+    """The cubics (4, 2) of a closed contour of (3 k, 2) points in the order of circle_contours."""
+    m = len(points)
+    return [np.vstack([points[3 * j : 3 * j + 3], points[(3 * j + 3) % m]]) for j in range(m // 3)]
+
+
+def ring_picture(size: int = 40) -> np.ndarray:
+    """A red ring (radii 6 and 14 about (20.3, 19.7)) on white, one pixel per sample (no anti-aliasing)."""
+    yy, xx = np.mgrid[0:size, 0:size] + 0.5
+    distance = np.hypot(xx - 20.3, yy - 19.7)
+    target = np.ones((size, size, 3))
+    target[(distance >= 6.0) & (distance <= 14.0)] = RED
+    return target
+
+
+def star_mask(size: int = 40, points: int = 5) -> np.ndarray:
+    """A star of ``points`` tips (radii 16 and 7 about the centre), (size, size) bools."""
+    yy, xx = np.mgrid[0:size, 0:size] + 0.5 - 0.5 * size
+    angle, radius = np.arctan2(yy, xx), np.hypot(xx, yy)
+    phase = np.abs(((angle * points / (2 * np.pi)) % 1.0) - 0.5) * 2  # 1 at a tip, 0 between
+    return radius <= 7.0 + 9.0 * phase
+
+
+def test_a_ring_starts_as_one_path_with_its_hole():
+    group = init_paths(ring_picture(), 1).shapes[0]
+    assert list(group.path_ends) == [2] and group.fill_rules[0] == 0  # two contours, nonzero
+    outer, hole = group.contours(0)
+    # Under nonzero the hole is a hole because it turns the other way (shoelace of the on-curve points).
+    x, y = np.array([cubic[0] for cubic in outer]).T
+    u, v = np.array([cubic[0] for cubic in hole]).T
+    assert np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y) > 0 > np.sum(u * np.roll(v, -1) - np.roll(u, -1) * v)
+    centre, middle = np.array([[20.3, 19.7]]), np.array([[30.3, 19.7], [20.3, 9.7], [10.3, 19.7]])
+    assert reference_coverage(group, 0, centre, 1.0)[0] < 0.01  # the hole is background...
+    np.testing.assert_allclose(reference_coverage(group, 0, middle, 1.0), 1.0)  # ...the ring is filled
+
+
+def test_segment_counts_follow_the_outline():
+    yy, xx = np.mgrid[0:40, 0:40] + 0.5
+    disk = region_contours(np.hypot(xx - 20, yy - 20) <= 13.0)
+    star = region_contours(star_mask())
+    assert len(disk) == 1 and len(star) == 1  # no holes
+    assert len(disk[0]) // 3 == MIN_SEGMENTS  # a disk needs no more than the fewest
+    assert MIN_SEGMENTS < len(star[0]) // 3 <= MAX_SEGMENTS  # ten corners take more, up to the most
+    # The star's cubics come within 2 px of its boundary pixels (measured 1.61 px; its
+    # first four cubics alone miss by 2.43).
+    traced = np.argwhere(star_mask() ^ ndimage.binary_erosion(star_mask()))[:, ::-1] + 0.5
+    curve = np.vstack([cubic_points(c, np.linspace(0, 1, 21)) for c in closed_cubics(star[0])])
+    assert np.min(np.linalg.norm(curve[:, None] - traced[None], axis=2), axis=1).max() <= 2.0
+
+
+def test_a_glyph_with_holes_is_recovered_by_one_path():
+    # "B" drawn as DejaVu Sans draws it (one path of three contours), rasterized by the
+    # reference renderer; one path started from its region (its two holes included) fits it.
+    glyph = text_paths("B", size=40.0, origin=(8.0, 38.0), colour=BLUE)
+    target = render_reference(Scene(44, 44, [1.0, 1.0, 1.0], (glyph,)), mode="over")
+    start = starting_scene("path", target, 1, mode="over")
+    assert len(start.scene.shapes[0].contour_ends) == 3
+    result = fit(target, start.scene, GLYPH_STEPS, renderer=Renderer(RenderConfig(mode="over")), relocate=start.relocate)
+    assert result.psnr >= 35.0
+
+
+def test_a_path_with_a_hole_is_written_and_resumed(tmp_path):
+    # The fit command on a ring writes its path with both contours (params.npz, and the SVG
+    # as two subpaths); a fit resumed from params.npz keeps them and densifies as it goes.
+    picture = ring_picture()
+    iio.imwrite(tmp_path / "ring.png", (picture * 255 + 0.5).astype(np.uint8))
+    out = tmp_path / "out"
+    done = taichi_sdf("fit", tmp_path / "ring.png", "--shape", "path", "--n", 2, "--steps", 20, "--out", out)
+    assert done.returncode == 0, done.stderr
+    fitted = Scene.load(out / "params.npz")
+    started = starting_scene("path", iio.imread(tmp_path / "ring.png") / 255.0, 2, mode="over").scene.shapes[0]
+    for name in ("segments", "contour_ends", "path_ends"):
+        np.testing.assert_array_equal(getattr(fitted.shapes[0], name), getattr(started, name))
+    assert list(fitted.shapes[0].path_ends) == [2, 3]  # the ring's two contours, then its hole's region
+    ring_element = (out / "render.svg").read_text().split("<path ")[1]
+    assert ring_element.count("M ") == 2 and 'fill-rule="nonzero"' in ring_element
+    start = starting_scene("path", picture, 2, mode="over", resume=fitted)
+    assert start.relocate is not None
+    result = fit(picture, start.scene, 12, renderer=Renderer(RenderConfig(mode="over")), relocate=start.relocate,
+                 relocate_every=5)  # fmt: skip
+    assert np.isfinite(result.loss) and result.scene.shapes[0].segments.shape == fitted.shapes[0].segments.shape
