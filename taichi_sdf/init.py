@@ -75,12 +75,15 @@ def init_rects(target: np.ndarray, n: int, fill: str = "linear", seed: int = 0, 
 
 
 MIN_SEGMENTS = 4  # cubics per contour at least: a circle within 0.03 % of its radius, each side free to bend
-MAX_SEGMENTS = 6  # and at most: more cost time (logo, 32 paths: 6 take 1.7x the CPU of 4, 12 take 3.2x)
+# and at most, by default: more follow an outline closer but tangle sooner and cost time (logo,
+# 32 paths: at most 4 29.7 dB, 6 30.2 dB at 1.7x the CPU, 12 32.0 dB at 3.2x; see SHORTEST_CUBIC)
+MAX_SEGMENTS = 4
 FIT_TOLERANCE = 1.5  # pixels a cubic may miss its traced arc by: a traced boundary is a pixel's staircase
 # A tile's pixels near a tangle (a loop, a hole crossing its outline) look at every pair of
 # the tile's pieces, so short cubics, which tangle soonest under 1 px steps, cost most.
 SHORTEST_CUBIC = 12.0  # pixels of traced boundary: a cubic split no shorter
-LEAST_HOLE = 30  # pixels of area: a smaller hole is filled (one of radius 3 px would turn inside out in a few 1 px steps)
+# A smaller hole (pixels of area) is filled: one of radius 3 px would turn inside out in a few 1 px steps.
+LEAST_HOLE = 30
 MOST_HOLES = 8  # holes per path at most (the largest)
 
 
@@ -151,19 +154,20 @@ def colour_regions(target: np.ndarray, count: int, levels: int = 6, least: int =
     return outlines, colours, background
 
 
-def region_contours(mask: np.ndarray) -> list[np.ndarray]:
+def region_contours(mask: np.ndarray, cubics: int = MAX_SEGMENTS) -> list[np.ndarray]:
     """The outline of the connected region ``mask`` (height, width) bools as closed contours
     of cubics, each (3 k, 2) points in pixels (see :func:`fitted_contour`): its outer
     boundary first, turning as :func:`circle_contours` turns (positive shoelace area in x,
     y), then its holes of at least :data:`LEAST_HOLE` pixels, largest first (at most
     :data:`MOST_HOLES`), turning the other way, so that under the nonzero rule (and
-    even-odd alike) they are holes. Boundaries are traced between pixel centres."""
+    even-odd alike) they are holes. Boundaries are traced between pixel centres; each
+    contour has at most ``cubics`` cubics."""
     traced = [contour[:-1, ::-1] - 0.5 for contour in measure.find_contours(np.pad(mask, 1).astype(float), 0.5)]
     areas = np.array([_shoelace(contour) for contour in traced])
     order = np.argsort(-np.abs(areas), kind="stable")
     outer = traced[order[0]] if areas[order[0]] > 0 else traced[order[0]][::-1]
     holes = [traced[i] if areas[i] < 0 else traced[i][::-1] for i in order[1:] if abs(areas[i]) >= LEAST_HOLE]
-    return [fitted_contour(contour) for contour in [outer] + holes[:MOST_HOLES]]
+    return [fitted_contour(contour, cubics=cubics) for contour in [outer] + holes[:MOST_HOLES]]
 
 
 def _shoelace(polygon: np.ndarray) -> float:
@@ -172,14 +176,14 @@ def _shoelace(polygon: np.ndarray) -> float:
     return 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
 
 
-def fitted_contour(outline: np.ndarray, tolerance: float = FIT_TOLERANCE) -> np.ndarray:
+def fitted_contour(outline: np.ndarray, tolerance: float = FIT_TOLERANCE, cubics: int = MAX_SEGMENTS) -> np.ndarray:
     """Closed cubics along the closed polyline ``outline`` (m, 2) pixels (its last point
     not repeated), (3 k, 2) points in the order of :func:`circle_contours`: first
     :data:`MIN_SEGMENTS` arcs of equal length from its sharpest turn, then, while a cubic
-    misses its arc by more than ``tolerance`` pixels and there are fewer than
-    :data:`MAX_SEGMENTS`, the worst of those at least twice :data:`SHORTEST_CUBIC` long
-    split where it misses most (so cuts land on corners), no part shorter than that. Each
-    cubic is fitted to its arc by least squares with its ends fixed."""
+    misses its arc by more than ``tolerance`` pixels and there are fewer than ``cubics``,
+    the worst of those at least twice :data:`SHORTEST_CUBIC` long split where it misses
+    most (so cuts land on corners), no part shorter than that. Each cubic is fitted to its
+    arc by least squares with its ends fixed."""
     edges = np.roll(outline, -1, axis=0) - outline
     turning = np.abs(np.angle(np.exp(1j * np.diff(np.arctan2(edges[:, 1], edges[:, 0]), prepend=0.0))))
     outline = np.roll(outline, -int(np.argmax(ndimage.uniform_filter1d(turning, 3, mode="wrap"))), axis=0)
@@ -188,7 +192,7 @@ def fitted_contour(outline: np.ndarray, tolerance: float = FIT_TOLERANCE) -> np.
     cuts = list(np.searchsorted(length, np.linspace(0, length[-1], MIN_SEGMENTS + 1)))
     cuts[-1] = len(closed) - 1
     fits = [_fitted_cubic(closed[a : max(b, a + 1) + 1]) for a, b in itertools.pairwise(cuts)]
-    while len(fits) < MAX_SEGMENTS:
+    while len(fits) < cubics:
         splittable = [length[b] - length[a] >= 2 * SHORTEST_CUBIC for a, b in itertools.pairwise(cuts)]
         worst = max(range(len(fits)), key=lambda j: fits[j][1] if splittable[j] else 0.0)
         if not splittable[worst] or fits[worst][1] <= tolerance:

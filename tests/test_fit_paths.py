@@ -185,7 +185,9 @@ def test_densify_refuses_paths_that_share_points():
     group = Paths.from_contours([[square], [square]], [RED, BLUE], opacities=[1, 1])
     shared = replace(group, segments=np.vstack([group.segments[:3], group.segments[:3]]), points=group.points[:3])
     scene = Scene(12, 12, [1.0, 1.0, 1.0], (shared,))
-    with pytest.raises(ValueError, match="Densifier moves .* paths; the scene's first group holds Paths that share points"):
+    with pytest.raises(
+        ValueError, match="Densifier moves .* paths; the scene's first group holds Paths that share points"
+    ):
         Densifier(RenderConfig(mode="over"))(scene, None, np.ones((12, 12, 3)))
     # A fit resumed from them (an imported SVG's) fits them where they are.
     start = starting_scene("path", np.ones((12, 12, 3)), 2, mode="over", resume=scene)
@@ -254,11 +256,12 @@ def test_a_ring_starts_as_one_path_with_its_hole():
 
 def test_segment_counts_follow_the_outline():
     yy, xx = np.mgrid[0:40, 0:40] + 0.5
-    disk = region_contours(np.hypot(xx - 20, yy - 20) <= 13.0)
-    star = region_contours(star_mask())
+    disk = region_contours(np.hypot(xx - 20, yy - 20) <= 13.0, cubics=12)
+    star = region_contours(star_mask(), cubics=6)
     assert len(disk) == 1 and len(star) == 1  # no holes
     assert len(disk[0]) // 3 == MIN_SEGMENTS  # a disk needs no more than the fewest
-    assert MIN_SEGMENTS < len(star[0]) // 3 <= MAX_SEGMENTS  # ten corners take more, up to the most
+    assert MIN_SEGMENTS < len(star[0]) // 3 <= 6  # ten corners take more, up to the most
+    assert len(region_contours(star_mask())[0]) // 3 == MAX_SEGMENTS == MIN_SEGMENTS  # by default: few, cheap
     # The star's cubics come within 2 px of its boundary pixels (measured 1.61 px; its
     # first four cubics alone miss by 2.43).
     traced = np.argwhere(star_mask() ^ ndimage.binary_erosion(star_mask()))[:, ::-1] + 0.5
@@ -273,7 +276,9 @@ def test_a_glyph_with_holes_is_recovered_by_one_path():
     target = render_reference(Scene(44, 44, [1.0, 1.0, 1.0], (glyph,)), mode="over")
     start = starting_scene("path", target, 1, mode="over")
     assert len(start.scene.shapes[0].contour_ends) == 3
-    result = fit(target, start.scene, GLYPH_STEPS, renderer=Renderer(RenderConfig(mode="over")), relocate=start.relocate)
+    result = fit(
+        target, start.scene, GLYPH_STEPS, renderer=Renderer(RenderConfig(mode="over")), relocate=start.relocate
+    )
     assert result.psnr >= 35.0
 
 
