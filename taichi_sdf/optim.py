@@ -252,9 +252,9 @@ def fit_batch(
             band = renderer.config.aa_width * anneal ** max(0.0, 1.0 - step / max(sharp_from, 1))
             frame = Renderer(replace(renderer.config, aa_width=band)).forward(current)
             states, image_grads = _losses(step, loss, current, frame.image, targets, going, results, sharp_from)
-            grads = stack_parameters(frame.backward(np.stack(image_grads)))
-            for key, grad in grads.items():  # a step would spread it to every value: stop with the best scene so far
-                for row in np.flatnonzero(~np.isfinite(grad.reshape(len(going), -1)).all(axis=1)):
+            grads = frame.parameter_grads(np.stack(image_grads))
+            for key in values:  # a step would spread it to every value: stop with the best scene so far
+                for row in np.flatnonzero(~np.isfinite(grads[key].reshape(len(going), -1)).all(axis=1)):
                     if results[going[row]].stopped is None:
                         results[going[row]].stopped = f"at step {step + 1} the gradient of {key} is not finite"
             kept = [row for row, b in enumerate(going) if results[b].stopped is None]

@@ -61,6 +61,18 @@ class Frame:
     def backward(self, image_grad: np.ndarray) -> Scene | list[Scene]:
         """Gradients of ``sum(image_grad * image)``: a Scene (a list of them for a batch)
         whose parameter arrays hold the gradients of the matching parameters."""
+        grads = self.parameter_grads(image_grad)
+        scenes = [
+            scene.with_parameters({key: value[b] for key, value in grads.items()})
+            for b, scene in enumerate(self.scenes)
+        ]
+        return scenes[0] if self.single else scenes
+
+    def parameter_grads(self, image_grad: np.ndarray) -> dict[str, np.ndarray]:
+        """Gradients of ``sum(image_grad * image)`` by parameter key (``"background"``,
+        ``"0.centres"``, ...), each stacked along a batch axis, (B, ...) float64 (B = 1 for
+        a single scene): what :meth:`backward` puts into scenes, for callers that keep
+        parameters stacked (a batched fit)."""
         image_grad = np.asarray(image_grad)
         if image_grad.shape != self.image.shape:
             raise ValueError(f"image_grad must have shape {self.image.shape}, got {image_grad.shape}")
@@ -72,14 +84,7 @@ class Frame:
         if segment_grad is not None:
             segment_grad = to_numpy(segment_grad).astype(np.float64)
         grads = unpack_grad(template, to_numpy(table_grad).astype(np.float64), present, segment_grad)
-        background_grad = to_numpy(background_grad).astype(np.float64)
-        scenes = [
-            scene.with_parameters({key: value[b] for key, value in grads.items()}).replace(
-                background=background_grad[b]
-            )
-            for b, scene in enumerate(self.scenes)
-        ]
-        return scenes[0] if self.single else scenes
+        return {"background": to_numpy(background_grad).astype(np.float64), **grads}
 
     def tile_lists(self) -> list[np.ndarray] | list[list[np.ndarray]]:
         """Per tile (row-major), the primitive indices binned there (counting through the
