@@ -117,13 +117,12 @@ def cubic_paths(contours: list[list[np.ndarray]], colours: np.ndarray, slopes: n
     """Paths (nonzero rule) from, per path, its closed contours of cubics, each (3 k, 2)
     points in pixels as :func:`circle_contours` orders them (each cubic's start, then its
     two handles; the last cubic ends at the first point), every point a path's own."""
-    sizes = [len(points) for path in contours for points in path]
-    offsets = np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(int)
-    segments = [(np.arange(0, size, 3)[:, None] + np.arange(4)) % size + offset for size, offset in zip(sizes, offsets)]
-    points = np.concatenate([points for path in contours for points in path])
-    contour_ends = np.cumsum([size // 3 for size in sizes])
-    path_ends = np.cumsum([len(path) for path in contours])
-    return Paths(points, np.concatenate(segments), contour_ends, path_ends, colours, "nonzero", slopes)
+
+    def cubics(points: np.ndarray) -> list[np.ndarray]:
+        closed = np.vstack([points, points[:1]])
+        return [closed[j : j + 4] for j in range(0, len(points), 3)]
+
+    return Paths.from_contours([[cubics(points) for points in path] for path in contours], colours, "nonzero", slopes)
 
 
 def colour_regions(target: np.ndarray, count: int, levels: int = 6, least: int = 12) -> tuple[list, list, np.ndarray]:
