@@ -135,15 +135,19 @@ def circle_contours(counts: np.ndarray, centres: np.ndarray, radii: np.ndarray, 
     return centres[:, None] + radii[:, None, None] * unit
 
 
+def _by_contour(group: Paths, per_segment: list) -> list[list[list]]:
+    """``per_segment`` (one item per row of ``group.segments``) split per path, per contour."""
+    contour_starts = np.concatenate([[0], group.contour_ends[:-1]])
+    contours = [per_segment[a:b] for a, b in zip(contour_starts, group.contour_ends)]
+    path_starts = np.concatenate([[0], group.path_ends[:-1]])
+    return [contours[a:b] for a, b in zip(path_starts, group.path_ends)]
+
+
 def path_layout(group: Paths) -> list[list[np.ndarray]]:
     """Per path, per contour, the indices of its points in the order of :func:`circle_contours`
     (each segment's start, then its inner controls)."""
-    counts = group.control_counts()
-    ordered = [row[: count - 1] for row, count in zip(group.segments, counts)]
-    contour_starts = np.concatenate([[0], group.contour_ends[:-1]])
-    contours = [np.concatenate(ordered[a:b]) for a, b in zip(contour_starts, group.contour_ends)]
-    path_starts = np.concatenate([[0], group.path_ends[:-1]])
-    return [contours[a:b] for a, b in zip(path_starts, group.path_ends)]
+    ordered = [row[: count - 1] for row, count in zip(group.segments, group.control_counts())]
+    return [[np.concatenate(contour) for contour in path] for path in _by_contour(group, ordered)]
 
 
 def _path_refusal(group: Paths) -> str | None:
@@ -179,11 +183,8 @@ def _path_place(group, values, moved, centres, radii, rng) -> None:
 def _path_structures(group: Paths) -> list[tuple]:
     """Per path, per contour, its segments' control point counts: what a path's place in
     the group's index arrays fixes."""
-    counts = group.control_counts()
-    contour_starts = np.concatenate([[0], group.contour_ends[:-1]])
-    contours = [tuple(counts[a:b]) for a, b in zip(contour_starts, group.contour_ends)]
-    path_starts = np.concatenate([[0], group.path_ends[:-1]])
-    return [tuple(contours[a:b]) for a, b in zip(path_starts, group.path_ends)]
+    counts = list(group.control_counts())
+    return [tuple(tuple(contour) for contour in path) for path in _by_contour(group, counts)]
 
 
 def _path_orders(group: Paths, order: np.ndarray) -> dict[str, np.ndarray] | None:
