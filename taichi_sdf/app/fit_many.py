@@ -311,10 +311,10 @@ def fit_pictures(shape: str, args: argparse.Namespace, out: Path, threads: int, 
         fitted += [(picture, plan, renderer, result) for (picture, plan), result in zip(group, results)]
     for picture, plan, renderer, result in fitted:
         reasons[picture] = f"the fit stopped {result.stopped}" if result.stopped is not None else None
-    seconds = (time.perf_counter() - started) / len(unit)
+    seconds, options = (time.perf_counter() - started) / len(unit), fit_options(args)
     for picture, plan, renderer, result in fitted:
         if reasons[picture] is None:
-            reasons[picture] = _write_picture(picture, plan, renderer, result.scene, fit_options(args), seconds)
+            reasons[picture] = _write_picture(picture, plan, renderer, result.scene, options, seconds)
     return [(picture, reasons[picture]) for picture in unit]
 
 
