@@ -10,7 +10,8 @@
    median of the ratios. Also what the Tape and the loss kernel cost without the render
    (Taichi clears every field's gradient as a Tape starts, then runs the loss kernel and its
    adjoint), and the render by hand (``render(); render.grad()``, the image's gradient copied
-   into place from a field first, as the numpy API is handed it), which leaves those out.
+   into place from a field first, as the numpy API is handed it), which leaves those out;
+   and the Tape path against a numpy API step that computes the same loss value as well.
    What the render adds to the numpy API's work: a kernel gathering the fields into the
    primitive table and one scattering its gradient back, and two copies of the image, into
    the image field and its gradient out of it.
@@ -48,6 +49,11 @@ def overhead(rounds: int) -> None:
     def numpy_step():
         renderer.forward(scene).backward(image_grad)
 
+    def numpy_step_with_loss():  # as a numpy API user computes the same loss: its value, then its gradient
+        frame = renderer.forward(scene)
+        float(np.vdot(image_grad, frame.image))
+        frame.backward(image_grad)
+
     params = scene_fields(scene)  # every parameter, with gradients
     render = RenderKernel(scene, params)
     weights = ti.Vector.field(3, ti.f32, (300, 451))
@@ -80,6 +86,9 @@ def overhead(rounds: int) -> None:
         f"  Tape path (with ti.ad.Tape(loss): render(); dot()) {mine:.2f} ms, numpy API {theirs:.2f} ms; "
         f"ratio {ratio:.3f} ({100 * (ratio - 1):+.1f} %)"
     )
+    ratio, mine, theirs = alternated_ratio(tape_step, numpy_step_with_loss, rounds)
+    print(f"    against the numpy API computing the same loss (np.vdot) {theirs:.2f} ms: ratio {ratio:.3f} "
+          f"({100 * (ratio - 1):+.1f} %)")  # fmt: skip
     ratio, mine, theirs = alternated_ratio(tape_and_loss_only, numpy_step, rounds)
     print(f"    the Tape and the loss kernel alone (no render) {mine:.2f} ms; against the numpy API {ratio:.3f}")
     ratio, mine, theirs = alternated_ratio(by_hand_step, numpy_step, rounds)
