@@ -156,17 +156,27 @@ def colour_regions(target: np.ndarray, count: int, levels: int = 6, least: int =
 def region_contours(mask: np.ndarray, cubics: int = MAX_SEGMENTS) -> list[np.ndarray]:
     """The outline of the connected region ``mask`` (height, width) bools as closed contours
     of cubics, each (3 k, 2) points in pixels (see :func:`fitted_contour`): its outer
+    boundary first, then its holes of at least :data:`LEAST_HOLE` pixels, largest first (at
+    most :data:`MOST_HOLES`), turning as :func:`traced_boundaries` turns them, so that under
+    the nonzero rule (and even-odd alike) they are holes. Each contour has at most
+    ``cubics`` cubics."""
+    boundaries = traced_boundaries(mask, np.zeros(2), 1.0, LEAST_HOLE)
+    return [fitted_contour(contour, cubics=cubics) for contour in boundaries[: 1 + MOST_HOLES]]
+
+
+def traced_boundaries(mask: np.ndarray, origin: np.ndarray, scale: float, least: float) -> list[np.ndarray]:
+    """The boundaries of the connected region ``mask`` (height, width) bools, traced between
+    its cells' centres, as closed polylines (m, 2) (the last point not repeated): its outer
     boundary first, turning as :func:`circle_contours` turns (positive shoelace area in x,
-    y), then its holes of at least :data:`LEAST_HOLE` pixels, largest first (at most
-    :data:`MOST_HOLES`), turning the other way, so that under the nonzero rule (and
-    even-odd alike) they are holes. Boundaries are traced between pixel centres; each
-    contour has at most ``cubics`` cubics."""
+    y), then its holes enclosing at least ``least`` square pixels, largest first, turning
+    the other way. Cell (r, c) spans ``origin + scale * [c, c + 1] x [r, r + 1]`` pixels."""
     traced = [contour[:-1, ::-1] - 0.5 for contour in measure.find_contours(np.pad(mask, 1).astype(float), 0.5)]
+    traced = [origin + scale * contour for contour in traced]
     areas = np.array([_shoelace(contour) for contour in traced])
     order = np.argsort(-np.abs(areas), kind="stable")
     outer = traced[order[0]] if areas[order[0]] > 0 else traced[order[0]][::-1]
-    holes = [traced[i] if areas[i] < 0 else traced[i][::-1] for i in order[1:] if abs(areas[i]) >= LEAST_HOLE]
-    return [fitted_contour(contour, cubics=cubics) for contour in [outer] + holes[:MOST_HOLES]]
+    holes = [traced[i] if areas[i] < 0 else traced[i][::-1] for i in order[1:] if abs(areas[i]) >= least]
+    return [outer] + holes
 
 
 def _shoelace(polygon: np.ndarray) -> float:
@@ -431,6 +441,10 @@ def starting_scene(
             scene = _resumed(resume, scene)
         if unmovable(scene.shapes[0]) is None:  # resumed paths that share points fit where they are
             relocate = Densifier(RenderConfig(mode=mode, aa_width=aa_width), seed=seed)
+            if shape == "path":  # and are redrawn where they tangle
+                from taichi_sdf.untangle import Untangling  # (it draws with this module's contours)
+
+                relocate = Untangling(relocate)
     group = scene.shapes[0]
     if mode != "mean" and group.opacities is None:
         scene = scene.replace(shapes=(group.with_parameters({"opacities": np.ones(len(group))}),))

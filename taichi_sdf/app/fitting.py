@@ -118,11 +118,29 @@ def fit_planned_batch(plans: list[FitPlan], renderer, callback=None):
         if options != (first.args.steps, first.args.anneal, first.args.loss, first.config):
             raise ValueError(f"plan {index} differs from plan 0 in its steps, anneal, loss or render settings; "
                              "a batch fits its pictures with one set of options")  # fmt: skip
-    return fit_batch(
+    results = fit_batch(
         [plan.start.target for plan in plans], [plan.start.scene for plan in plans], first.args.steps,
         renderer=renderer, learning_rates=[plan.start.learning_rates for plan in plans], loss=first.loss,
         callback=callback, anneal=first.args.anneal, relocate=[plan.start.relocate for plan in plans],
     )  # fmt: skip
+    for plan, result in zip(plans, results):
+        _simplify(plan, result, renderer)
+    return results
+
+
+def _simplify(plan: FitPlan, result, renderer) -> None:
+    """A fit of paths ends with its paths simplified for editing
+    (:func:`~taichi_sdf.untangle.simplified`), unless Ctrl-C is pressed meanwhile (then it
+    counts as interrupted, its best scene as fitted)."""
+    from taichi_sdf.kinds.path import Paths
+    from taichi_sdf.untangle import simplified
+
+    if not result.losses or not isinstance(result.scene.shapes[0], Paths):
+        return
+    try:
+        result.scene, result.mse = simplified(result.scene, plan.start.target, renderer)
+    except KeyboardInterrupt:
+        result.interrupted = True
 
 
 def write_fit(plan: FitPlan, renderer, scene):
