@@ -13,8 +13,8 @@ that boundary with cubics, as a fit starts a path from a region of the picture
 During a fit the index arrays stay (the optimiser's state is laid out by them), so
 :class:`Untangling` redraws a tangled path within its own layout: each contour its count
 of cubics, the largest boundaries first, contours left over collapsed to a point. After
-the fit, :func:`simplified` may change the layout: it redraws the paths still tangled and
-leaves out the contours that enclose no area and the paths left with none.
+the fit, :func:`simplified` may change the layout: it redraws the paths still tangled,
+leaves out the contours that enclose no area and the paths that show nothing.
 """
 
 import math
@@ -32,7 +32,8 @@ CURVE_POINTS = 16  # points a segment is sampled at to find crossings and fills
 LEAST_AREA = 1.0  # pixels of area: a contour or region enclosing less is left out
 FIT_TOLERANCE = 0.25  # pixels a redrawn cubic may miss the traced boundary by
 SIMPLE_CUBICS = 8  # cubics a boundary redrawn after a fit may take: few enough to edit by hand
-ERROR_SHARE = 0.01  # how much more squared error a simpler path may cost after a fit (0.04 dB)
+ERROR_SHARE = 0.01  # how much more squared error the simpler paths may cost after a fit (0.04 dB)
+UNSEEN = 0.5 / 255  # a change of a pixel below half a level of an 8-bit image
 
 
 def contour_polylines(group: Paths, i: int) -> list[np.ndarray]:
@@ -233,8 +234,10 @@ class Untangling:
 def simplified(scene: Scene, target: np.ndarray, renderer) -> tuple[Scene, float]:
     """``scene`` (its first group :class:`Paths`) as a person editing its SVG would want it,
     and the mean squared error of its render (``renderer``'s, unclipped) against ``target``
-    (height, width, 3): path by path, what :func:`_simpler` makes of it, where that raises
-    the error by at most ERROR_SHARE of it."""
+    (height, width, 3). Path by path, first what :func:`_simpler` makes of it, kept where
+    the error stays within ERROR_SHARE of the scene's; then the paths that show nothing
+    (hidden, transparent, off the picture: leaving one out changes no pixel by more than
+    UNSEEN) left out, one path at least kept."""
     group, rest = scene.shapes[0], scene.shapes[1:]
     paths = [group.contours(i) for i in range(len(group))]
 
@@ -244,19 +247,23 @@ def simplified(scene: Scene, target: np.ndarray, renderer) -> tuple[Scene, float
         drawn = Paths.from_contours([candidate[i] for i in kept], fill_rules=group.fill_rules[kept], **values)
         return scene.replace(shapes=(same_fills(group, kept, drawn),) + rest)
 
-    def error(candidate: Scene) -> float:
-        return float(np.mean((renderer.render(candidate) - target) ** 2))
-
-    best, changed = error(scene), False
+    image = renderer.render(scene)
+    budget = np.mean((image - target) ** 2) * (1.0 + ERROR_SHARE)
+    changed = False
     for i in range(len(group)):
         contours = _simpler(group, i, scene.width, scene.height)
-        candidate = paths[:i] + [contours] + paths[i + 1 :]
-        if contours is None or not any(candidate):
-            continue
-        candidate_error = error(with_paths(candidate))
-        if candidate_error <= best * (1.0 + ERROR_SHARE):
-            paths, best, changed = candidate, candidate_error, True
-    return (with_paths(paths) if changed else scene), best
+        if contours is not None and any(paths[:i] + [contours] + paths[i + 1 :]):
+            candidate = paths[:i] + [contours] + paths[i + 1 :]
+            drawn = renderer.render(with_paths(candidate))
+            if np.mean((drawn - target) ** 2) <= budget:
+                paths, image, changed = candidate, drawn, True
+    for i in range(len(group)):
+        candidate = paths[:i] + [[]] + paths[i + 1 :]
+        if paths[i] and any(candidate):
+            drawn = renderer.render(with_paths(candidate))
+            if np.abs(drawn - image).max() <= UNSEEN:
+                paths, image, changed = candidate, drawn, True
+    return (with_paths(paths) if changed else scene), float(np.mean((image - target) ** 2))
 
 
 def _simpler(group: Paths, i: int, width: int, height: int) -> list | None:

@@ -108,14 +108,16 @@ def test_same_fills_keeps_a_linear_fill_where_the_points_move():
 
 
 def test_simplified_redraws_tangled_paths_and_leaves_out_empty_contours():
-    # Path 0: the twisted square; path 1: a disk with a collapsed hole. The picture has them
-    # untangled, and below them a black band that no path draws: a fit's error, beside
-    # which the redrawn outline's edge costs little (a path costing more keeps its tangle).
+    # Path 0: the twisted square; path 1: a disk with a collapsed hole; path 2: a disk that
+    # shows nothing (transparent). The picture has them untangled, and below them a black
+    # band that no path draws: a fit's error, beside which the redrawn outline's edge costs
+    # little (a path costing more keeps its tangle).
     disk = circle_contours(np.full(4, 4), np.array([[60.0, 24.0]]), np.array([8.0]), np.array([0.0]))[0]
     group = Paths.from_contours(
-        [[_cubic_contour(_straight_cubics(TWISTED))], [_cubic_contour(disk), _cubic_contour(np.full((12, 2), 60.0))]],
-        [[0.2, 0.5, 0.9], [0.9, 0.1, 0.1]],
-    )
+        [[_cubic_contour(_straight_cubics(TWISTED))], [_cubic_contour(disk), _cubic_contour(np.full((12, 2), 60.0))],
+         [_cubic_contour(disk + 10.0)]],
+        [[0.2, 0.5, 0.9], [0.9, 0.1, 0.1], [0.1, 0.9, 0.1]], opacities=[1.0, 1.0, 0.0],
+    )  # fmt: skip
     scene = Scene(96, 96, [1.0, 1.0, 1.0], (group,))
     renderer = Renderer(RenderConfig(mode="over"))
     target = renderer.render(scene)
