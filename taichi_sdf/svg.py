@@ -714,11 +714,13 @@ Piece = tuple[type, Any]  # a part of what an element draws: (group type, its ge
 QUARTER_HANDLE = 4.0 * (math.sqrt(2.0) - 1.0) / 3.0  # of a cubic quarter circle, per radius
 
 
-def _subpaths(element) -> list[tuple[list[Piece], bool]]:
+def _subpaths(element, dots: bool = False) -> list[tuple[list[Piece], bool]]:
     """The outline of a stroked shape as its subpaths, each (pen pieces, closed): straight
     segments, quadratic and cubic Béziers (arcs become cubics); a circle's or an ellipse's
     is four cubic quarter arcs (handles ``QUARTER_HANDLE`` times the semi-axes, the affine
-    image of the circle's). Nothing for one that draws nothing."""
+    image of the circle's). Nothing for one that draws nothing. With ``dots`` (round or
+    square caps), a subpath of zero length (a line or a close back to its start, not a
+    lone move) is a straight segment of zero length: SVG strokes it as a dot."""
     import svgelements as se
 
     def xy(point) -> tuple[float, float]:
@@ -740,12 +742,17 @@ def _subpaths(element) -> list[tuple[list[Piece], bool]]:
     path = se.Path(element)
     path.reify()  # a rect or polygon keeps a rotation on itself: apply it to the points
     path.approximate_arcs_with_cubics()
-    subpaths = []
+    subpaths, dot = [], None  # dot: where the subpath stood still, if it only did
     for segment in path:
         if isinstance(segment, se.Move) or not subpaths or subpaths[-1][1]:
+            if dot is not None and not subpaths[-1][0]:
+                subpaths[-1] = ([(Strokes, [dot, dot])], subpaths[-1][1])
             subpaths.append(([], False))
+            dot = None
         pieces = subpaths[-1][0]
-        if isinstance(segment, (se.Line, se.Close)) and segment.start is not None and segment.start != segment.end:
+        if isinstance(segment, (se.Line, se.Close)) and segment.start is not None and segment.start == segment.end:
+            dot = xy(segment.start) if dots else None
+        elif isinstance(segment, (se.Line, se.Close)) and segment.start is not None:
             pieces.append((Strokes, [xy(segment.start), xy(segment.end)]))
         elif isinstance(segment, se.QuadraticBezier):
             pieces.append((QuadraticCurves, [xy(segment.start), xy(segment.control), xy(segment.end)]))
@@ -753,6 +760,8 @@ def _subpaths(element) -> list[tuple[list[Piece], bool]]:
             pieces.append((CubicCurves, [xy(segment.start), xy(segment.control1), xy(segment.control2), xy(segment.end)]))
         if isinstance(segment, se.Close):
             subpaths[-1] = (pieces, True)
+    if dot is not None and not subpaths[-1][0]:
+        subpaths[-1] = ([(Strokes, [dot, dot])], subpaths[-1][1])
     return [(pieces, closed) for pieces, closed in subpaths if pieces]
 
 
@@ -1037,7 +1046,7 @@ class _Reader:
                 pieces = []
             self._add(element, pieces, fill, None)
         if stroke is not None:
-            subpaths = _subpaths(element)
+            subpaths = _subpaths(element, str(element.values.get("stroke-linecap", "butt")).strip() != "butt")
             self._note_approximations(element, subpaths)
             width = float(element.implicit_stroke_width)
             self._add(element, [piece for pieces, _ in subpaths for piece in pieces], stroke, width)

@@ -466,6 +466,22 @@ def test_what_paints_nothing_is_dropped_silently():
     assert [(type(group).__name__, len(group)) for group in scene.shapes] == [("Circles", 1)]
 
 
+def test_a_stroke_of_zero_length_with_round_caps_is_a_dot_as_svg_draws_it():
+    # SVG strokes a subpath of zero length as a dot where its caps are round or square
+    # (square drawn round, and said), not where they are butt, nor a lone move.
+    svg = document(
+        '<line x1="5" y1="5" x2="5" y2="5" stroke="black" stroke-width="4" stroke-linecap="round"/>'
+        '<path d="M12 6 Z M12 14 L12 14 M16 16" stroke="#336699" stroke-width="3" stroke-linecap="round"/>'
+        '<line x1="5" y1="15" x2="5" y2="15" stroke="red" stroke-width="4"/>'  # butt caps: nothing
+    )
+    scene, line = skip_warning(svg)
+    assert line is None and [(type(group), len(group)) for group in scene.shapes] == [(Strokes, 3)]
+    zoomed = svg.replace('width="20" height="20"', 'width="80" height="80" viewBox="0 0 20 20"')
+    assert psnr(rasterise_svg(zoomed), alpha_render(scene.scaled(4))) >= 35.0
+    square, line = skip_warning(document('<line x1="5" y1="5" x2="5" y2="5" stroke="red" stroke-linecap="square"/>'))
+    assert len(square.shapes[0]) == 1 and line == "drew square caps as round on 1 element"
+
+
 def test_the_stroke_of_a_skipped_fill_is_drawn():
     svg = document(
         SERVERS + '<polygon points="2,2 18,3 17,17 3,16" fill="url(#rg)" stroke="#204080" stroke-width="2" '
