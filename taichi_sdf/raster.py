@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import taichi as ti
 
 from taichi_sdf.buffers import Buffers, to_numpy
 from taichi_sdf.config import RenderConfig, check_image_size
@@ -104,18 +103,6 @@ class RasterFrame:
         return table_grad.reshape(batch, rows // batch, COLUMNS), background_grad, segment_grad
 
 
-def check_segmented_arch(kinds_present: tuple) -> None:
-    """ValueError (one line) for filled paths on an arch that draws them wrongly: on
-    Vulkan (lavapipe) Taichi 1.7.4's SPIR-V build of the path binning lists a path's first
-    segment only, so paths came out empty; Metal and OpenGL go through the same SPIR-V.
-    The CPU draws them (tested against the numpy reference), and CUDA compiles them with the
-    CPU's LLVM code generator (untested here, no GPU at hand)."""
-    arch = ti.lang.impl.current_cfg().arch
-    if any(kind.segmented for kind in kinds_present) and arch not in (ti.x64, ti.arm64, ti.cuda):
-        raise ValueError(f"filled paths do not render on {arch.name}: Taichi's SPIR-V build of their binning drops "
-                         "segments there; draw them on the CPU (or CUDA)")  # fmt: skip
-
-
 def rasterize(
     config: RenderConfig,
     kind_codes: np.ndarray,
@@ -146,7 +133,6 @@ def rasterize(
     mode, dtype, tile = MODES[config.mode], config.dtype, config.tile()
     codes = np.asarray(kind_codes, np.int32)
     kinds_present = tuple(kind for kind in KINDS if np.any(codes == kind.code))
-    check_segmented_arch(kinds_present)
     rows, n_tiles = batch * n_prims, batch * (-(-width // tile)) * (-(-height // tile))
     scene = SceneArrays(
         table=buffers.put(table.reshape(rows, COLUMNS), dtype),

@@ -31,13 +31,14 @@ The cases:
   ``alpha``, a pixel's nearest curve changing), up to 9e-3, and even at 1e-3 up to 5e-3.)
 * Vulkan ``f32``, rotated ellipses and rectangles (rounded corners; f64 is out for the same
   reason, SPIR-V's ``cos``): the curves' tolerances (lavapipe, seed 0: 9.6e-7 and 2.7e-6).
-* Filled paths on Vulkan are refused in one line: Taichi 1.7.4's SPIR-V build of their
-  binning lists a path's first segment only (lavapipe drew them empty), see
-  ``taichi_sdf.raster.check_segmented_arch``.
+* Vulkan ``f32``, filled paths (lines, a quadratic, cubics, a hole, linear fills): the
+  same tolerances. Their per-path code adds by load and store: with ``+=`` (an atomic
+  add) Taichi 1.7.4's SPIR-V left the rest of a path's binning unrun on lavapipe, and
+  paths came out empty.
 * The render inside a Taichi program (``taichi_sdf.taichi``), under ``ti.ad.Tape``, with its
   parameters in fields (Taichi differentiates fields on Vulkan, not ndarrays): Vulkan ``f32``
-  with circles, triangles and strokes (the curves' f32 case above costs minutes to compile),
-  CUDA ``f64`` with every kind. The image within 1e-5 (f32) of the reference; d loss / d amount
+  with circles, triangles and strokes, with ellipses and rectangles, and with filled paths
+  (the curves' f32 case above costs minutes to compile), CUDA ``f64`` with every kind. The image within 1e-5 (f32) of the reference; d loss / d amount
   through the user's kernels and the render within 1e-5 (relative) of the central difference,
   step 1e-6, of the same loss on the reference's renders in f64; the parameters' gradients
   within 1e-6 (relative to the largest) of the backend's own ``Frame.backward``. Lavapipe over
@@ -91,9 +92,22 @@ boxes = Scene(45, 35, mixed.background, (
                boxes_rng.uniform(0, 1, (5, 3)), opacities=boxes_rng.uniform(0.5, 1, 5),
                corner_radii=boxes_rng.uniform(0, 2, 5)),
 ))  # rotated ellipses and rectangles, rounded corners
+from taichi_sdf import Paths
+from taichi_sdf.densify import circle_contours
+paths_rng = np.random.default_rng([seed, 4])
+blob = circle_contours(np.full(4, 4), paths_rng.uniform(12, 33, (1, 2)), np.array([8.0]), np.array([0.4]))[0]
+blob = np.vstack([blob, blob[:1]])
+outer = np.array([[3.3, 4.1], [24.6, 2.8], [22.1, 20.7], [4.8, 18.2]]) + paths_rng.uniform(-1, 1, (4, 2))
+hole = np.array([[9.2, 8.3], [10.1, 13.6], [16.4, 12.9], [15.8, 7.7]])  # turning the other way
+paths = Scene(45, 35, mixed.background, (Paths.from_contours(
+    [[[[outer[0], [14.0, -2.0], outer[1]], [outer[1], outer[2]], [outer[2], outer[3]], [outer[3], outer[0]]],
+      [hole[[k, (k + 1) % 4]] for k in range(4)]],
+     [[blob[j : j + 4] for j in range(0, 12, 3)]]],
+    paths_rng.uniform(0, 1, (2, 3)), opacities=paths_rng.uniform(0.5, 1, 2), slopes=paths_rng.normal(0, 0.1, (2, 3, 2)),
+),))  # a quadratic-sided quadrilateral with a hole, and a blob of four cubics over it
 rng = np.random.default_rng([seed, 2])  # cotangents and directions
-scene = {"mixed": mixed, "curves": curves, "boxes": boxes,
-         "all": Scene(45, 35, mixed.background, mixed.shapes + curves.shapes + boxes.shapes)}[shapes]
+scene = {"mixed": mixed, "curves": curves, "boxes": boxes, "paths": paths,
+         "all": Scene(45, 35, mixed.background, mixed.shapes + curves.shapes + boxes.shapes + paths.shapes)}[shapes]
 """
 
 SCRIPT = (
@@ -165,12 +179,15 @@ CASES = [
     pytest.param("vulkan", "f64", "mixed", 1e-9, 1e-6, id="vulkan-f64"),
     pytest.param("vulkan", "f32", "curves", 1e-4, 1e-3, id="vulkan-f32-curves"),
     pytest.param("vulkan", "f32", "boxes", 1e-4, 1e-3, id="vulkan-f32-ellipses-rects"),
+    pytest.param("vulkan", "f32", "paths", 1e-4, 1e-3, id="vulkan-f32-paths"),
     pytest.param("cuda", "f64", "all", 1e-9, 1e-6, id="cuda-f64"),
 ]
 
 # (arch, dtype, shapes, render tolerance, gradient tolerance, Frame.backward tolerance).
 TAPE_CASES = [
     pytest.param("vulkan", "f32", "mixed", 1e-5, 1e-5, 1e-6, id="vulkan-f32-tape"),
+    pytest.param("vulkan", "f32", "paths", 1e-5, 1e-5, 1e-6, id="vulkan-f32-tape-paths"),
+    pytest.param("vulkan", "f32", "boxes", 1e-5, 1e-5, 1e-6, id="vulkan-f32-tape-ellipses-rects"),
     pytest.param("cuda", "f64", "all", 1e-9, 1e-6, 1e-12, id="cuda-f64-tape"),
 ]
 
@@ -198,35 +215,6 @@ def run_case(script: str, arch: str, dtype: str, shapes: str) -> dict[str, float
     values = {name: float(value) for name, value in figures}
     print(arch, dtype, values)
     return values
-
-
-# Filled paths on the SPIR-V archs: refused in one line, not drawn empty (see
-# taichi_sdf.raster.check_segmented_arch).
-PATHS_SCRIPT = (
-    PREAMBLE
-    + """
-from taichi_sdf import Paths
-square = np.array([[10.3, 8.2], [30.7, 9.1], [31.2, 27.5], [9.6, 26.8]])
-path = Paths.from_contours([[[square[[k, (k + 1) % 4]] for k in range(4)]]], [[0.9, 0.2, 0.1]])
-try:
-    Renderer(RenderConfig(dtype=dtype)).render(Scene(45, 35, [1.0, 1.0, 1.0], (path,)))
-except ValueError as error:
-    print("refused", error)
-"""
-)
-
-
-def test_filled_paths_are_refused_on_vulkan_in_one_line():
-    command = [sys.executable, "-c", PATHS_SCRIPT, "vulkan", "f32", "mixed", str(Path(__file__).parent), "0"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=900, check=False)
-    assert result.returncode == 0, result.stderr
-    if any(line.startswith("unavailable ") for line in result.stdout.splitlines()):
-        if required("vulkan"):
-            pytest.fail("taichi cannot run vulkan here, but TAICHI_SDF_REQUIRE_BACKENDS asks for it")
-        pytest.skip("taichi cannot run vulkan here")
-    refused = [line for line in result.stdout.splitlines() if line.startswith("refused ")]
-    assert refused == ["refused filled paths do not render on vulkan: Taichi's SPIR-V build of their binning drops "
-                       "segments there; draw them on the CPU (or CUDA)"]  # fmt: skip
 
 
 @pytest.mark.parametrize(("arch", "dtype", "shapes", "render_tol", "grad_tol"), CASES)

@@ -15,7 +15,9 @@ The backward pass sums each entry's gradient of its segments' control points ove
 pixels into the entry's own slots (``ref_grads``, one per listed segment), and a last loop
 sums each path's slots into its segments in entry order and adds what its linear fill's
 frame (the mean and RMS of the segments' start points, kept in the row's guide) gives
-them: bitwise the same on any number of threads, as the rows' sums are.
+them: bitwise the same on any number of threads, as the rows' sums are. Each slot and
+segment is one thread's, so the sums load and store (see
+:mod:`taichi_sdf.kinds.path_binning` for why not ``+=``).
 """
 
 import taichi as ti
@@ -186,15 +188,15 @@ def entry_gradient(mode: ti.template(), precision: ti.template(), tolerances: ti
                     ref, grad, ref2, grad2 = coverage_grad(lines, first, p, signed, kind, piece, t, other, s, aa_width)
                     if ref != held:
                         for i in ti.static(range(SEGMENT_SIZE)):
-                            ref_grads[held, i] += d_held[i]
+                            ref_grads[held, i] = ref_grads[held, i] + d_held[i]
                         held, d_held = ref, d_held * 0.0
                     d_held += a_cov * grad
                     if kind == MEETING:
                         for i in ti.static(range(SEGMENT_SIZE)):
-                            ref_grads[ref2, i] += a_cov * grad2[i]
+                            ref_grads[ref2, i] = ref_grads[ref2, i] + a_cov * grad2[i]
     if first < end:
         for i in ti.static(range(SEGMENT_SIZE)):
-            ref_grads[held, i] += d_held[i]
+            ref_grads[held, i] = ref_grads[held, i] + d_held[i]
     d_anchor, d_scale = anchor * 0.0, scale * 0.0
     if ti.static(linear):  # as the other kinds' entries (see kernels/backward.py)
         d_anchor = -(slope.transpose() @ d_base) / scale
@@ -218,14 +220,14 @@ def segment_grads(row, n_prims, row_offsets: ti.template(), guides: ti.template(
     for entry in range(row_offsets[row], row_offsets[row + 1]):
         for r in range(entry_refs[entry], entry_refs[entry + 1]):
             for i in ti.static(range(SEGMENT_SIZE)):
-                segment_grad[refs[r], i] += ref_grads[r, i]
+                segment_grad[refs[r], i] = segment_grad[refs[r], i] + ref_grads[r, i]
     anchor, scale = ti.Vector([guides[row, 0], guides[row, 1]]), guides[row, 2]
     d_anchor, d_scale = ti.Vector([table_grad[row, 0], table_grad[row, 1]]), table_grad[row, 2]
     n = (end - first) + 0.0 * scale
     for s in range(first, end):
         start = ti.Vector([segments[s, 0], segments[s, 1]])
         moved = d_anchor / n + d_scale * (start - anchor) / (n * scale)
-        segment_grad[s, 0] += moved[0]
-        segment_grad[s, 1] += moved[1]
+        segment_grad[s, 0] = segment_grad[s, 0] + moved[0]
+        segment_grad[s, 1] = segment_grad[s, 1] + moved[1]
     for c in ti.static(range(COLOUR)):
         table_grad[row, c] = 0.0

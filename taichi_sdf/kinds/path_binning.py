@@ -21,7 +21,10 @@ tile's reach is the base plus what its segments add there (see
 The work is one thread per path, over a grid of the path's box in tiles (``GRID_FIELDS``
 integers a tile, from ``grid_offsets[row]`` on): a counting pass (:func:`count_path`) sizes
 the entries and segment lists, and an emitting pass (:func:`emit_path`) writes them; both
-walk the segments in order, so an entry's segments are listed in segment order.
+walk the segments in order, so an entry's segments are listed in segment order. The grid
+is the thread's own, so it adds by load and store, never ``+=``: an atomic add there, in
+loops and branches, made Taichi 1.7.4's SPIR-V (Vulkan, lavapipe) leave the thread's
+remaining code unrun (paths came out empty).
 """
 
 import taichi as ti
@@ -135,9 +138,9 @@ def count_path(pieces: ti.template(), segment_points: ti.template(), first, end,
             for tx in range(near[0], near[2] + 1):
                 cell = _cell(at, box, tx, ty)
                 if grid[cell, STAMP] == s:
-                    grid[cell, REFS] += 1
+                    grid[cell, REFS] = grid[cell, REFS] + 1
                     corner = ti.Vector([tx, ty]) * tile_size + 0.0 * reach
-                    grid[cell, CORRECTION] += end_steps(pieces, s, points, corner[0], corner[1])
+                    grid[cell, CORRECTION] = grid[cell, CORRECTION] + end_steps(pieces, s, points, corner[0], corner[1])
         for j in range(piece_count(points)):
             a, b, c = load_piece(pieces, s, j)
             lines = _within(ti.min(a, b, c), ti.max(a, b, c), tile_size, box)
@@ -155,11 +158,12 @@ def count_path(pieces: ti.template(), segment_points: ti.template(), first, end,
                             ti.cast(ti.floor(ti.math.clamp(xs[k] / tile_size, box[0] - 1.0, box[2] + 1.0)), ti.i32) + 1
                         )
                         if column <= box[2]:
-                            grid[_cell(at, box, ti.max(column, box[0]), ty), BACKDROP] += signs[k]
+                            step_cell = _cell(at, box, ti.max(column, box[0]), ty)
+                            grid[step_cell, BACKDROP] = grid[step_cell, BACKDROP] + signs[k]
                         for tx in range(ti.max(column, near[0]), near[2] + 1):  # its own tiles: its share
                             cell = _cell(at, box, tx, ty)
                             if grid[cell, STAMP] == s:
-                                grid[cell, CORRECTION] += signs[k]
+                                grid[cell, CORRECTION] = grid[cell, CORRECTION] + signs[k]
     entries, refs = 0, 0
     for ty in range(box[1], box[3] + 1):
         backdrop = 0
@@ -205,5 +209,5 @@ def emit_path(pieces: ti.template(), segment_points: ti.template(), first, end, 
                 # be the same arithmetic compiled twice): then the list keeps what it has.
                 if grid[cell, STAMP] == -2 - s and grid[cell, REFS] > 0:
                     refs[grid[cell, CURSOR]] = s
-                    grid[cell, CURSOR] += 1
-                    grid[cell, REFS] -= 1
+                    grid[cell, CURSOR] = grid[cell, CURSOR] + 1
+                    grid[cell, REFS] = grid[cell, REFS] - 1
