@@ -117,12 +117,16 @@ def cubic_paths(contours: list[list[np.ndarray]], colours: np.ndarray, slopes: n
     """Paths (nonzero rule) from, per path, its closed contours of cubics, each (3 k, 2)
     points in pixels as :func:`circle_contours` orders them (each cubic's start, then its
     two handles; the last cubic ends at the first point), every point a path's own."""
+    return Paths.from_contours(
+        [[contour_cubics(points) for points in path] for path in contours], colours, "nonzero", slopes
+    )
 
-    def cubics(points: np.ndarray) -> list[np.ndarray]:
-        closed = np.vstack([points, points[:1]])
-        return [closed[j : j + 4] for j in range(0, len(points), 3)]
 
-    return Paths.from_contours([[cubics(points) for points in path] for path in contours], colours, "nonzero", slopes)
+def contour_cubics(points: np.ndarray) -> list[np.ndarray]:
+    """The closed contour of (3 k, 2) points in the order of :func:`circle_contours` as its
+    k cubics, (4, 2) control points each, as :meth:`Paths.from_contours` takes them."""
+    closed = np.vstack([points, points[:1]])
+    return [closed[j : j + 4] for j in range(0, len(points), 3)]
 
 
 def colour_regions(target: np.ndarray, count: int, levels: int = 6, least: int = 12) -> tuple[list, list, np.ndarray]:
@@ -172,14 +176,14 @@ def traced_boundaries(mask: np.ndarray, origin: np.ndarray, scale: float, least:
     the other way. Cell (r, c) spans ``origin + scale * [c, c + 1] x [r, r + 1]`` pixels."""
     traced = [contour[:-1, ::-1] - 0.5 for contour in measure.find_contours(np.pad(mask, 1).astype(float), 0.5)]
     traced = [origin + scale * contour for contour in traced]
-    areas = np.array([_shoelace(contour) for contour in traced])
+    areas = np.array([shoelace(contour) for contour in traced])
     order = np.argsort(-np.abs(areas), kind="stable")
     outer = traced[order[0]] if areas[order[0]] > 0 else traced[order[0]][::-1]
     holes = [traced[i] if areas[i] < 0 else traced[i][::-1] for i in order[1:] if abs(areas[i]) >= least]
     return [outer] + holes
 
 
-def _shoelace(polygon: np.ndarray) -> float:
+def shoelace(polygon: np.ndarray) -> float:
     """Signed area of the closed polygon (m, 2), positive when it turns from +x towards +y."""
     x, y = polygon.T
     return 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))

@@ -742,16 +742,13 @@ def _subpaths(element, dots: bool = False) -> list[tuple[list[Piece], bool]]:
     path = se.Path(element)
     path.reify()  # a rect or polygon keeps a rotation on itself: apply it to the points
     path.approximate_arcs_with_cubics()
-    subpaths, dot = [], None  # dot: where the subpath stood still, if it only did
+    subpaths = []  # each [pieces, closed, its dot: a zero-length segment, where dots are drawn]
     for segment in path:
         if isinstance(segment, se.Move) or not subpaths or subpaths[-1][1]:
-            if dot is not None and not subpaths[-1][0]:
-                subpaths[-1] = ([(Strokes, [dot, dot])], subpaths[-1][1])
-            subpaths.append(([], False))
-            dot = None
+            subpaths.append([[], False, []])
         pieces = subpaths[-1][0]
         if isinstance(segment, (se.Line, se.Close)) and segment.start is not None and segment.start == segment.end:
-            dot = xy(segment.start) if dots else None
+            subpaths[-1][2] = [(Strokes, [xy(segment.start), xy(segment.end)])] if dots else []
         elif isinstance(segment, (se.Line, se.Close)) and segment.start is not None:
             pieces.append((Strokes, [xy(segment.start), xy(segment.end)]))
         elif isinstance(segment, se.QuadraticBezier):
@@ -759,11 +756,8 @@ def _subpaths(element, dots: bool = False) -> list[tuple[list[Piece], bool]]:
         elif isinstance(segment, se.CubicBezier):
             pieces.append((CubicCurves, [xy(segment.start), xy(segment.control1), xy(segment.control2), xy(segment.end)]))
         if isinstance(segment, se.Close):
-            subpaths[-1] = (pieces, True)
-    if dot is not None and not subpaths[-1][0]:
-        subpaths[-1] = ([(Strokes, [dot, dot])], subpaths[-1][1])
-    return [(pieces, closed) for pieces, closed in subpaths if pieces]
-
+            subpaths[-1][1] = True
+    return [(pieces or dot, closed) for pieces, closed, dot in subpaths if pieces or dot]
 
 def _stretches(element) -> np.ndarray:
     """The largest and smallest stretch (2,) of the element's whole transform (singular

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import ndimage
 
-from taichi_sdf.init import fitted_contour, traced_boundaries
+from taichi_sdf.init import contour_cubics, fitted_contour, shoelace, traced_boundaries
 from taichi_sdf.kinds.path import Paths
 from taichi_sdf.scene import Scene
 
@@ -68,11 +68,6 @@ def crossings(first: np.ndarray, second: np.ndarray | None = None) -> int:
 def _side(p: np.ndarray, q: np.ndarray, r: np.ndarray) -> np.ndarray:
     """Twice the signed area of the triangles p, q, r: which side of p-q each r lies on."""
     return (q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1]) - (q[..., 1] - p[..., 1]) * (r[..., 0] - p[..., 0])
-
-
-def _area(polyline: np.ndarray) -> float:
-    x, y = polyline.T
-    return 0.5 * float(np.sum(x * np.roll(y, -1) - np.roll(x, -1) * y))
 
 
 def tangled(group: Paths, i: int) -> bool:
@@ -137,23 +132,18 @@ def reoutlined(group: Paths, i: int, width: int, height: int) -> list[np.ndarray
     boundaries = []
     for label in range(1, count + 1):
         boundaries += traced_boundaries(labels == label, np.array([x0, y0], float), 1.0 / SAMPLES, LEAST_AREA)
-    return sorted(boundaries, key=lambda polyline: -abs(_area(polyline)))
+    return sorted(boundaries, key=lambda polyline: -abs(shoelace(polyline)))
 
 
 def cubics_exactly(polyline: np.ndarray, count: int) -> np.ndarray:
     """``count`` closed cubics along the closed ``polyline`` (m, 2), (3 count, 2) points in
     the order of :func:`~taichi_sdf.init.fitted_contour`, which fits as many as it needs up
     to ``count``; the longest are then halved (the same curve) until there are ``count``."""
-    cubics = _cubics(fitted_contour(polyline, FIT_TOLERANCE, cubics=count))
+    cubics = contour_cubics(fitted_contour(polyline, FIT_TOLERANCE, cubics=count))
     while len(cubics) < count:
         longest = max(range(len(cubics)), key=lambda j: np.linalg.norm(np.diff(cubics[j], axis=0), axis=1).sum())
         cubics[longest : longest + 1] = _halves(cubics[longest])
     return np.concatenate([cubic[:3] for cubic in cubics])
-
-
-def _cubics(controls: np.ndarray) -> list[np.ndarray]:
-    """The closed cubics (4, 2) of (3 k, 2) points in the order of :func:`~taichi_sdf.init.fitted_contour`."""
-    return [np.vstack([controls[j : j + 3], controls[(j + 3) % len(controls)]]) for j in range(0, len(controls), 3)]
 
 
 def _halves(cubic: np.ndarray) -> list[np.ndarray]:
@@ -230,7 +220,6 @@ class Untangling:
         return Relocated(untangled, relocated.orders) if isinstance(relocated, Relocated) else untangled
 
 
-
 def simplified(scene: Scene, target: np.ndarray, renderer) -> tuple[Scene, float]:
     """``scene`` (its first group :class:`Paths`) as a person editing its SVG would want it,
     and the mean squared error of its render (``renderer``'s, unclipped) against ``target``
@@ -252,8 +241,8 @@ def simplified(scene: Scene, target: np.ndarray, renderer) -> tuple[Scene, float
     changed = False
     for i in range(len(group)):
         contours = _simpler(group, i, scene.width, scene.height)
-        if contours is not None and any(paths[:i] + [contours] + paths[i + 1 :]):
-            candidate = paths[:i] + [contours] + paths[i + 1 :]
+        candidate = paths[:i] + [contours] + paths[i + 1 :]
+        if contours is not None and any(candidate):
             drawn = renderer.render(with_paths(candidate))
             if np.mean((drawn - target) ** 2) <= budget:
                 paths, image, changed = candidate, drawn, True
@@ -274,7 +263,7 @@ def _simpler(group: Paths, i: int, width: int, height: int) -> list | None:
     than LEAST_AREA (collapsed, slivers)."""
     if _all_cubic(group, i) and tangled(group, i):
         boundaries = reoutlined(group, i, width, height)
-        return [_cubics(fitted_contour(b, FIT_TOLERANCE, cubics=SIMPLE_CUBICS)) for b in boundaries]
+        return [contour_cubics(fitted_contour(b, FIT_TOLERANCE, cubics=SIMPLE_CUBICS)) for b in boundaries]
     contours = group.contours(i)
     rule = group.fill_rules[i]
     kept = [c for c, p in zip(contours, contour_polylines(group, i)) if filled_area([p], rule) >= LEAST_AREA]

@@ -17,6 +17,7 @@ from taichi_sdf.init import (
     MAX_SEGMENTS,
     MIN_SEGMENTS,
     colour_regions,
+    contour_cubics,
     init_circles,
     init_paths,
     region_contours,
@@ -118,8 +119,7 @@ def test_a_flat_picture_of_two_paths_is_recovered_by_two_paths():
 
 def test_a_mixed_scene_of_a_path_under_a_stroke_fits_and_comes_back_from_its_svg():
     disk = circle_contours(np.full(4, 4), np.array([[32.0, 32.0]]), np.array([16.0]), np.array([0.2]))[0]
-    closed = np.vstack([disk, disk[:1]])
-    path = Paths.from_contours([[[closed[j : j + 4] for j in range(0, 12, 3)]]], [[0.8, 0.2, 0.2]], opacities=[1.0])
+    path = Paths.from_contours([[contour_cubics(disk)]], [[0.8, 0.2, 0.2]], opacities=[1.0])
     stroke = CubicCurves(
         np.array([[8.0, 50], [20, 40], [40, 60], [56, 50]]), np.array([[0, 1, 2, 3]]), np.array([2.0]),
         np.array([[0.1, 0.1, 0.6]]), opacities=[1.0],

@@ -5,7 +5,7 @@ import pytest
 
 from taichi_sdf import Paths, RenderConfig, Renderer, Scene
 from taichi_sdf.densify import circle_contours
-from taichi_sdf.init import starting_scene
+from taichi_sdf.init import contour_cubics, shoelace, starting_scene
 from taichi_sdf.untangle import (
     Untangling,
     crossings,
@@ -16,12 +16,6 @@ from taichi_sdf.untangle import (
     simplified,
     tangled,
 )
-
-
-def _cubic_contour(points: np.ndarray) -> list[np.ndarray]:
-    """A closed contour of cubics from (3 k, 2) points in the order of circle_contours."""
-    closed = np.vstack([points, points[:1]])
-    return [closed[j : j + 4] for j in range(0, len(points), 3)]
 
 
 def _straight_cubics(corners: np.ndarray) -> np.ndarray:
@@ -60,11 +54,11 @@ def test_filled_area_is_the_shoelace_area_and_follows_the_fill_rule(offset):
 
 def test_a_twisted_path_is_tangled_and_redrawn_as_the_outline_of_its_fill():
     # The bow tie under even-odd: two triangles meeting at a point (its crossing), each a region.
-    group = Paths.from_contours([[_cubic_contour(_straight_cubics(BOW_TIE))]], [[1, 0, 0]], "evenodd")
+    group = Paths.from_contours([[contour_cubics(_straight_cubics(BOW_TIE))]], [[1, 0, 0]], "evenodd")
     assert tangled(group, 0)
     boundaries = reoutlined(group, 0, 64, 64)
     assert boundaries and all(crossings(b) == 0 for b in boundaries)
-    enclosed = sum(abs(0.5 * np.sum(b[:, 0] * np.roll(b[:, 1], -1) - np.roll(b[:, 0], -1) * b[:, 1])) for b in boundaries)
+    enclosed = sum(abs(shoelace(b)) for b in boundaries)
     perimeter = np.linalg.norm(np.diff(np.vstack([BOW_TIE, BOW_TIE[:1]]), axis=0), axis=1).sum()
     assert enclosed == pytest.approx(filled_area([BOW_TIE], 1), abs=perimeter / 8)
 
@@ -72,7 +66,7 @@ def test_a_twisted_path_is_tangled_and_redrawn_as_the_outline_of_its_fill():
 def test_untangling_keeps_the_layout_and_the_fill():
     corners = TWISTED
     twisted = Paths.from_contours(
-        [[_cubic_contour(_straight_cubics(corners))]], [[0.2, 0.5, 0.9]], slopes=[[[0.1, 0.0], [0.0, 0.2], [0.0, 0.0]]]
+        [[contour_cubics(_straight_cubics(corners))]], [[0.2, 0.5, 0.9]], slopes=[[[0.1, 0.0], [0.0, 0.2], [0.0, 0.0]]]
     )
     scene = Scene(64, 64, [1.0, 1.0, 1.0], (twisted,))
     assert tangled(twisted, 0)
@@ -97,8 +91,8 @@ def test_same_fills_keeps_a_linear_fill_where_the_points_move():
     points = circle_contours(np.full(4, 4), np.array([[30.0, 30.0]]), np.array([15.0]), np.array([0.3]))[0]
     hole = np.full((12, 2), 30.0)  # collapsed: it draws nothing, but it moves the fill's anchor
     slopes = [[[0.3, -0.1], [0.0, 0.2], [-0.2, 0.0]]]
-    group = Paths.from_contours([[_cubic_contour(points), _cubic_contour(hole)]], [[0.5, 0.4, 0.6]], slopes=slopes)
-    alone = Paths.from_contours([[_cubic_contour(points)]], [[0.5, 0.4, 0.6]], slopes=slopes)
+    group = Paths.from_contours([[contour_cubics(points), contour_cubics(hole)]], [[0.5, 0.4, 0.6]], slopes=slopes)
+    alone = Paths.from_contours([[contour_cubics(points)]], [[0.5, 0.4, 0.6]], slopes=slopes)
     renderer = Renderer(RenderConfig(mode="over", dtype="f64"))
     image = renderer.render(Scene(64, 64, [1.0, 1.0, 1.0], (group,)))
     moved = renderer.render(Scene(64, 64, [1.0, 1.0, 1.0], (alone,)))
@@ -114,8 +108,8 @@ def test_simplified_redraws_tangled_paths_and_leaves_out_empty_contours():
     # little (a path costing more keeps its tangle).
     disk = circle_contours(np.full(4, 4), np.array([[60.0, 24.0]]), np.array([8.0]), np.array([0.0]))[0]
     group = Paths.from_contours(
-        [[_cubic_contour(_straight_cubics(TWISTED))], [_cubic_contour(disk), _cubic_contour(np.full((12, 2), 60.0))],
-         [_cubic_contour(disk + 10.0)]],
+        [[contour_cubics(_straight_cubics(TWISTED))], [contour_cubics(disk), contour_cubics(np.full((12, 2), 60.0))],
+         [contour_cubics(disk + 10.0)]],
         [[0.2, 0.5, 0.9], [0.9, 0.1, 0.1], [0.1, 0.9, 0.1]], opacities=[1.0, 1.0, 0.0],
     )  # fmt: skip
     scene = Scene(96, 96, [1.0, 1.0, 1.0], (group,))
