@@ -25,7 +25,15 @@ import numpy as np
 from taichi_sdf.buffers import Buffers, to_numpy
 from taichi_sdf.config import RenderConfig, check_image_size
 from taichi_sdf.funcs.winding import PIECES_SIZE, SEGMENT_SIZE
-from taichi_sdf.kernels.arrays import GradientArrays, OutlineArrays, PixelArrays, SceneArrays, TileArrays, launch
+from taichi_sdf.kernels.arrays import (
+    GradientArrays,
+    OutlineArrays,
+    PixelArrays,
+    SceneArrays,
+    TileArrays,
+    launch,
+    unused,
+)
 from taichi_sdf.kernels.backward import backward_kernel
 from taichi_sdf.kernels.binning import count_kernel, prepare_kernel
 from taichi_sdf.kernels.forward import forward_kernel
@@ -78,6 +86,7 @@ class RasterFrame:
         rows, n_tiles = self.scene.table.shape[0], self.tiles.tile_fill.shape[0]
         mode, dtype = MODES[config.mode], config.dtype
         scratch = Buffers(self.scene.table)  # this pass's working buffers, free again when it returns
+        segmented = self.segments is not None
         grads = GradientArrays(
             image_grad=buffers.put(image_grad, dtype),
             scratch=scratch.working((batch, height, width, mode.state_width), dtype),
@@ -85,20 +94,20 @@ class RasterFrame:
             tile_background=scratch.working((n_tiles, 3), dtype),
             table_grad=buffers.output((rows, COLUMNS), dtype),
             background_grad=buffers.output((batch, 3), dtype),
-            ref_grads=scratch.working((self.outline.refs.shape[0], SEGMENT_SIZE), dtype),
-            segment_grad=buffers.output((self.outline.segments.shape[0], SEGMENT_SIZE), dtype),
-        )
+            **({
+                "ref_grads": scratch.working((self.outline.refs.shape[0], SEGMENT_SIZE), dtype),
+                "segment_grad": buffers.output((self.outline.segments.shape[0], SEGMENT_SIZE), dtype),
+            } if segmented else unused(GradientArrays)),
+        )  # fmt: skip
         kernel = backward_kernel(self.kinds_present, mode, dtype, self.linear, config.culling)
         launch(kernel, self.scene, self.tiles, self.pixels, self.outline, grads, aa_width=config.aa_width,
                tile_size=self.tile_size, spread=spread_for(n_tiles))  # fmt: skip
-        table_grad, background_grad, segment_grad = grads.table_grad, grads.background_grad, grads.segment_grad
+        table_grad, background_grad = grads.table_grad, grads.background_grad
+        segment_grad = grads.segment_grad if segmented else None
         if buffers.taichi:  # Taichi ndarrays: hand numpy arrays back
-            table_grad, background_grad, segment_grad = (
-                a.to_numpy() for a in (table_grad, background_grad, segment_grad)
-            )
-        if self.segments is None:
-            segment_grad = None
-        else:
+            table_grad, background_grad = table_grad.to_numpy(), background_grad.to_numpy()
+            segment_grad = segment_grad.to_numpy() if segmented else None
+        if segmented:
             segment_grad = segment_grad.reshape(batch, self.segments, SEGMENT_SIZE)
         return table_grad.reshape(batch, rows // batch, COLUMNS), background_grad, segment_grad
 
@@ -142,17 +151,20 @@ def rasterize(
         footprints=buffers.working((rows, 4), dtype),
         row_offsets=buffers.working((rows + 1,), "i32"),
     )
-    outlines = _outline_arrays(buffers, segments, outline, batch, rows, dtype)
-    if any(kind.segmented for kind in kinds_present):
+    segmented = any(kind.segmented for kind in kinds_present)
+    outlines = (_outline_arrays(buffers, segments, outline, rows, dtype) if segmented
+                else OutlineArrays(**unused(OutlineArrays)))  # fmt: skip
+    if segmented:
         prepare = prepare_kernel(kinds_present, dtype)
         grid = launch(prepare, scene, outlines, aa_width=config.aa_width, tile_size=tile, width=width, height=height)
         outlines.grid = buffers.working((max(grid, 1), GRID_FIELDS), "i32")
     count = count_kernel(kinds_present, config.culling, dtype)
     entries = launch(count, scene, outlines, aa_width=config.aa_width, tile_size=tile, width=width, height=height)
-    n_refs = int(to_numpy(outlines.row_refs)[rows])
-    outlines.entry_bases = buffers.working((max(entries, 1),), "i32")
-    outlines.entry_refs = buffers.working((max(entries, 1) + 1,), "i32")
-    outlines.refs = buffers.working((max(n_refs, 1),), "i32")
+    if segmented:
+        n_refs = int(to_numpy(outlines.row_refs)[rows])
+        outlines.entry_bases = buffers.working((max(entries, 1),), "i32")
+        outlines.entry_refs = buffers.working((max(entries, 1) + 1,), "i32")
+        outlines.refs = buffers.working((max(n_refs, 1),), "i32")
     tiles = TileArrays(
         entry_tiles=buffers.working((max(entries, 1),), "i32"),
         entry_rows=buffers.working((max(entries, 1),), "i32"),
@@ -169,18 +181,13 @@ def rasterize(
     forward = forward_kernel(kinds_present, mode, dtype, linear, config.culling)
     launch(forward, scene, tiles, pixels, outlines, aa_width=config.aa_width, tile_size=tile,
            spread=spread_for(n_tiles))  # fmt: skip
-    count = None if segments is None else segments.shape[1]
+    count = segments.shape[1] if segmented else None
     return RasterFrame(config, tile, kinds_present, linear, buffers, scene, tiles, pixels, outlines, count)
 
 
-def _outline_arrays(buffers: Buffers, segments, outline, batch: int, rows: int, dtype: str) -> OutlineArrays:
-    """The segment table and its structure as the kernels take them (one unused element
-    each where there are no paths), and the count's offsets; the binning's arrays that
-    depend on its counts are made after it."""
-    if segments is None:
-        n_prims = rows // batch
-        segments = np.zeros((batch, 1, SEGMENT_SIZE))
-        outline = (np.full(1, 2, np.int32), np.zeros(n_prims + 1, np.int32), np.zeros(n_prims, np.int32))
+def _outline_arrays(buffers: Buffers, segments, outline, rows: int, dtype: str) -> OutlineArrays:
+    """The segment table and its structure as the kernels take them, and the count's
+    offsets; the binning's arrays that depend on its counts are made after it."""
     segment_points, row_segments, row_rules = outline
     table = buffers.put(segments.reshape(-1, SEGMENT_SIZE), dtype)
     return OutlineArrays(

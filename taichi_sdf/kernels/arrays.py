@@ -26,8 +26,9 @@ Array = object  # a numpy array, a Taichi ndarray or a torch tensor
 REAL, INDEX = "real", "index"  # element types: the render's float type, or i32
 
 
-def _array(element: str, ndim: int):
-    return field(metadata={"element": element, "ndim": ndim})
+def _array(element: str, ndim: int, segmented: bool = False):
+    """A field declaring an array; ``segmented``: used only where a scene has filled paths."""
+    return field(metadata={"element": element, "ndim": ndim, "segmented": segmented})
 
 
 @dataclass
@@ -68,19 +69,19 @@ class PixelArrays:
 class OutlineArrays:
     """The segment table of the segmented kinds (filled paths) beside the primitive table,
     and what the binning derives from it (see :mod:`taichi_sdf.kernels.paths`). Without
-    paths each holds one unused element."""
+    paths, kernels take each as an unused integer (see :func:`ndarray_types`)."""
 
-    segments: Array = _array(REAL, 2)  # (B Q, SEGMENT_SIZE): each segment's control points (pixels, zero-padded)
-    segment_points: Array = _array(INDEX, 1)  # (Q,): each segment's number of control points (2, 3 or 4)
-    row_segments: Array = _array(INDEX, 1)  # (M + 1,): primitive m's segments are row_segments[m]:[m + 1]
-    row_rules: Array = _array(INDEX, 1)  # (M,): each path's fill rule (0 nonzero, 1 even-odd)
-    pieces: Array = _array(REAL, 2)  # (B Q, PIECES_SIZE): each segment's quadratic pieces
-    grid_offsets: Array = _array(INDEX, 1)  # (R + 1,): row r's grid is grid[grid_offsets[r]:grid_offsets[r + 1]]
-    grid: Array = _array(INDEX, 2)  # (C, GRID_FIELDS): a path row's tiles (see taichi_sdf.kinds.path_binning)
-    row_refs: Array = _array(INDEX, 1)  # (R + 1,): row r's segment references are refs[row_refs[r]:row_refs[r + 1]]
-    entry_bases: Array = _array(INDEX, 1)  # (E,): each path entry's winding base
-    entry_refs: Array = _array(INDEX, 1)  # (E + 1,): entry e lists segments refs[entry_refs[e]:entry_refs[e + 1]]
-    refs: Array = _array(INDEX, 1)  # (N,): the segments (global rows) each path entry lists
+    segments: Array = _array(REAL, 2, True)  # (B Q, SEGMENT_SIZE): each segment's control points (pixels, zero-padded)
+    segment_points: Array = _array(INDEX, 1, True)  # (Q,): each segment's number of control points (2, 3 or 4)
+    row_segments: Array = _array(INDEX, 1, True)  # (M + 1,): primitive m's segments are row_segments[m]:[m + 1]
+    row_rules: Array = _array(INDEX, 1, True)  # (M,): each path's fill rule (0 nonzero, 1 even-odd)
+    pieces: Array = _array(REAL, 2, True)  # (B Q, PIECES_SIZE): each segment's quadratic pieces
+    grid_offsets: Array = _array(INDEX, 1, True)  # (R + 1,): row r's grid is grid[grid_offsets[r]:grid_offsets[r + 1]]
+    grid: Array = _array(INDEX, 2, True)  # (C, GRID_FIELDS): a path row's tiles (see taichi_sdf.kinds.path_binning)
+    row_refs: Array = _array(INDEX, 1, True)  # (R + 1,): row r's segment references are refs[row_refs[r]:row_refs[r + 1]]
+    entry_bases: Array = _array(INDEX, 1, True)  # (E,): each path entry's winding base
+    entry_refs: Array = _array(INDEX, 1, True)  # (E + 1,): entry e lists segments refs[entry_refs[e]:entry_refs[e + 1]]
+    refs: Array = _array(INDEX, 1, True)  # (N,): the segments (global rows) each path entry lists
 
 
 @dataclass
@@ -93,8 +94,8 @@ class GradientArrays:
     tile_background: Array = _array(REAL, 2)  # (T, 3): each tile's gradient of its image's background
     table_grad: Array = _array(REAL, 2)  # (R, COLUMNS)
     background_grad: Array = _array(REAL, 2)  # (B, 3)
-    ref_grads: Array = _array(REAL, 2)  # (N, SEGMENT_SIZE): each segment reference's gradient of its segment
-    segment_grad: Array = _array(REAL, 2)  # (B Q, SEGMENT_SIZE)
+    ref_grads: Array = _array(REAL, 2, True)  # (N, SEGMENT_SIZE): each segment reference's gradient of its segment
+    segment_grad: Array = _array(REAL, 2, True)  # (B Q, SEGMENT_SIZE)
 
 
 GROUPS = (SceneArrays, TileArrays, PixelArrays, OutlineArrays, GradientArrays)
@@ -103,15 +104,30 @@ GROUPS = (SceneArrays, TileArrays, PixelArrays, OutlineArrays, GradientArrays)
 Outline = collections.namedtuple("Outline", [array.name for array in fields(OutlineArrays)])
 
 
+def outline_of(segmented: bool, *arrays) -> Outline | None:
+    """In a kernel: its OutlineArrays parameters as an :data:`Outline`, or None in a scene
+    without ``segmented`` kinds (the parameters are then unused integers)."""
+    return Outline(*arrays) if segmented else None
+
+
 @functools.cache
-def ndarray_types(dtype: str) -> SimpleNamespace:
+def ndarray_types(dtype: str, segmented: bool) -> SimpleNamespace:
     """The kernel parameter type (``ti.types.ndarray(dtype, ndim)``) of every field of
-    :data:`GROUPS`, by its name, for a render in ``dtype`` ('f32' or 'f64')."""
+    :data:`GROUPS`, by its name, for a render in ``dtype`` ('f32' or 'f64'). Without
+    ``segmented`` kinds (filled paths) the arrays only they use are ``ti.i32``, passed as 0
+    (see :func:`unused`): an array argument costs several microseconds a launch."""
     element = {REAL: {"f32": ti.f32, "f64": ti.f64}[dtype], INDEX: ti.i32}
     return SimpleNamespace(**{
         array.name: ti.types.ndarray(dtype=element[array.metadata["element"]], ndim=array.metadata["ndim"])
+        if segmented or not array.metadata["segmented"] else ti.i32
         for group in GROUPS for array in fields(group)
     })  # fmt: skip
+
+
+def unused(group: type) -> dict:
+    """For a scene without segmented kinds: 0 for each of ``group``'s arrays that only they
+    use (the value its ``ti.i32`` parameter takes), by name."""
+    return {array.name: 0 for array in fields(group) if array.metadata["segmented"]}
 
 
 def launch(kernel, *groups, **scalars):

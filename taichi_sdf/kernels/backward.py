@@ -18,7 +18,7 @@ import functools
 import taichi as ti
 
 from taichi_sdf.kernels import paths
-from taichi_sdf.kernels.arrays import Outline, ndarray_types
+from taichi_sdf.kernels.arrays import ndarray_types, outline_of
 from taichi_sdf.kernels.rows import (
     entry_pixels,
     fill_at,
@@ -102,7 +102,7 @@ def backward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, 
             d_scale = -(slope * d_slope).sum() / scale
             d_geometry += kind.fill_frame_vjp(geometry, d_anchor, d_scale)
 
-    t = ndarray_types(dtype)
+    t = ndarray_types(dtype, bool(segmented))
 
     @ti.kernel
     def backward(
@@ -141,8 +141,8 @@ def backward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, 
         tile_size: ti.i32,
         spread: ti.i32,
     ):
-        outline = ti.static(Outline(segments, segment_points, row_segments, row_rules, pieces, grid_offsets,
-                                          grid, row_refs, entry_bases, entry_refs, refs))  # fmt: skip
+        outline = ti.static(outline_of(bool(segmented), segments, segment_points, row_segments, row_rules, pieces,
+                                       grid_offsets, grid, row_refs, entry_bases, entry_refs, refs))  # fmt: skip
         n_images, height, width, _ = image_grad.shape
         n_prims = kind_codes.shape[0]
         n_tiles = tile_background.shape[0]

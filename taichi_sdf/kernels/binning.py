@@ -29,7 +29,7 @@ import functools
 import taichi as ti
 
 from taichi_sdf.kernels import paths
-from taichi_sdf.kernels.arrays import Outline, ndarray_types
+from taichi_sdf.kernels.arrays import Outline, ndarray_types, outline_of
 from taichi_sdf.kernels.rows import load_geometry, store_guide, tiles_across, with_kind
 
 
@@ -97,7 +97,8 @@ def _count_row(kind: ti.template(), culling: ti.template(), tile_size, row, n_pr
             kind, culling, False, tile_size, row, n_prims, geometry, aa_width, width, height, footprints, row_offsets,
             row_offsets, 0,
         )  # fmt: skip
-        outline.row_refs[row + 1] = 0
+        if ti.static(outline):  # None without paths
+            outline.row_refs[row + 1] = 0
 
 
 @ti.func
@@ -105,7 +106,8 @@ def _emit_row(kind: ti.template(), culling: ti.template(), tile_size, row, n_pri
               footprints: ti.template(), row_offsets: ti.template(), entry_tiles: ti.template(),
               entry_rows: ti.template(), outline: ti.template()):  # fmt: skip
     """Write ``row``'s entries (a ``kind``) from ``row_offsets[row]`` on, each with where its
-    segment list starts (none but a path's have one)."""
+    segment list starts (none but a path's have one; ``outline`` is None in a scene without
+    paths)."""
     if ti.static(kind.segmented):
         paths.emit_row(row, n_prims, aa_width, tile_size, width, height, outline, footprints, row_offsets, entry_tiles,
                        entry_rows)  # fmt: skip
@@ -113,8 +115,9 @@ def _emit_row(kind: ti.template(), culling: ti.template(), tile_size, row, n_pri
         first = row_offsets[row]
         n = _row_tiles(kind, culling, True, tile_size, row, n_prims, geometry, aa_width, width, height, footprints,
                        entry_tiles, entry_rows, first)  # fmt: skip
-        for entry in range(first, first + n):
-            outline.entry_refs[entry] = outline.row_refs[row]
+        if ti.static(outline):  # None without paths
+            for entry in range(first, first + n):
+                outline.entry_refs[entry] = outline.row_refs[row]
 
 
 @functools.cache
@@ -123,7 +126,8 @@ def count_kernel(kinds_present: tuple, culling: bool, dtype: str):
     hi x, hi y) of every row, the tiles each touches, and their scan into
     ``row_offsets``. Returns the number of entries."""
 
-    t, real = ndarray_types(dtype), {"f32": ti.f32, "f64": ti.f64}[dtype]
+    segmented = any(kind.segmented for kind in kinds_present)
+    t, real = ndarray_types(dtype, segmented), {"f32": ti.f32, "f64": ti.f64}[dtype]
 
     @ti.kernel
     def count(
@@ -148,8 +152,8 @@ def count_kernel(kinds_present: tuple, culling: bool, dtype: str):
         width: ti.i32,
         height: ti.i32,
     ) -> ti.i32:
-        outline = ti.static(Outline(segments, segment_points, row_segments, row_rules, pieces, grid_offsets,
-                                          grid, row_refs, entry_bases, entry_refs, refs))  # fmt: skip
+        outline = ti.static(outline_of(segmented, segments, segment_points, row_segments, row_rules, pieces,
+                                       grid_offsets, grid, row_refs, entry_bases, entry_refs, refs))  # fmt: skip
         n_prims = kind_codes.shape[0]
         for row in range(table.shape[0]):
             geometry = load_geometry(table, row)
@@ -159,11 +163,14 @@ def count_kernel(kinds_present: tuple, culling: bool, dtype: str):
                  outline),
             )  # fmt: skip
             if row == 0:
-                row_offsets[0], row_refs[0] = 0, 0
+                row_offsets[0] = 0
+                if ti.static(segmented):
+                    row_refs[0] = 0
         ti.loop_config(serialize=True)
         for row in range(table.shape[0]):
             row_offsets[row + 1] += row_offsets[row]
-            row_refs[row + 1] += row_refs[row]
+            if ti.static(segmented):
+                row_refs[row + 1] += row_refs[row]
         return row_offsets[table.shape[0]]
 
     return count
@@ -174,7 +181,7 @@ def prepare_kernel(kinds_present: tuple, dtype: str):
     """Kernel, where a scene has paths, before the count: each path row's pieces, fill
     frame (its guide), footprint box and grid (see :func:`taichi_sdf.kernels.paths.prepare_row`),
     the grids' sizes scanned into ``grid_offsets``. Returns the grids' total size."""
-    t, real = ndarray_types(dtype), {"f32": ti.f32, "f64": ti.f64}[dtype]
+    t, real = ndarray_types(dtype, True), {"f32": ti.f32, "f64": ti.f64}[dtype]
     segmented = tuple(kind for kind in kinds_present if kind.segmented)
 
     @ti.kernel
@@ -246,7 +253,8 @@ def bin_entries(
             (culling, tile_size, row, n_prims, geometry, aa_width, width, height, footprints, row_offsets, entry_tiles,
              entry_rows, outline),
         )  # fmt: skip
-    outline.entry_refs[n_entries] = outline.row_refs[table.shape[0]]
+    if ti.static(outline):  # None without paths
+        outline.entry_refs[n_entries] = outline.row_refs[table.shape[0]]
     for tile in range(n_tiles):
         tile_fill[tile] = 0
     # Counted in a loop of its own: an atomic add inside the emit loop miscompiled on

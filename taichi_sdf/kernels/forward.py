@@ -11,7 +11,7 @@ import functools
 import taichi as ti
 
 from taichi_sdf.kernels import paths
-from taichi_sdf.kernels.arrays import Outline, ndarray_types
+from taichi_sdf.kernels.arrays import ndarray_types, outline_of
 from taichi_sdf.kernels.binning import bin_entries
 from taichi_sdf.kernels.rows import (
     entry_pixels,
@@ -65,7 +65,8 @@ def forward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, c
                         colour, _inside, _offset = fill_at(base, slope, anchor, scale, p, linear)
                         mode.composite(state, events, image, entry, b, y, x, cov, opacity, colour, precision)
 
-    t = ndarray_types(dtype)
+    segmented = any(kind.segmented for kind in kinds_present)
+    t = ndarray_types(dtype, segmented)
 
     @ti.kernel
     def forward(
@@ -99,8 +100,8 @@ def forward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, c
         tile_size: ti.i32,
         spread: ti.i32,
     ):
-        outline = ti.static(Outline(segments, segment_points, row_segments, row_rules, pieces, grid_offsets,
-                                          grid, row_refs, entry_bases, entry_refs, refs))  # fmt: skip
+        outline = ti.static(outline_of(segmented, segments, segment_points, row_segments, row_rules, pieces,
+                                       grid_offsets, grid, row_refs, entry_bases, entry_refs, refs))  # fmt: skip
         _, height, width, _ = image.shape
         n_prims = kind_codes.shape[0]
         bin_entries(
