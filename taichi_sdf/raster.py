@@ -122,13 +122,16 @@ def rasterize(
     linear: bool,
     segments=None,
     outline: tuple | None = None,
+    image=None,
 ) -> RasterFrame:
     """Render a batch: ``table`` (B, M, COLUMNS), ``kind_codes`` (M,) the kind of each
     primitive, ``background`` (B, 3), into (B, H, W, 3) images (``frame.image``).
     ``linear`` compiles the linear-gradient fill (else slopes are ignored). Where some
     primitives are filled paths, ``segments`` (B, Q, SEGMENT_SIZE) is their segment table
     and ``outline`` its structure, as :func:`taichi_sdf.table.pack_segments` and
-    :func:`taichi_sdf.table.outline` make them."""
+    :func:`taichi_sdf.table.outline` make them. ``image``: a (B, H, W, 3) buffer of the
+    table's type and the config's dtype to draw into, for a caller that copies the images
+    out at once (else a new one, which the caller owns; the backward does not read it)."""
     batch, n_prims, columns = table.shape
     if columns != COLUMNS or tuple(background.shape) != (batch, 3) or len(kind_codes) != n_prims:
         raise ValueError(f"table {tuple(table.shape)}, background {tuple(background.shape)} and "
@@ -138,6 +141,8 @@ def rasterize(
     ):
         raise ValueError("segments and outline must come together, segments of shape (B, Q, SEGMENT_SIZE)")
     check_image_size(batch, width, height)
+    if image is not None and tuple(image.shape) != (batch, height, width, 3):
+        raise ValueError(f"image must have shape {(batch, height, width, 3)}, got {tuple(image.shape)}")
     buffers = Buffers(table)
     mode, dtype, tile = MODES[config.mode], config.dtype, config.tile()
     codes = np.asarray(kind_codes, np.int32)
@@ -176,7 +181,7 @@ def rasterize(
         state=buffers.working((batch, height, width, mode.state_width), dtype),
         events=buffers.working((batch, height, width), "i32"),
         background_weight=buffers.working((batch, height, width), dtype),
-        image=buffers.output((batch, height, width, 3), dtype),
+        image=buffers.output((batch, height, width, 3), dtype) if image is None else image,
     )
     forward = forward_kernel(kinds_present, mode, dtype, linear, config.culling)
     launch(forward, scene, tiles, pixels, outlines, aa_width=config.aa_width, tile_size=tile,

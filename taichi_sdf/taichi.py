@@ -52,7 +52,7 @@ from typing import NamedTuple
 import numpy as np
 import taichi as ti
 
-from taichi_sdf.buffers import on_cpu, to_numpy
+from taichi_sdf.buffers import Buffers, on_cpu, to_numpy
 from taichi_sdf.config import RenderConfig, check_image_size
 from taichi_sdf.groups import describe_bad, first_bad
 from taichi_sdf.funcs.winding import SEGMENT_SIZE
@@ -483,6 +483,9 @@ class RenderKernel:
         self._codes = kind_codes(template)
         self._linear = template.fill == "linear" or any(key.endswith(".slopes") for key in self.params)
         self._image_grad = np.empty((1, *size, 3), real)  # used only during a backward
+        # Every call draws here first, then copies into its image: memory written before
+        # costs no page faults (a new 451x300 image's cost 0.2 ms).
+        self._drawn = Buffers(self._values).output((1, *size, 3), config.dtype)
         self._last: _Pass | None = None
 
     def __call__(self, image=None) -> None:
@@ -512,7 +515,7 @@ class RenderKernel:
         width, height, rows = self.template.width, self.template.height, len(self.template)
         segments = None if self._outline is None else np.ascontiguousarray(values[None, rows + 1 :, :SEGMENT_SIZE])
         frame = rasterize(self.config, self._codes, values[None, :rows], values[rows : rows + 1, :3], width, height,
-                          self._linear, segments, self._outline)  # fmt: skip
+                          self._linear, segments, self._outline, self._drawn)  # fmt: skip
         _image_kernels(_is_ndarray(record.image))[0](record.image, frame.image)
         record.frame = frame
 

@@ -135,7 +135,8 @@ def launch(kernel, *groups, **scalars):
     array of that name in one of ``groups``; returns what the kernel returns."""
     values = {name: value for group in groups for name, value in vars(group).items()}
     values.update(scalars)
-    return kernel(**{name: values[name] for name in _parameters(kernel)})
+    # In order, not by keyword: Taichi matches keywords to parameters one by one.
+    return kernel(*(values[name] for name in _parameters(kernel)))
 
 
 @functools.cache
