@@ -759,6 +759,7 @@ def _subpaths(element, dots: bool = False) -> list[tuple[list[Piece], bool]]:
             subpaths[-1][1] = True
     return [(pieces or dot, closed) for pieces, closed, dot in subpaths if pieces or dot]
 
+
 def _stretches(element) -> np.ndarray:
     """The largest and smallest stretch (2,) of the element's whole transform (singular
     values of its linear part, as written: reify has applied part of it to the points)."""

@@ -10,7 +10,6 @@ from conftest import taichi_sdf
 from scipy import ndimage
 
 from taichi_sdf import Paths, RenderConfig, Renderer, Scene
-from taichi_sdf.scene import CubicCurves
 from taichi_sdf.densify import Densifier, circle_contours
 from taichi_sdf.fonts import text_paths
 from taichi_sdf.init import (
@@ -27,6 +26,7 @@ from taichi_sdf.kinds.path import reference_coverage
 from taichi_sdf.losses import psnr
 from taichi_sdf.optim import Relocated, fit
 from taichi_sdf.reference import render_reference
+from taichi_sdf.scene import CubicCurves
 from taichi_sdf.svg import scene_to_svg, svg_to_scene
 
 RED, BLUE = [0.9, 0.2, 0.1], [0.1, 0.3, 0.8]
