@@ -88,7 +88,7 @@ def _curve_kind(name: str, code: int, group: type) -> Kind:
     def coverage_grad(geometry, guide, row: ti.template(), p, aa_width):
         """Coverage at ``p`` and its gradient with respect to the control points and the half-width."""
         grad = geometry * 0.0
-        x0, nearest = row
+        x0, nearest = ti.static(row)  # the caller's values, not copies made at every pixel
         distance, piece, t, offset = nearest_at(nearest, ti.cast(ti.round(p[0] - x0), ti.i32))
         if ti.static(n == 3):
             d_a, d_b, d_c = piece_distance_grad(distance, piece, t, offset)

@@ -263,7 +263,9 @@ def pixel_state(row: ti.template(), c, rule):
     """Of pixel number ``c`` of a row that :func:`path_row` described: whether a piece comes
     within the cutoff (else its coverage is 1 where it is filled, 0 elsewhere, with no
     gradient) and whether it is filled."""
-    windings, found = row
+    # Unpacked by ti.static, so the caller's vectors themselves: a plain unpacking copied
+    # them all at every pixel, which took a third of the forward pass's time on paths.
+    windings, found = ti.static(row)
     return found[2][c] >= 0, filled(windings[c], rule)
 
 
@@ -274,8 +276,8 @@ def pixel_coverage(outline: ti.template(), first, end, base, x0, rule, row: ti.t
     cutoff ``aa_width``) where a piece comes within the cutoff (see :func:`pixel_state`),
     its signed distance (negative inside; +-aa_width where no boundary is in reach) and the
     nearest boundary point as :func:`nearest_boundary` gives it."""
-    windings, found = row
-    best, second, pieces, ts, turns = ti.static(found)  # the caller's vectors, not copies
+    windings, found = ti.static(row)  # the caller's vectors, not copies (see pixel_state)
+    best, second, pieces, ts, turns = ti.static(found)
     inside = filled(windings[c], rule)
     nearest, t = ti.sqrt(best[c]), ts[c]
     distance, kind, piece, other, s = aa_width, NONE, 0, 0, t
