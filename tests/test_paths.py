@@ -398,12 +398,14 @@ def _render_entries(table: ti.types.ndarray(), counts: ti.types.ndarray(), refs:
         x0, y0 = (tile % tiles_x) * tile_size, (tile // tiles_x) * tile_size
         count = ti.min(tile_size, width - x0)
         for y in range(y0, ti.min(y0 + tile_size, height)):
-            row = path_row(outline, first, end, base, ti.cast(x0, ti.f64), y + 0.5, count, aa_width)
+            winding, steps, found = path_row(outline, first, end, base, ti.cast(x0, ti.f64), y + 0.5, 0, count, aa_width)
             for c in range(count):
                 p = ti.Vector([x0 + c + 0.5, y + 0.5])
+                winding += steps[c]
                 cov, signed, kind, piece, t, other, s = pixel_coverage(
-                    outline, first, end, base, ti.cast(x0, ti.f64), rule, row, c, p, aa_width, TOLERANCES["f64"]
-                )
+                    outline, first, end, base, ti.cast(x0, ti.f64), rule, found, c, winding, p, aa_width,
+                    TOLERANCES["f64"],
+                )  # fmt: skip
                 image[y, x0 + c], listed[y, x0 + c] = cov, listed[y, x0 + c] + 1
                 ref, grad, ref2, grad2 = coverage_grad(outline, first, p, signed, kind, piece, t, other, s, aa_width)
                 for i in ti.static(range(8)):

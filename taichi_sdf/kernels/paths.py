@@ -125,18 +125,20 @@ def composite_entry(mode: ti.template(), precision: ti.template(), tolerances: t
                     )
                     mode.composite(state, events, image, entry, b, y, x, 1.0 + 0.0 * scale, opacity, colour, precision)
         else:
-            on_row = path_row(
-                lines, first, end, winding_base, left, ti.cast(y, precision.real) + 0.5, x1 - x0, aa_width
+            winding, steps, found = path_row(
+                lines, first, end, winding_base, left, ti.cast(y, precision.real) + 0.5, px0 - x0, x1 - x0, aa_width
             )
             for x in range(px0, px1 + 1):
-                near, inside = pixel_state(on_row, x - x0, rule)
+                winding += steps[x - x0]
+                near, inside = pixel_state(found, x - x0, winding, rule)
                 if (near or inside) and mode.accepts(state, b, y, x, precision):
                     p = pixel_centre(x, y, precision.real)
                     cov = 1.0 + 0.0 * scale
                     if near:
                         cov, _signed, _kind, _piece, _t, _other, _s = pixel_coverage(
-                            lines, first, end, winding_base, left, rule, on_row, x - x0, p, aa_width, tolerances
-                        )
+                            lines, first, end, winding_base, left, rule, found, x - x0, winding, p, aa_width,
+                            tolerances,
+                        )  # fmt: skip
                     if cov > 0.0:
                         colour, _inside, _offset = fill_at(base, slope, anchor, scale, p, linear)
                         mode.composite(state, events, image, entry, b, y, x, cov, opacity, colour, precision)
@@ -164,14 +166,17 @@ def entry_gradient(mode: ti.template(), precision: ti.template(), tolerances: ti
     held, d_held = first, ti.Vector([0.0] * SEGMENT_SIZE) + 0.0 * scale
     left = ti.cast(x0, precision.real)
     for y in range(py0, py1 + 1):
-        on_row = path_row(lines, first, end, winding_base, left, ti.cast(y, precision.real) + 0.5, x1 - x0, aa_width)
+        winding, steps, found = path_row(
+            lines, first, end, winding_base, left, ti.cast(y, precision.real) + 0.5, px0 - x0, x1 - x0, aa_width
+        )
         for x in range(px0, px1 + 1):
             p = pixel_centre(x, y, precision.real)
-            near, inside = pixel_state(on_row, x - x0, rule)  # an interior tile: all inside, none near
+            winding += steps[x - x0]
+            near, inside = pixel_state(found, x - x0, winding, rule)  # an interior tile: all inside, none near
             cov, signed, kind, piece, t, other, s = 1.0 + 0.0 * scale, scale * 0.0, NONE, 0, scale * 0.0, 0, scale * 0.0
             if near:
                 cov, signed, kind, piece, t, other, s = pixel_coverage(
-                    lines, first, end, winding_base, left, rule, on_row, x - x0, p, aa_width, tolerances
+                    lines, first, end, winding_base, left, rule, found, x - x0, winding, p, aa_width, tolerances
                 )
             if (near or inside) and cov > 0.0:
                 colour, within, offset = fill_at(base, slope, anchor, scale, p, linear)

@@ -115,14 +115,17 @@ def _keep_two(found: ti.template(), c, j, t, offset, frame):
 
 
 @ti.func
-def path_row(outline: ti.template(), first, end, base, x0, y, count, cutoff):
-    """What the ``count`` (<= ROW_COLUMNS) pixels (x0 + c + 0.5, y) of a tile's row share:
-    their winding numbers (a vector of ints), and per pixel the nearest piece within
-    ``cutoff`` (the squared distances of the nearest and the second nearest, the piece as
-    (ref - first) CUBIC_PIECES + j, -1 where none, and its parameter t). ``x0`` is the
-    tile's left side, ``base`` the entry's winding base."""
+def path_row(outline: ti.template(), first, end, base, x0, y, first_column, count, cutoff):
+    """What the pixels (x0 + c + 0.5, y), first_column <= c < count <= ROW_COLUMNS, of a
+    tile's row share: the winding number just left of them (``start``), the step in it at
+    each (``steps[c]``, a vector of ints: the sum of the signs of the crossings between
+    pixel c - 1 and pixel c, those left of the first pixel at ``first_column``; the
+    caller sums them along the row), and per pixel the nearest piece within ``cutoff``
+    (``found``: the squared distances of the nearest and the second nearest, the piece as
+    (ref - first) CUBIC_PIECES + j, -1 where none, its parameter t and its turn). ``x0``
+    is the tile's left side, ``base`` the entry's winding base."""
     refs = ti.static(outline[2])
-    windings = ti.Vector([0] * (ROW_COLUMNS + 1))  # first the steps between pixels, then their sums
+    steps = ti.Vector([0] * (ROW_COLUMNS + 1))  # [count]: the crossings right of every pixel
     best = ti.Vector([cutoff * cutoff] * (ROW_COLUMNS + VECTOR))
     second, ts = best, best * 0.0
     pieces, turns = ti.Vector([-1] * (ROW_COLUMNS + VECTOR)), ti.Vector([0] * (ROW_COLUMNS + VECTOR))
@@ -137,19 +140,18 @@ def path_row(outline: ti.template(), first, end, base, x0, y, count, cutoff):
             if low - cutoff <= y <= high + cutoff:  # else the piece neither crosses the row nor comes near it
                 xs, signs = piece_crossings(a, b, c, *load_turn(outline[0], refs[r], j), y)
                 for k in ti.static(range(2)):
-                    if signs[k] != 0:  # crossing left of the pixels from the first whose centre lies right of it on
-                        column = ti.cast(ti.floor(ti.math.clamp(xs[k] - x0 - 0.5, -1.0, count)), ti.i32) + 1
-                        windings[column] += signs[k]
+                    if signs[k] != 0:  # the first pixel whose centre lies right of the crossing
+                        column = ti.floor(ti.math.clamp(xs[k] - x0 - 0.5, first_column - 1.0, count - 1.0))
+                        steps[ti.cast(column, ti.i32) + 1] += signs[k]
                 lo, hi = piece_row_span(a, b, c, y, cutoff)
                 c0 = ti.cast(ti.ceil(ti.math.clamp(lo - x0 - 0.5, 0.0, count)), ti.i32)
                 c1 = ti.cast(ti.floor(ti.math.clamp(hi - x0 - 0.5, -1.0, count - 1.0)), ti.i32)
                 if c0 <= c1:
                     piece = (r - first) * CUBIC_PIECES + j
                     solve_row(piece_frame(a, b, c), piece, x0 + 0.5, y, c0, c1, _keep_two, found)
-    for c in range(ROW_COLUMNS):
-        start += windings[c]
-        windings[c] = start
-    return windings, found
+    # The steps are summed by the caller as it walks the row: a pass of its own over the
+    # row's columns took a sixth of a path's time.
+    return start, steps, found
 
 
 @ti.func
@@ -259,32 +261,33 @@ def nearest_boundary(outline: ti.template(), first, end, base, x0, rule, p, cuto
 
 
 @ti.func
-def pixel_state(row: ti.template(), c, rule):
-    """Of pixel number ``c`` of a row that :func:`path_row` described: whether a piece comes
-    within the cutoff (else its coverage is 1 where it is filled, 0 elsewhere, with no
-    gradient) and whether it is filled."""
-    # Unpacked by ti.static, so the caller's vectors themselves: a plain unpacking copied
-    # them all at every pixel, which took a third of the forward pass's time on paths.
-    windings, found = ti.static(row)
-    return found[2][c] >= 0, filled(windings[c], rule)
+def pixel_state(found: ti.template(), c, winding, rule):
+    """Of pixel number ``c`` of a row that :func:`path_row` described (``found``), whose
+    winding number is ``winding``: whether a piece comes within the cutoff (else its
+    coverage is 1 where it is filled, 0 elsewhere, with no gradient) and whether it is
+    filled."""
+    # ``found`` is the caller's vectors themselves (a template, indexed in place; unpacked,
+    # only by ti.static): a plain unpacking copied them all at every pixel, a third of the
+    # time on paths.
+    return found[2][c] >= 0, filled(winding, rule)
 
 
 @ti.func
-def pixel_coverage(outline: ti.template(), first, end, base, x0, rule, row: ti.template(), c, p, aa_width,
+def pixel_coverage(outline: ti.template(), first, end, base, x0, rule, found: ti.template(), c, winding, p, aa_width,
                    tolerances: ti.template()):  # fmt: skip
     """Coverage at pixel ``p``, number ``c`` of a row that :func:`path_row` described (with
-    cutoff ``aa_width``) where a piece comes within the cutoff (see :func:`pixel_state`),
-    its signed distance (negative inside; +-aa_width where no boundary is in reach) and the
-    nearest boundary point as :func:`nearest_boundary` gives it."""
-    windings, found = ti.static(row)  # the caller's vectors, not copies (see pixel_state)
-    best, second, pieces, ts, turns = ti.static(found)
-    inside = filled(windings[c], rule)
+    cutoff ``aa_width``; ``found``) where a piece comes within the cutoff (see
+    :func:`pixel_state`) and the winding number is ``winding``, its signed distance
+    (negative inside; +-aa_width where no boundary is in reach) and the nearest boundary
+    point as :func:`nearest_boundary` gives it."""
+    best, second, pieces, ts, turns = ti.static(found)  # the caller's vectors, not copies (see pixel_state)
+    inside = filled(winding, rule)
     nearest, t = ti.sqrt(best[c]), ts[c]
     distance, kind, piece, other, s = aa_width, NONE, 0, 0, t
     fast = False
     # Crossing the piece from the point towards its nearest point changes the winding number by the turn.
     alone = ti.sqrt(second[c]) - nearest > tolerances.tie * (1.0 + nearest)
-    if 0.0 < t < 1.0 and turns[c] != 0 and alone and filled(windings[c] + turns[c], rule) != inside:
+    if 0.0 < t < 1.0 and turns[c] != 0 and alone and filled(winding + turns[c], rule) != inside:
         fast, distance, kind, piece = True, nearest, POINT, pieces[c]
     if not fast:
         distance, kind, piece, t, other, s = nearest_boundary(
