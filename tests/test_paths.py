@@ -13,7 +13,7 @@ from conftest import assert_every_covered_pixel_binned, assert_matches, directio
 
 from taichi_sdf import Circles, Paths, RenderConfig, Renderer, Scene
 from taichi_sdf.config import MODES
-from taichi_sdf.funcs.winding import PIECES_SIZE, SEGMENT_SIZE, segment_pieces
+from taichi_sdf.funcs.winding import PIECES_SIZE, SEGMENT_SIZE, segment_pieces, store_pieces
 from taichi_sdf.kinds import path_binning, reference_path
 from taichi_sdf.kinds.path_entry import TOLERANCES, coverage_grad, path_row, pixel_coverage
 from taichi_sdf.kinds.reference_sdf import coverage, segment_distance, triangle_sdf
@@ -342,9 +342,8 @@ def test_coverage_is_the_smooth_step_of_the_signed_distance():
 @ti.kernel
 def _fill_pieces(segments: ti.types.ndarray(), counts: ti.types.ndarray(), pieces: ti.types.ndarray()):
     for s in range(segments.shape[0]):
-        row = segment_pieces(ti.Vector([segments[s, i] for i in ti.static(range(SEGMENT_SIZE))]), counts[s])
-        for i in ti.static(range(PIECES_SIZE)):
-            pieces[s, i] = row[i]
+        segment = ti.Vector([segments[s, i] for i in ti.static(range(SEGMENT_SIZE))])
+        store_pieces(pieces, s, segment_pieces(segment, counts[s]))
 
 
 def segment_table(group: Paths) -> tuple[np.ndarray, np.ndarray]:
@@ -360,28 +359,28 @@ def segment_table(group: Paths) -> tuple[np.ndarray, np.ndarray]:
 
 
 @ti.kernel
-def _path_box(table: ti.types.ndarray(), counts: ti.types.ndarray(), reach: ti.f64, tile_size: ti.i32, width: ti.i32,
-              height: ti.i32, box: ti.types.ndarray()):  # fmt: skip
+def _path_box(table: ti.types.ndarray(), reach: ti.f64, tile_size: ti.i32, width: ti.i32, height: ti.i32,
+              box: ti.types.ndarray()):  # fmt: skip
     for _ in range(1):
-        lo, hi = path_binning.segments_box(table, counts, 0, table.shape[0], reach)
+        lo, hi = path_binning.segments_box(table, 0, table.shape[0], reach)
         tiles = path_binning.tile_box(lo, hi, tile_size, width, height)
         for k in ti.static(range(4)):
             box[k] = tiles[k]
 
 
 @ti.kernel
-def _bin_path(table: ti.types.ndarray(), counts: ti.types.ndarray(), rule: ti.i32, reach: ti.f64, tile_size: ti.i32,
+def _bin_path(table: ti.types.ndarray(), rule: ti.i32, reach: ti.f64, tile_size: ti.i32,
               box: ti.types.ndarray(), grid: ti.types.ndarray(), tiles_x: ti.i32, emit: ti.i32,
               sizes: ti.types.ndarray(), entry_tiles: ti.types.ndarray(), entry_rows: ti.types.ndarray(),
               entry_bases: ti.types.ndarray(), entry_refs: ti.types.ndarray(), refs: ti.types.ndarray()):  # fmt: skip
     for _ in range(1):
         tiles = ti.Vector([box[0], box[1], box[2], box[3]])
         if emit:
-            path_binning.emit_path(table, counts, 0, table.shape[0], rule, reach, tile_size, tiles, grid, 0, 0, tiles_x,
+            path_binning.emit_path(table, 0, table.shape[0], rule, reach, tile_size, tiles, grid, 0, 0, tiles_x,
                                    0, 0, 0, entry_tiles, entry_rows, entry_bases, entry_refs, refs)  # fmt: skip
         else:
-            sizes[0], sizes[1] = path_binning.count_path(table, counts, 0, table.shape[0], rule, reach, tile_size, tiles,
-                                                         grid, 0)  # fmt: skip
+            sizes[0], sizes[1] = path_binning.count_path(table, 0, table.shape[0], rule, reach, tile_size, tiles, grid,
+                                                         0)  # fmt: skip
 
 
 @ti.kernel
@@ -419,15 +418,15 @@ def render_path(group: Paths, width: int, height: int, tile_size: int, weights=N
     table, counts = segment_table(group)
     rule = int(group.fill_rules[0])
     box = np.zeros(4, np.int32)
-    _path_box(table, counts, aa_width, tile_size, width, height, box)
+    _path_box(table, aa_width, tile_size, width, height, box)
     grid = np.zeros((max(1, (box[2] - box[0] + 1) * (box[3] - box[1] + 1)), path_binning.GRID_FIELDS), np.int32)
     sizes, tiles_x = np.zeros(2, np.int32), -(-width // tile_size)
     lists = [np.zeros(1, np.int32) for _ in range(5)]
-    _bin_path(table, counts, rule, aa_width, tile_size, box, grid, tiles_x, 0, sizes, *lists)
+    _bin_path(table, rule, aa_width, tile_size, box, grid, tiles_x, 0, sizes, *lists)
     entries, n_refs = sizes
     entry_tiles, entry_rows, entry_bases = (np.zeros(max(1, entries), np.int32) for _ in range(3))
     entry_refs, refs = np.full(entries + 1, n_refs, np.int32), np.zeros(max(1, n_refs), np.int32)
-    _bin_path(table, counts, rule, aa_width, tile_size, box, grid, tiles_x, 1, sizes, entry_tiles, entry_rows,
+    _bin_path(table, rule, aa_width, tile_size, box, grid, tiles_x, 1, sizes, entry_tiles, entry_rows,
               entry_bases, entry_refs, refs)  # fmt: skip
     image, listed = np.zeros((height, width)), np.zeros((height, width), np.int32)
     grads = np.zeros((len(table), SEGMENT_SIZE))

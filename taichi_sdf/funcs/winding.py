@@ -4,8 +4,8 @@ An outline's segment has 2 (line), 3 (quadratic) or 4 (cubic) control points in 
 ``SEGMENT_SIZE`` values (x0, y0, x1, y1, ..., zero-padded); it is drawn as quadratic pieces
 (:func:`segment_pieces`): a line as (a, midpoint, c), a quadratic as itself, a cubic as the
 CUBIC_PIECES pieces of :mod:`taichi_sdf.funcs.bezier`, kept in a row of a *pieces table*
-(PIECES_SIZE values a segment: each piece's a, b, c, and where its y turns) that the other
-functions read.
+(PIECES_SIZE values a segment: each piece's a, b, c, where its y turns and the heights it
+spans, then the segment's piece count and heights) that the other functions read.
 
 The winding number at p counts the pieces crossing the ray to the left of p: a piece is cut
 where its y turns into parts along which y only rises or only falls, and a part from height
@@ -28,9 +28,10 @@ import taichi as ti
 from taichi_sdf.funcs.bezier import CUBIC_PIECES, cubic_piece
 
 SEGMENT_SIZE = 8  # a segment's control points, 2 values each, zero-padded
-PIECE_SIZE = 8  # a quadratic piece's a, b, c, and the t and y where its y turns (see monotone_turn)
+PIECE_SIZE = 10  # a quadratic piece's a, b, c, the t and y where its y turns (see monotone_turn), its least and most y
+SEGMENT_AT = CUBIC_PIECES * PIECE_SIZE  # where a row's segment values start: its piece count, least and most y
+PIECES_SIZE = SEGMENT_AT + 3
 FAR = 1e30  # no bound
-PIECES_SIZE = CUBIC_PIECES * PIECE_SIZE
 
 
 @ti.func
@@ -53,23 +54,37 @@ def piece_count(points):
 
 @ti.func
 def segment_pieces(segment, points):
-    """The pieces table row (PIECES_SIZE values: each piece's a, b, c, t and y of its turn)
-    of a segment of ``points`` control points (a line: (a, midpoint, c); a quadratic:
-    itself)."""
+    """The pieces table row (PIECES_SIZE values, see the module docstring) of a segment of
+    ``points`` control points (a line: (a, midpoint, c); a quadratic: itself)."""
     p0, p1 = control_point(segment, 0), control_point(segment, 1)
     p2, p3 = control_point(segment, 2), control_point(segment, 3)
     row = ti.Vector([0.0] * PIECES_SIZE) + 0.0 * segment[0]
-    for j in range(piece_count(points)):
+    count = piece_count(points)
+    lowest, highest = FAR + 0.0 * segment[0], -FAR + 0.0 * segment[0]
+    for j in range(count):
         a, b, c = p0, 0.5 * (p0 + p1), p1
         if points == 3:
             a, b, c = p0, p1, p2
         elif points == 4:
             a, b, c = cubic_piece(p0, p1, p2, p3, j)
         t_turn, y_turn = monotone_turn(a, b, c)
+        low, high = ti.min(a[1], y_turn, c[1]), ti.max(a[1], y_turn, c[1])
         for i in ti.static(range(2)):
             row[PIECE_SIZE * j + i], row[PIECE_SIZE * j + 2 + i], row[PIECE_SIZE * j + 4 + i] = a[i], b[i], c[i]
         row[PIECE_SIZE * j + 6], row[PIECE_SIZE * j + 7] = t_turn, y_turn
+        row[PIECE_SIZE * j + 8], row[PIECE_SIZE * j + 9] = low, high
+        lowest, highest = ti.min(lowest, low), ti.max(highest, high)
+    row[SEGMENT_AT], row[SEGMENT_AT + 1], row[SEGMENT_AT + 2] = count, lowest, highest
     return row
+
+
+@ti.func
+def store_pieces(pieces: ti.template(), s, row):
+    """Store :func:`segment_pieces`' ``row`` as row ``s`` of a pieces table."""
+    # In runs of at most 32 values, the longest loop Taichi unrolls without a warning.
+    for start in ti.static(range(0, PIECES_SIZE, 32)):
+        for i in ti.static(range(start, min(start + 32, PIECES_SIZE))):
+            pieces[s, i] = row[i]
 
 
 @ti.func
@@ -89,9 +104,27 @@ def load_turn(pieces: ti.template(), s, j):
 
 
 @ti.func
-def segment_ends(pieces: ti.template(), s, points):
+def piece_heights(pieces: ti.template(), s, j):
+    """The lowest and the highest y of the points of piece ``j`` of segment ``s``."""
+    return pieces[s, PIECE_SIZE * j + 8], pieces[s, PIECE_SIZE * j + 9]
+
+
+@ti.func
+def segment_piece_count(pieces: ti.template(), s):
+    """How many quadratic pieces segment ``s`` of a pieces table has."""
+    return ti.cast(pieces[s, SEGMENT_AT], ti.i32)
+
+
+@ti.func
+def segment_heights(pieces: ti.template(), s):
+    """The lowest and the highest y of segment ``s``'s points."""
+    return pieces[s, SEGMENT_AT + 1], pieces[s, SEGMENT_AT + 2]
+
+
+@ti.func
+def segment_ends(pieces: ti.template(), s):
     """The first and the last point of segment ``s`` (its first piece's a, its last one's c)."""
-    last = PIECE_SIZE * (piece_count(points) - 1) + 4
+    last = PIECE_SIZE * (segment_piece_count(pieces, s) - 1) + 4
     return ti.Vector([pieces[s, 0], pieces[s, 1]]), ti.Vector([pieces[s, last], pieces[s, last + 1]])
 
 
@@ -165,11 +198,11 @@ def piece_row_span(a, b, c, y, reach):
 
 
 @ti.func
-def end_steps(pieces: ti.template(), s, points, x0, y):
+def end_steps(pieces: ti.template(), s, x0, y):
     """What segment ``s``'s far neighbours add left of x0 at height ``y`` (see the module
     docstring): -1 from its start point's height on, where its start lies left of x0, and
     +1 from its end point's height on, where its end does."""
-    start, end = segment_ends(pieces, s, points)
+    start, end = segment_ends(pieces, s)
     step = 0
     if start[0] < x0 and y >= start[1]:
         step -= 1
@@ -179,11 +212,11 @@ def end_steps(pieces: ti.template(), s, points, x0, y):
 
 
 @ti.func
-def segment_winding(pieces: ti.template(), s, points, p, x0):
+def segment_winding(pieces: ti.template(), s, p, x0):
     """What segment ``s``, near a box with left side x0, adds to the winding number at
     ``p``: its crossings left of p and its :func:`end_steps`."""
-    total = end_steps(pieces, s, points, x0, p[1])
-    for j in range(piece_count(points)):
+    total = end_steps(pieces, s, x0, p[1])
+    for j in range(segment_piece_count(pieces, s)):
         a, b, c = load_piece(pieces, s, j)
         t_turn, y_turn = load_turn(pieces, s, j)
         x, sign = piece_crossings(a, b, c, t_turn, y_turn, p[1])

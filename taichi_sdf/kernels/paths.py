@@ -22,7 +22,7 @@ segment is one thread's, so the sums load and store (see
 
 import taichi as ti
 
-from taichi_sdf.funcs.winding import PIECES_SIZE, SEGMENT_SIZE, segment_pieces
+from taichi_sdf.funcs.winding import SEGMENT_SIZE, segment_pieces, store_pieces
 from taichi_sdf.kernels.rows import fill_at, pixel_centre
 from taichi_sdf.kinds.path import FRAME_FLOOR
 from taichi_sdf.kinds.path_binning import count_path, emit_path, segments_box, tile_box
@@ -56,9 +56,7 @@ def prepare_row(row, n_prims, aa_width, tile_size, width, height, outline: ti.te
     anchor = ti.Vector([0.0, 0.0]) + 0.0 * aa_width
     for s in range(first, end):
         segment = ti.Vector([segments[s, i] for i in ti.static(range(SEGMENT_SIZE))])
-        values = segment_pieces(segment, segment_points[s % segment_points.shape[0]])
-        for i in ti.static(range(PIECES_SIZE)):
-            pieces[s, i] = values[i]
+        store_pieces(pieces, s, segment_pieces(segment, segment_points[s % segment_points.shape[0]]))
         anchor += ti.Vector([segment[0], segment[1]])
     anchor /= end - first
     spread = 0.0 * aa_width
@@ -66,7 +64,7 @@ def prepare_row(row, n_prims, aa_width, tile_size, width, height, outline: ti.te
         spread += (ti.Vector([segments[s, 0], segments[s, 1]]) - anchor).norm_sqr()
     guides[row, 0], guides[row, 1] = anchor[0], anchor[1]
     guides[row, 2] = ti.sqrt(spread / (end - first) + FRAME_FLOOR)
-    lo, hi = segments_box(pieces, segment_points, first, end, aa_width)
+    lo, hi = segments_box(pieces, first, end, aa_width)
     footprints[row, 0], footprints[row, 1], footprints[row, 2], footprints[row, 3] = lo[0], lo[1], hi[0], hi[1]
     box = tile_box(lo, hi, tile_size, width, height)
     outline.grid_offsets[row + 1] = ti.max(0, box[2] - box[0] + 1) * ti.max(0, box[3] - box[1] + 1)
@@ -81,9 +79,8 @@ def count_row(row, n_prims, aa_width, tile_size, width, height, outline: ti.temp
     box = _box(footprints, row, tile_size, width, height)
     entries, refs = 0, 0
     if box[0] <= box[2] and box[1] <= box[3]:
-        entries, refs = count_path(outline.pieces, outline.segment_points, first, end,
-                                   outline.row_rules[row % n_prims], aa_width, tile_size, box, outline.grid,
-                                   outline.grid_offsets[row])  # fmt: skip
+        entries, refs = count_path(outline.pieces, first, end, outline.row_rules[row % n_prims], aa_width, tile_size,
+                                   box, outline.grid, outline.grid_offsets[row])  # fmt: skip
     row_offsets[row + 1] = entries
     outline.row_refs[row + 1] = refs
 
@@ -97,7 +94,7 @@ def emit_row(row, n_prims, aa_width, tile_size, width, height, outline: ti.templ
     box = _box(footprints, row, tile_size, width, height)
     tiles_x, tiles_y = (width + tile_size - 1) // tile_size, (height + tile_size - 1) // tile_size
     if box[0] <= box[2] and box[1] <= box[3]:
-        emit_path(outline.pieces, outline.segment_points, first, end, outline.row_rules[row % n_prims], aa_width,
+        emit_path(outline.pieces, first, end, outline.row_rules[row % n_prims], aa_width,
                   tile_size, box, outline.grid, outline.grid_offsets[row], row // n_prims * tiles_x * tiles_y,
                   tiles_x, row, row_offsets[row], outline.row_refs[row], entry_tiles, entry_rows,
                   outline.entry_bases, outline.entry_refs, outline.refs)  # fmt: skip

@@ -29,7 +29,7 @@ remaining code unrun (paths came out empty).
 
 import taichi as ti
 
-from taichi_sdf.funcs.winding import end_steps, filled, load_piece, load_turn, piece_count, piece_crossings
+from taichi_sdf.funcs.winding import end_steps, filled, load_piece, load_turn, piece_crossings, segment_piece_count
 from taichi_sdf.kinds.pen import hull_near_rect
 
 BACKDROP, REFS, STAMP, CORRECTION, CURSOR = 0, 1, 2, 3, 4  # a grid tile's integers
@@ -38,21 +38,21 @@ FAR = 1e30
 
 
 @ti.func
-def segments_box(pieces: ti.template(), segment_points: ti.template(), first, end, reach):
+def segments_box(pieces: ti.template(), first, end, reach):
     """The box (lo, hi) of the pieces of segments first .. end - 1 (global rows of the
     pieces table), grown by ``reach``."""
     lo, hi = ti.Vector([FAR, FAR]) + 0.0 * reach, ti.Vector([-FAR, -FAR]) + 0.0 * reach
     for s in range(first, end):
-        segment_lo, segment_hi = _segment_box(pieces, s, segment_points[s % segment_points.shape[0]])
+        segment_lo, segment_hi = _segment_box(pieces, s)
         lo, hi = ti.min(lo, segment_lo), ti.max(hi, segment_hi)
     return lo - reach, hi + reach
 
 
 @ti.func
-def _segment_box(pieces: ti.template(), s, points):
+def _segment_box(pieces: ti.template(), s):
     """The box (lo, hi) of the control points of segment ``s``'s pieces."""
     lo, hi = ti.Vector([FAR, FAR]) + 0.0 * pieces[s, 0], ti.Vector([-FAR, -FAR]) + 0.0 * pieces[s, 0]
-    for j in range(piece_count(points)):
+    for j in range(segment_piece_count(pieces, s)):
         a, b, c = load_piece(pieces, s, j)
         lo, hi = ti.min(lo, a, b, c), ti.max(hi, a, b, c)
     return lo, hi
@@ -96,18 +96,18 @@ def _piece_touches(a, b, c, reach, tile_size, tx, ty):
 
 
 @ti.func
-def _segment_tiles(pieces: ti.template(), s, points, reach, tile_size, box):
+def _segment_tiles(pieces: ti.template(), s, reach, tile_size, box):
     """The grid tiles that the box of segment ``s``'s pieces, grown by ``reach``, meets."""
-    lo, hi = _segment_box(pieces, s, points)
+    lo, hi = _segment_box(pieces, s)
     return _within(lo - reach, hi + reach, tile_size, box)
 
 
 @ti.func
-def _mark(grid: ti.template(), at, box, pieces: ti.template(), s, points, reach, tile_size, stamp):
+def _mark(grid: ti.template(), at, box, pieces: ti.template(), s, reach, tile_size, stamp):
     """Stamp with ``stamp`` each grid tile that a piece of segment ``s`` comes near, once;
     how many it newly stamped."""
     marked = 0
-    for j in range(piece_count(points)):
+    for j in range(segment_piece_count(pieces, s)):
         a, b, c = load_piece(pieces, s, j)
         near = _within(ti.min(a, b, c) - reach, ti.max(a, b, c) + reach, tile_size, box)
         for ty in range(near[1], near[3] + 1):
@@ -120,8 +120,7 @@ def _mark(grid: ti.template(), at, box, pieces: ti.template(), s, points, reach,
 
 
 @ti.func
-def count_path(pieces: ti.template(), segment_points: ti.template(), first, end, rule, reach, tile_size,
-               box, grid: ti.template(), at):  # fmt: skip
+def count_path(pieces: ti.template(), first, end, rule, reach, tile_size, box, grid: ti.template(), at):
     """Fill the grid (from row ``at``, covering the tiles of ``box``) of the path whose
     segments are first .. end - 1 (global rows of the pieces table) under fill ``rule``:
     per tile its backdrop, its number of segments and the correction that turns its
@@ -131,17 +130,16 @@ def count_path(pieces: ti.template(), segment_points: ti.template(), first, end,
     for cell in range(at, at + width * (box[3] - box[1] + 1)):
         grid[cell, BACKDROP], grid[cell, REFS], grid[cell, STAMP], grid[cell, CORRECTION] = 0, 0, -1, 0
     for s in range(first, end):
-        points = segment_points[s % segment_points.shape[0]]
-        _mark(grid, at, box, pieces, s, points, reach, tile_size, s)
-        near = _segment_tiles(pieces, s, points, reach, tile_size, box)
+        _mark(grid, at, box, pieces, s, reach, tile_size, s)
+        near = _segment_tiles(pieces, s, reach, tile_size, box)
         for ty in range(near[1], near[3] + 1):
             for tx in range(near[0], near[2] + 1):
                 cell = _cell(at, box, tx, ty)
                 if grid[cell, STAMP] == s:
                     grid[cell, REFS] = grid[cell, REFS] + 1
                     corner = ti.Vector([tx, ty]) * tile_size + 0.0 * reach
-                    grid[cell, CORRECTION] = grid[cell, CORRECTION] + end_steps(pieces, s, points, corner[0], corner[1])
-        for j in range(piece_count(points)):
+                    grid[cell, CORRECTION] = grid[cell, CORRECTION] + end_steps(pieces, s, corner[0], corner[1])
+        for j in range(segment_piece_count(pieces, s)):
             a, b, c = load_piece(pieces, s, j)
             lines = _within(ti.min(a, b, c), ti.max(a, b, c), tile_size, box)
             # Tile row ty's top line, ty * tile_size, lies in the piece's box iff ty - 1 < y / size <= ty.
@@ -178,10 +176,9 @@ def count_path(pieces: ti.template(), segment_points: ti.template(), first, end,
 
 
 @ti.func
-def emit_path(pieces: ti.template(), segment_points: ti.template(), first, end, rule, reach, tile_size,
-              box, grid: ti.template(), at, tile_base, tiles_x, row, first_entry, first_ref, entry_tiles: ti.template(),
-              entry_rows: ti.template(), entry_bases: ti.template(), entry_refs: ti.template(),
-              refs: ti.template()):  # fmt: skip
+def emit_path(pieces: ti.template(), first, end, rule, reach, tile_size, box, grid: ti.template(), at, tile_base,
+              tiles_x, row, first_entry, first_ref, entry_tiles: ti.template(), entry_rows: ti.template(),
+              entry_bases: ti.template(), entry_refs: ti.template(), refs: ti.template()):  # fmt: skip
     """Write the entries that :func:`count_path` counted (from ``first_entry`` on; tile
     numbers from ``tile_base``, ``tiles_x`` a row) with their winding bases and the start
     of their segment lists (from ``first_ref`` on), and the lists (global segment rows)."""
@@ -199,9 +196,8 @@ def emit_path(pieces: ti.template(), segment_points: ti.template(), first, end, 
                 ref += grid[cell, REFS]
                 n += 1
     for s in range(first, end):
-        points = segment_points[s % segment_points.shape[0]]
-        _mark(grid, at, box, pieces, s, points, reach, tile_size, -2 - s)  # the count's stamps are >= -1
-        near = _segment_tiles(pieces, s, points, reach, tile_size, box)
+        _mark(grid, at, box, pieces, s, reach, tile_size, -2 - s)  # the count's stamps are >= -1
+        near = _segment_tiles(pieces, s, reach, tile_size, box)
         for ty in range(near[1], near[3] + 1):
             for tx in range(near[0], near[2] + 1):
                 cell = _cell(at, box, tx, ty)

@@ -49,9 +49,11 @@ from taichi_sdf.funcs.winding import (
     filled,
     load_piece,
     load_turn,
-    piece_count,
     piece_crossings,
+    piece_heights,
     piece_row_span,
+    segment_heights,
+    segment_piece_count,
     segment_winding,
 )
 
@@ -92,7 +94,7 @@ def winding_at(outline: ti.template(), first, end, base, x0, q):
     refs = ti.static(outline[2])
     winding = base
     for r in range(first, end):
-        winding += segment_winding(outline[0], refs[r], _points(outline, refs[r]), q, x0)
+        winding += segment_winding(outline[0], refs[r], q, x0)
     return winding
 
 
@@ -132,13 +134,19 @@ def path_row(outline: ti.template(), first, end, base, x0, y, first_column, coun
     found = ti.static((best, second, pieces, ts, turns))  # the vectors themselves, not copies
     start = base
     for r in range(first, end):
-        points = _points(outline, refs[r])
-        start += end_steps(outline[0], refs[r], points, x0, y)
-        for j in range(piece_count(points)):
-            a, b, c = load_piece(outline[0], refs[r], j)
-            low, high = ti.min(a[1], b[1], c[1]), ti.max(a[1], b[1], c[1])
-            if low - cutoff <= y <= high + cutoff:  # else the piece neither crosses the row nor comes near it
-                xs, signs = piece_crossings(a, b, c, *load_turn(outline[0], refs[r], j), y)
+        s = refs[r]
+        start += end_steps(outline[0], s, x0, y)
+        # A piece neither crosses the row nor comes near it unless its heights come within the
+        # cutoff: tested for the segment's pieces together, then for each.
+        lowest, highest = segment_heights(outline[0], s)
+        tested = 0
+        if lowest - cutoff <= y <= highest + cutoff:
+            tested = segment_piece_count(outline[0], s)
+        for j in range(tested):
+            low, high = piece_heights(outline[0], s, j)
+            if low - cutoff <= y <= high + cutoff:
+                a, b, c = load_piece(outline[0], s, j)
+                xs, signs = piece_crossings(a, b, c, *load_turn(outline[0], s, j), y)
                 for k in ti.static(range(2)):
                     if signs[k] != 0:  # the first pixel whose centre lies right of the crossing
                         column = ti.floor(ti.math.clamp(xs[k] - x0 - 0.5, first_column - 1.0, count - 1.0))
@@ -149,9 +157,7 @@ def path_row(outline: ti.template(), first, end, base, x0, y, first_column, coun
                 if c0 <= c1:
                     piece = (r - first) * CUBIC_PIECES + j
                     solve_row(piece_frame(a, b, c), piece, x0 + 0.5, y, c0, c1, _keep_two, found)
-    # The steps are summed by the caller as it walks the row: a pass of its own over the
-    # row's columns took a sixth of a path's time.
-    return start, steps, found
+    return start, steps, found  # the caller sums the steps as it walks the row
 
 
 @ti.func
@@ -196,7 +202,7 @@ def _numbered_piece(outline: ti.template(), first, piece):
     refs = ti.static(outline[2])
     s = refs[first + piece // CUBIC_PIECES]
     a, b, c = load_piece(outline[0], s, piece % CUBIC_PIECES)
-    return a, b, c, piece % CUBIC_PIECES < piece_count(_points(outline, s))
+    return a, b, c, piece % CUBIC_PIECES < segment_piece_count(outline[0], s)
 
 
 @ti.func
