@@ -397,7 +397,9 @@ def _render_entries(table: ti.types.ndarray(), counts: ti.types.ndarray(), refs:
         x0, y0 = (tile % tiles_x) * tile_size, (tile // tiles_x) * tile_size
         count = ti.min(tile_size, width - x0)
         for y in range(y0, ti.min(y0 + tile_size, height)):
-            winding, steps, found = path_row(outline, first, end, base, ti.cast(x0, ti.f64), y + 0.5, 0, count, aa_width)
+            winding, steps, found, _first, _last = path_row(
+                outline, first, end, base, ti.cast(x0, ti.f64), y + 0.5, 0, count, rule, aa_width
+            )
             for c in range(count):
                 p = ti.Vector([x0 + c + 0.5, y + 0.5])
                 winding += steps[c]

@@ -122,10 +122,11 @@ def composite_entry(mode: ti.template(), precision: ti.template(), tolerances: t
                     )
                     mode.composite(state, events, image, entry, b, y, x, 1.0 + 0.0 * scale, opacity, colour, precision)
         else:
-            winding, steps, found = path_row(
-                lines, first, end, winding_base, left, ti.cast(y, precision.real) + 0.5, px0 - x0, x1 - x0, aa_width
-            )
-            for x in range(px0, px1 + 1):
+            winding, steps, found, c_first, c_last = path_row(
+                lines, first, end, winding_base, left, ti.cast(y, precision.real) + 0.5, px0 - x0, x1 - x0, rule,
+                aa_width,
+            )  # fmt: skip
+            for x in range(x0 + c_first, ti.min(px1, x0 + c_last) + 1):
                 winding += steps[x - x0]
                 near, inside = pixel_state(found, x - x0, winding, rule)
                 if (near or inside) and mode.accepts(state, b, y, x, precision):
@@ -163,10 +164,10 @@ def entry_gradient(mode: ti.template(), precision: ti.template(), tolerances: ti
     held, d_held = first, ti.Vector([0.0] * SEGMENT_SIZE) + 0.0 * scale
     left = ti.cast(x0, precision.real)
     for y in range(py0, py1 + 1):
-        winding, steps, found = path_row(
-            lines, first, end, winding_base, left, ti.cast(y, precision.real) + 0.5, px0 - x0, x1 - x0, aa_width
+        winding, steps, found, c_first, c_last = path_row(
+            lines, first, end, winding_base, left, ti.cast(y, precision.real) + 0.5, px0 - x0, x1 - x0, rule, aa_width
         )
-        for x in range(px0, px1 + 1):
+        for x in range(x0 + c_first, ti.min(px1, x0 + c_last) + 1):
             p = pixel_centre(x, y, precision.real)
             winding += steps[x - x0]
             near, inside = pixel_state(found, x - x0, winding, rule)  # an interior tile: all inside, none near

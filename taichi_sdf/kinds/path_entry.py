@@ -117,22 +117,26 @@ def _keep_two(found: ti.template(), c, j, t, offset, frame):
 
 
 @ti.func
-def path_row(outline: ti.template(), first, end, base, x0, y, first_column, count, cutoff):
+def path_row(outline: ti.template(), first, end, base, x0, y, first_column, count, rule, cutoff):
     """What the pixels (x0 + c + 0.5, y), first_column <= c < count <= ROW_COLUMNS, of a
     tile's row share: the winding number just left of them (``start``), the step in it at
     each (``steps[c]``, a vector of ints: the sum of the signs of the crossings between
     pixel c - 1 and pixel c, those left of the first pixel at ``first_column``; the
-    caller sums them along the row), and per pixel the nearest piece within ``cutoff``
+    caller sums them along the row), per pixel the nearest piece within ``cutoff``
     (``found``: the squared distances of the nearest and the second nearest, the piece as
-    (ref - first) CUBIC_PIECES + j, -1 where none, its parameter t and its turn). ``x0``
-    is the tile's left side, ``base`` the entry's winding base."""
+    (ref - first) CUBIC_PIECES + j, -1 where none, its parameter t and its turn), and the
+    columns c_first .. c_last that fill rule ``rule`` may cover: left (right) of every
+    crossing and piece in reach a pixel has the winding number left (right) of the row, so
+    where that one is not filled it is not covered. ``x0`` is the tile's left side,
+    ``base`` the entry's winding base."""
     refs = ti.static(outline[2])
     steps = ti.Vector([0] * (ROW_COLUMNS + 1))  # [count]: the crossings right of every pixel
     best = ti.Vector([cutoff * cutoff] * (ROW_COLUMNS + VECTOR))
     second, ts = best, best * 0.0
     pieces, turns = ti.Vector([-1] * (ROW_COLUMNS + VECTOR)), ti.Vector([0] * (ROW_COLUMNS + VECTOR))
     found = ti.static((best, second, pieces, ts, turns))  # the vectors themselves, not copies
-    start = base
+    start, past = base, 0  # past: what the crossings add across the row
+    events_first, events_last = count, first_column - 1  # the columns of the crossings and pieces in reach
     for r in range(first, end):
         s = refs[r]
         start += end_steps(outline[0], s, x0, y)
@@ -150,14 +154,21 @@ def path_row(outline: ti.template(), first, end, base, x0, y, first_column, coun
                 for k in ti.static(range(2)):
                     if signs[k] != 0:  # the first pixel whose centre lies right of the crossing
                         column = ti.floor(ti.math.clamp(xs[k] - x0 - 0.5, first_column - 1.0, count - 1.0))
-                        steps[ti.cast(column, ti.i32) + 1] += signs[k]
+                        after = ti.cast(column, ti.i32) + 1
+                        steps[after] += signs[k]
+                        if after < count:
+                            past += signs[k]
+                            events_first, events_last = ti.min(events_first, after), ti.max(events_last, after)
                 lo, hi = piece_row_span(a, b, c, y, cutoff)
                 c0 = ti.cast(ti.ceil(ti.math.clamp(lo - x0 - 0.5, 0.0, count)), ti.i32)
                 c1 = ti.cast(ti.floor(ti.math.clamp(hi - x0 - 0.5, -1.0, count - 1.0)), ti.i32)
                 if c0 <= c1:
                     piece = (r - first) * CUBIC_PIECES + j
                     solve_row(piece_frame(a, b, c), piece, x0 + 0.5, y, c0, c1, _keep_two, found)
-    return start, steps, found  # the caller sums the steps as it walks the row
+                    events_first, events_last = ti.min(events_first, c0), ti.max(events_last, c1)
+    c_first = first_column if filled(start, rule) else ti.max(first_column, events_first)
+    c_last = count - 1 if filled(start + past, rule) else events_last
+    return start, steps, found, c_first, c_last  # the caller sums the steps as it walks the row
 
 
 @ti.func
