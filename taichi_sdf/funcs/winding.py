@@ -165,15 +165,27 @@ def piece_crossings(a, b, c, t_turn, y_turn, y):
     and sign (+1 down, -1 up, 0 none) of each of its (at most two) y-monotone parts."""
     along, bend = b - a, (a + c) - 2.0 * b
     x = ti.Vector([0.0, 0.0]) + 0.0 * y
+    sign = crossing_signs(a, c, t_turn, y_turn, y)
+    for k in ti.static(range(2)):
+        if sign[k] != 0:
+            t0, t1 = (0.0 * y, t_turn) if ti.static(k == 0) else (t_turn, 1.0 + 0.0 * y)
+            t = _part_parameter(a, along, bend, t0, t1, y)
+            x[k] = a[0] + (2.0 * along[0] + bend[0] * t) * t
+    return x, sign
+
+
+@ti.func
+def crossing_signs(a, c, t_turn, y_turn, y):
+    """The signs (+1 down, -1 up, 0 none) with which the two y-monotone parts of the
+    quadratic from a to c, turning in y at (t_turn, y_turn), cross the line at height ``y``
+    (see :func:`piece_crossings`), without where."""
     sign = ti.Vector([0, 0])
     for k in ti.static(range(2)):
         t0, t1 = (0.0 * y, t_turn) if ti.static(k == 0) else (t_turn, 1.0 + 0.0 * y)
         y0, y1 = (a[1], y_turn) if ti.static(k == 0) else (y_turn, c[1])
         if ti.min(y0, y1) <= y < ti.max(y0, y1) and t0 < t1:
-            t = _part_parameter(a, along, bend, t0, t1, y)
-            x[k] = a[0] + (2.0 * along[0] + bend[0] * t) * t
             sign[k] = 1 if y1 > y0 else -1
-    return x, sign
+    return sign
 
 
 @ti.func
