@@ -249,10 +249,28 @@ def worker_share(cpus: int, asked: int | None, default: int, pictures: int) -> t
 
 
 def _start_worker() -> None:
-    """A worker's signals: Ctrl-C is the main process's to handle; its terminate (SIGTERM)
-    ends the worker through SystemExit, so that a file being written leaves no temporary."""
+    """A local worker's signals: Ctrl-C is the main process's to handle; its terminate
+    (SIGTERM) ends it at once, except while it fits (see :func:`_fit_in_worker`)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(EXIT_INTERRUPTED))
+    signal.signal(signal.SIGTERM, lambda signum, frame: os._exit(EXIT_INTERRUPTED))
+
+
+def _fit_in_worker(*args) -> list[Outcome]:
+    """:func:`fit_pictures` in a local worker, where a terminate ends the fit through
+    SystemExit, so that a file being written leaves no temporary (a second terminate ends
+    it at once). Only while it fits: the pool terminates workers that are already leaving,
+    and SystemExit raised in Python's own shutdown (its threads' or logging's) could leave
+    the worker hanging and the pool waiting for it (a fit-many test timed out so once)."""
+
+    def unwind(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        sys.exit(EXIT_INTERRUPTED)
+
+    previous = signal.signal(signal.SIGTERM, unwind)
+    try:
+        return fit_pictures(*args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @functools.cache
@@ -366,7 +384,7 @@ def local_processes(plan: FitManyPlan) -> Iterator[Workers]:
 
     default = (os.cpu_count() or 1) if plan.args.arch == "cpu" else 1
     workers, threads = worker_share(os.cpu_count() or 1, plan.args.workers, default, len(plan.units))
-    work = functools.partial(fit_pictures, plan.shape, plan.args, plan.out, threads)
+    work = functools.partial(_fit_in_worker, plan.shape, plan.args, plan.out, threads)
     with _quiet_taichi_imports():
         pool = multiprocessing.get_context("spawn").Pool(workers, initializer=_start_worker)
     with pool:
