@@ -13,7 +13,8 @@ from conftest import assert_every_covered_pixel_binned, assert_matches, directio
 
 from taichi_sdf import Circles, Paths, RenderConfig, Renderer, Scene
 from taichi_sdf.config import MODES
-from taichi_sdf.funcs.winding import PIECES_SIZE, SEGMENT_SIZE, segment_pieces, store_pieces
+from taichi_sdf.funcs.winding import PIECES_SIZE, SEGMENT_SIZE, segment_pieces
+from taichi_sdf.kernels.rows import store_values
 from taichi_sdf.kinds import path_binning, reference_path
 from taichi_sdf.kinds.path_entry import TOLERANCES, coverage_grad, path_row, pixel_coverage
 from taichi_sdf.kinds.reference_sdf import coverage, segment_distance, triangle_sdf
@@ -343,7 +344,7 @@ def test_coverage_is_the_smooth_step_of_the_signed_distance():
 def _fill_pieces(segments: ti.types.ndarray(), counts: ti.types.ndarray(), pieces: ti.types.ndarray()):
     for s in range(segments.shape[0]):
         segment = ti.Vector([segments[s, i] for i in ti.static(range(SEGMENT_SIZE))])
-        store_pieces(pieces, s, segment_pieces(segment, counts[s]))
+        store_values(pieces, s, segment_pieces(segment, counts[s]), PIECES_SIZE)
 
 
 def segment_table(group: Paths) -> tuple[np.ndarray, np.ndarray]:

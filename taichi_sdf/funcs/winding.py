@@ -79,15 +79,6 @@ def segment_pieces(segment, points):
 
 
 @ti.func
-def store_pieces(pieces: ti.template(), s, row):
-    """Store :func:`segment_pieces`' ``row`` as row ``s`` of a pieces table."""
-    # In runs of at most 32 values, the longest loop Taichi unrolls without a warning.
-    for start in ti.static(range(0, PIECES_SIZE, 32)):
-        for i in ti.static(range(start, min(start + 32, PIECES_SIZE))):
-            pieces[s, i] = row[i]
-
-
-@ti.func
 def load_piece(pieces: ti.template(), s, j):
     """Control points a, b, c of piece ``j`` of segment ``s`` of a pieces table."""
     at = PIECE_SIZE * j

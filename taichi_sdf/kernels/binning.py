@@ -30,7 +30,7 @@ import taichi as ti
 
 from taichi_sdf.kernels import paths
 from taichi_sdf.kernels.arrays import Outline, ndarray_types, outline_of
-from taichi_sdf.kernels.rows import load_geometry, store_guide, tiles_across, with_kind
+from taichi_sdf.kernels.rows import load_geometry, store_values, tiles_across, with_kind
 
 
 @ti.func
@@ -92,7 +92,7 @@ def _count_row(kind: ti.template(), culling: ti.template(), tile_size, row, n_pr
     else:
         lo, hi = kind.footprint(geometry, aa_width)
         footprints[row, 0], footprints[row, 1], footprints[row, 2], footprints[row, 3] = lo[0], lo[1], hi[0], hi[1]
-        store_guide(guides, row, kind.guide(geometry, aa_width), kind.guide_size)
+        store_values(guides, row, kind.guide(geometry, aa_width), kind.guide_size)
         row_offsets[row + 1] = _row_tiles(
             kind, culling, False, tile_size, row, n_prims, geometry, aa_width, width, height, footprints, row_offsets,
             row_offsets, 0,

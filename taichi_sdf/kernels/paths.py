@@ -22,8 +22,8 @@ segment is one thread's, so the sums load and store (see
 
 import taichi as ti
 
-from taichi_sdf.funcs.winding import SEGMENT_SIZE, segment_pieces, store_pieces
-from taichi_sdf.kernels.rows import fill_at, pixel_centre
+from taichi_sdf.funcs.winding import PIECES_SIZE, SEGMENT_SIZE, segment_pieces
+from taichi_sdf.kernels.rows import fill_at, pixel_centre, store_values
 from taichi_sdf.kinds.path import FRAME_FLOOR
 from taichi_sdf.kinds.path_binning import count_path, emit_path, segments_box, tile_box
 from taichi_sdf.kinds.path_entry import MEETING, NONE, coverage_grad, path_row, pixel_coverage, pixel_state
@@ -56,7 +56,7 @@ def prepare_row(row, n_prims, aa_width, tile_size, width, height, outline: ti.te
     anchor = ti.Vector([0.0, 0.0]) + 0.0 * aa_width
     for s in range(first, end):
         segment = ti.Vector([segments[s, i] for i in ti.static(range(SEGMENT_SIZE))])
-        store_pieces(pieces, s, segment_pieces(segment, segment_points[s % segment_points.shape[0]]))
+        store_values(pieces, s, segment_pieces(segment, segment_points[s % segment_points.shape[0]]), PIECES_SIZE)
         anchor += ti.Vector([segment[0], segment[1]])
     anchor /= end - first
     spread = 0.0 * aa_width

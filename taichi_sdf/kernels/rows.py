@@ -92,18 +92,19 @@ def load_geometry(table: ti.template(), row):
 
 
 @ti.func
-def store_guide(guides: ti.template(), row, guide, size: ti.template()):
-    """Store a kind's guide (``size`` values) in the row's line of ``guides``."""
+def store_values(array: ti.template(), row, values, size: ti.template()):
+    """Store the first ``size`` entries of the vector ``values`` in row ``row`` of the 2-D
+    ``array`` (a kind's guide, a path segment's pieces)."""
     # Unrolled in runs of at most UNROLL_RUN (a curve's guide is longer), which Taichi
     # compiles without its warning about long unrolled loops.
     for start in ti.static(range(0, size, UNROLL_RUN)):
         for i in ti.static(range(start, min(start + UNROLL_RUN, size))):
-            guides[row, i] = guide[i]
+            array[row, i] = values[i]
 
 
 @ti.func
 def load_guide(guides: ti.template(), row, size: ti.template()):
-    """The row's guide (a vector of ``size`` values), as :func:`store_guide` stored it."""
+    """The row's guide (a vector of ``size`` values), as :func:`store_values` stored it."""
     return ti.Vector([guides[row, i] for i in ti.static(range(size))])
 
 
