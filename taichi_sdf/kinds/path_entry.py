@@ -149,14 +149,14 @@ def path_row(outline: ti.template(), first, end, base, x0, y, first_column, coun
             tested = segment_piece_count(outline[0], s)
         for j in range(tested):
             low, high = piece_heights(outline[0], s, j)
+            if not low - cutoff <= y <= high + cutoff:
+                continue
             a, b, c = load_piece(outline[0], s, j)
             # Out of reach right of the row's pixels a piece changes nothing there; out of
             # reach left of them, only the winding number left of them.
-            beyond = ti.min(a[0], b[0], c[0]) - cutoff > x0 + count
-            before = ti.max(a[0], b[0], c[0]) + cutoff < x0 + first_column
-            if low - cutoff <= y <= high + cutoff and before:
+            if ti.max(a[0], b[0], c[0]) + cutoff < x0 + first_column:
                 start += crossing_signs(a, c, *load_turn(outline[0], s, j), y).sum()
-            elif low - cutoff <= y <= high + cutoff and not beyond:
+            elif ti.min(a[0], b[0], c[0]) - cutoff <= x0 + count:
                 xs, signs = piece_crossings(a, b, c, *load_turn(outline[0], s, j), y)
                 for k in ti.static(range(2)):
                     if signs[k] != 0:  # the first pixel whose centre lies right of the crossing
