@@ -229,10 +229,10 @@ def solve_row(frame, j, x0, y, c0, c1, keep: ti.template(), found: ti.template()
     One loop over the points without branches, which the compiler vectorises, 8 points a
     step: it runs over a multiple of VECTOR points (the points past c1 get their true
     nearest point too, which the caller's ``keep`` must have room for); the rare points
-    where the cubic has three real roots are left out of it and solved after it. The loop
-    gathers no flag of those points (a reduction): with one, LLVM interleaves the vectorised
-    loop (four times, 32 points a step, where the CPU has AVX-512), so that rows of 8 or 16
-    points ran in its scalar remainder, 3x slower.
+    where the cubic has three real roots are left out of it and solved after it, where there
+    can be any. The loop gathers no flag of those points (a reduction): with one, LLVM
+    interleaves the vectorised loop (four times, 32 points a step, where the CPU has
+    AVX-512), so that rows of 8 or 16 points ran in its scalar remainder, 3x slower.
     """
     a, along, bend = frame_vector(frame, FRAME_A), frame_vector(frame, FRAME_ALONG), frame_vector(frame, FRAME_BEND)
     if frame[FRAME_SOLVE] > 0.0:
@@ -242,12 +242,18 @@ def solve_row(frame, j, x0, y, c0, c1, keep: ti.template(), found: ti.template()
             t = _cardano_t(frame, pp, q, h, cube_root)
             offset = ti.select(h < 0.0, ti.Vector(FAR_OFFSET), quadratic_at(u, along, bend, t))
             keep(found, c, j, t, offset, frame)
-        for c in range(c0, c1 + 1):  # the points left out: h < 0
-            u = a - ti.Vector([x0 + c, y])
-            pp, q, h = _depressed(u, frame)
-            if h < 0.0:
-                t = _trig_t(u, frame, pp, q)
-                keep(found, c, j, t, quadratic_at(u, along, bend, t), frame)
+        # The points left out (h < 0) have pp < 0, and pp is affine along the row: where it is
+        # positive at the row's first and last point, none was left out (so on every piece
+        # that bends gently within the reach of its points).
+        pp_first, _, _ = _depressed(a - ti.Vector([x0 + c0, y]), frame)
+        pp_last, _, _ = _depressed(a - ti.Vector([x0 + c1, y]), frame)
+        if ti.min(pp_first, pp_last) <= 0.0:
+            for c in range(c0, c1 + 1):
+                u = a - ti.Vector([x0 + c, y])
+                pp, q, h = _depressed(u, frame)
+                if h < 0.0:
+                    t = _trig_t(u, frame, pp, q)
+                    keep(found, c, j, t, quadratic_at(u, along, bend, t), frame)
     else:
         for c in range(c0, c1 + 1):
             u = a - ti.Vector([x0 + c, y])
