@@ -26,6 +26,7 @@ from taichi_sdf.buffers import Buffers, to_numpy
 from taichi_sdf.config import RenderConfig, check_image_size
 from taichi_sdf.funcs.winding import PIECES_SIZE, SEGMENT_SIZE
 from taichi_sdf.kernels.arrays import (
+    BoundaryArrays,
     GradientArrays,
     OutlineArrays,
     PixelArrays,
@@ -37,6 +38,7 @@ from taichi_sdf.kernels.arrays import (
 from taichi_sdf.kernels.backward import backward_kernel
 from taichi_sdf.kernels.binning import count_kernel, prepare_kernel
 from taichi_sdf.kernels.forward import forward_kernel
+from taichi_sdf.kernels.paths import record_room
 from taichi_sdf.kernels.rows import spread_for
 from taichi_sdf.kinds import KINDS
 from taichi_sdf.kinds.path_binning import GRID_FIELDS
@@ -57,6 +59,7 @@ class RasterFrame:
     tiles: TileArrays
     pixels: PixelArrays
     outline: OutlineArrays
+    boundary: BoundaryArrays
     segments: int | None  # Q, the segments per image, where there are paths
 
     @property
@@ -100,8 +103,8 @@ class RasterFrame:
             } if segmented else unused(GradientArrays)),
         )  # fmt: skip
         kernel = backward_kernel(self.kinds_present, mode, dtype, self.linear, config.culling)
-        launch(kernel, self.scene, self.tiles, self.pixels, self.outline, grads, aa_width=config.aa_width,
-               tile_size=self.tile_size, spread=spread_for(n_tiles))  # fmt: skip
+        launch(kernel, self.scene, self.tiles, self.pixels, self.outline, self.boundary, grads,
+               aa_width=config.aa_width, tile_size=self.tile_size, spread=spread_for(n_tiles))  # fmt: skip
         table_grad, background_grad = grads.table_grad, grads.background_grad
         segment_grad = grads.segment_grad if segmented else None
         if buffers.taichi:  # Taichi ndarrays: hand numpy arrays back
@@ -159,9 +162,11 @@ def rasterize(
     segmented = any(kind.segmented for kind in kinds_present)
     outlines = (_outline_arrays(buffers, segments, outline, rows, dtype) if segmented
                 else OutlineArrays(**unused(OutlineArrays)))  # fmt: skip
+    near_pixels = 0  # a bound on the paths' pixels within the band of their outlines
     if segmented:
         prepare = prepare_kernel(kinds_present, dtype)
-        grid = launch(prepare, scene, outlines, aa_width=config.aa_width, tile_size=tile, width=width, height=height)
+        grid, near_pixels = (int(n) for n in launch(prepare, scene, outlines, aa_width=config.aa_width,
+                                                    tile_size=tile, width=width, height=height))  # fmt: skip
         outlines.grid = buffers.working((max(grid, 1), GRID_FIELDS), "i32")
     count = count_kernel(kinds_present, config.culling, dtype)
     entries = launch(count, scene, outlines, aa_width=config.aa_width, tile_size=tile, width=width, height=height)
@@ -183,11 +188,17 @@ def rasterize(
         background_weight=buffers.working((batch, height, width), dtype),
         image=buffers.output((batch, height, width, 3), dtype) if image is None else image,
     )
+    boundary = (BoundaryArrays(
+        row_masks=buffers.working((max(entries, 1), tile, 3), "i32"),
+        records=buffers.working((record_room(near_pixels, entries, tile), 3), dtype),
+        record_points=buffers.working((record_room(near_pixels, entries, tile), 2), "i32"),
+        record_count=buffers.working((1,), "i32"),
+    ) if segmented else BoundaryArrays(**unused(BoundaryArrays)))  # fmt: skip
     forward = forward_kernel(kinds_present, mode, dtype, linear, config.culling)
-    launch(forward, scene, tiles, pixels, outlines, aa_width=config.aa_width, tile_size=tile,
+    launch(forward, scene, tiles, pixels, outlines, boundary, aa_width=config.aa_width, tile_size=tile,
            spread=spread_for(n_tiles))  # fmt: skip
     count = segments.shape[1] if segmented else None
-    return RasterFrame(config, tile, kinds_present, linear, buffers, scene, tiles, pixels, outlines, count)
+    return RasterFrame(config, tile, kinds_present, linear, buffers, scene, tiles, pixels, outlines, boundary, count)
 
 
 def _outline_arrays(buffers: Buffers, segments, outline, rows: int, dtype: str) -> OutlineArrays:

@@ -552,6 +552,20 @@ def test_path_gradients_in_the_renderer_equal_finite_differences(mode):
         assert_matches(*directional_check(scene, [key], RenderConfig(dtype="f64", mode=mode), seed=4))
 
 
+@pytest.mark.parametrize("mode", ["over", "alpha"])
+def test_path_gradients_behind_an_opaque_path_equal_finite_differences(mode):
+    """Where an opaque square takes all of a pixel, the forward composites nothing behind
+    it there (the circle behind it), though it keeps that circle's nearest boundary points
+    for the backward, which walks every entry."""
+    rng = np.random.default_rng(12)
+    contours = [[circle([15.3, 14.2], 9.6)], [square([9.37, 6.21], [27.63, 19.08])], [circle([24.1, 17.3], 6.2)]]
+    group = Paths.from_contours(contours, rng.uniform(0, 1, (3, 3)), ["nonzero"] * 3, rng.normal(0, 0.05, (3, 3, 2)),
+                                [0.7, 1.0, 0.8])  # fmt: skip
+    scene = Scene(37, 29, rng.uniform(0, 1, 3), (group,))
+    for key in ("0.points", "0.colours", "0.slopes"):
+        assert_matches(*directional_check(scene, [key], RenderConfig(dtype="f64", mode=mode), seed=5))
+
+
 def test_a_batch_of_paths_is_one_pass_equal_to_its_images(monkeypatch):
     import taichi_sdf.render
 
@@ -588,6 +602,24 @@ def test_degenerate_paths_render_and_differentiate_without_nan():
     grads = renderer.backward(np.ones_like(image)).parameters()
     assert all(np.all(np.isfinite(value)) for value in grads.values())
     assert np.abs(grads["1.points"]).max() > 0.0
+
+
+@pytest.mark.parametrize("tile_size", [8, 32])
+def test_the_forward_keeps_a_record_per_near_pixel_within_its_room(tile_size):
+    """The forward writes one record per pixel within the band of a path's outline (see
+    kernels/paths.py), into room sized from a bound on them: checked on the pipeline's
+    paths, the degenerate ones and a comb of thin teeth, whose band covers most of its box."""
+    teeth = [[k * 3.1 + 2.2, 30.5] for k in range(12)] + [[k * 3.1 + 3.6, 1.3] for k in range(11, -1, -1)]
+    scenes = [pipeline_scene(np.random.default_rng(9)),
+              pipeline_scene(np.random.default_rng(7), paths=[(c, "nonzero") for c in DEGENERATE.values()]),
+              pipeline_scene(np.random.default_rng(8), paths=[([polygon(teeth)], "evenodd")])]  # fmt: skip
+    for scene in scenes:
+        raster = Renderer(RenderConfig(tile_size=tile_size, aa_width=1.5)).forward(scene)._raster
+        written, room = int(raster.boundary.record_count[0]), raster.boundary.records.shape[0]
+        group = scene.shapes[1]
+        near = sum(int((np.abs(reference_path.signed_distance(group, m, grid(scene.width, scene.height)))
+                        < 1.5).sum()) for m in range(len(group)))  # fmt: skip
+        assert near * 0.99 <= written <= room
 
 
 def test_the_torch_op_draws_paths_with_their_gradients():

@@ -85,6 +85,20 @@ class OutlineArrays:
 
 
 @dataclass
+class BoundaryArrays:
+    """What the forward pass keeps of each path entry's pixels for the backward, so that
+    the backward redoes none of its rows' setup (see :mod:`taichi_sdf.kernels.paths`): per
+    pixel row of an entry's tile, which pixels are filled and which have a piece within
+    the cutoff ("near"), and per near pixel, in row order, its nearest boundary point.
+    K, the records' room, is a bound on the near pixels (see ``prepare_row`` there)."""
+
+    row_masks: Array = _array(INDEX, 3, True)  # (E, tile, 3): per entry, per row: first record, filled and near bits
+    records: Array = _array(REAL, 2, True)  # (K, 3): per near pixel its signed distance, t and s
+    record_points: Array = _array(INDEX, 2, True)  # (K, 2): piece and what the point is, packed; the other piece
+    record_count: Array = _array(INDEX, 1, True)  # (1,): the records written
+
+
+@dataclass
 class GradientArrays:
     """The backward pass's input, working arrays and results."""
 
@@ -98,16 +112,19 @@ class GradientArrays:
     segment_grad: Array = _array(REAL, 2, True)  # (B Q, SEGMENT_SIZE)
 
 
-GROUPS = (SceneArrays, TileArrays, PixelArrays, OutlineArrays, GradientArrays)
-# The kernels' view of an OutlineArrays, made in a kernel from its parameters and passed to
-# its functions as one template: a named tuple, as ti.static takes tuples of arrays.
+GROUPS = (SceneArrays, TileArrays, PixelArrays, OutlineArrays, BoundaryArrays, GradientArrays)
+# The kernels' views of an OutlineArrays and a BoundaryArrays, made in a kernel from its
+# parameters and passed to its functions as one template: named tuples, as ti.static takes
+# tuples of arrays.
 Outline = collections.namedtuple("Outline", [array.name for array in fields(OutlineArrays)])
+Boundary = collections.namedtuple("Boundary", [array.name for array in fields(BoundaryArrays)])
 
 
-def outline_of(segmented: bool, *arrays) -> Outline | None:
-    """In a kernel: its OutlineArrays parameters as an :data:`Outline`, or None in a scene
-    without ``segmented`` kinds (the parameters are then unused integers)."""
-    return Outline(*arrays) if segmented else None
+def view_of(view: type, segmented: bool, *arrays):
+    """In a kernel: its parameters of a segmented group as that group's ``view`` (Outline
+    or Boundary), or None in a scene without ``segmented`` kinds (the parameters are then
+    unused integers)."""
+    return view(*arrays) if segmented else None
 
 
 @functools.cache

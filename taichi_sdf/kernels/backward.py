@@ -18,7 +18,7 @@ import functools
 import taichi as ti
 
 from taichi_sdf.kernels import paths
-from taichi_sdf.kernels.arrays import ndarray_types, outline_of
+from taichi_sdf.kernels.arrays import Boundary, Outline, ndarray_types, view_of
 from taichi_sdf.kernels.rows import (
     entry_pixels,
     fill_at,
@@ -29,7 +29,6 @@ from taichi_sdf.kernels.rows import (
     tiles_across,
     with_kind,
 )
-from taichi_sdf.kinds.path_entry import TOLERANCES
 from taichi_sdf.modes import PRECISION, Mode
 from taichi_sdf.table import COLOUR, COLUMNS, GEOMETRY_SIZE, OPACITY, SLOPE
 
@@ -46,7 +45,8 @@ def backward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, 
                        aa_width, state: ti.template(), events: ti.template(), scratch: ti.template(),
                        image_grad: ti.template(), d_geometry: ti.template(), d_base: ti.template(),
                        d_slope: ti.template(), d_opacity: ti.template(), n_prims, x0, y0, x1, y1,
-                       guides: ti.template(), outline: ti.template(), ref_grads: ti.template()):  # fmt: skip
+                       guides: ti.template(), outline: ti.template(), boundary: ti.template(),
+                       ref_grads: ti.template()):  # fmt: skip
         """Add to ``d_geometry``, ``d_base``, ``d_slope`` and ``d_opacity`` (the caller's)
         tile entry ``entry``'s (table row ``row``, a ``kind``, loaded by :func:`load_row`)
         gradient of its row over image b's pixels [px0, px1] x [py0, py1] that it covers.
@@ -55,8 +55,8 @@ def backward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, 
         three geometry columns, which a path has none of (see :func:`paths.segment_grads`)."""
         if ti.static(kind.segmented):
             path_base, path_slope, path_opacity, d_anchor, d_scale = paths.entry_gradient(
-                mode, precision, TOLERANCES[dtype], linear, entry, row, n_prims, b, base, slope, opacity, x0, x1, px0,
-                px1, py0, py1, aa_width, guides, outline, state, events, scratch, image_grad, ref_grads,
+                mode, precision, linear, entry, row, n_prims, b, base, slope, opacity, x0, y0, px0, px1, py0, py1,
+                aa_width, guides, outline, boundary, state, events, scratch, image_grad, ref_grads,
             )  # fmt: skip
             d_base += path_base
             d_slope += path_slope
@@ -135,14 +135,18 @@ def backward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, 
         entry_bases: t.entry_bases,
         entry_refs: t.entry_refs,
         refs: t.refs,
+        row_masks: t.row_masks,
+        records: t.records,
+        record_points: t.record_points,
         ref_grads: t.ref_grads,
         segment_grad: t.segment_grad,
         aa_width: real,
         tile_size: ti.i32,
         spread: ti.i32,
     ):
-        outline = ti.static(outline_of(bool(segmented), segments, segment_points, row_segments, row_rules, pieces,
-                                       grid_offsets, grid, row_refs, entry_bases, entry_refs, refs))  # fmt: skip
+        outline = ti.static(view_of(Outline, bool(segmented), segments, segment_points, row_segments, row_rules,
+                                    pieces, grid_offsets, grid, row_refs, entry_bases, entry_refs, refs))  # fmt: skip
+        boundary = ti.static(view_of(Boundary, bool(segmented), row_masks, records, record_points, 0))  # no count
         n_images, height, width, _ = image_grad.shape
         n_prims = kind_codes.shape[0]
         n_tiles = tile_background.shape[0]
@@ -170,7 +174,7 @@ def backward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, 
                         kinds_present, kind_codes[row % n_prims], entry_gradient,
                         (entry, row, b, geometry, base, slope, opacity, px0, px1, py0, py1, aa_width, state, events,
                          scratch, image_grad, d_geometry, d_base, d_slope, d_opacity, n_prims, x0, y0, x1, y1, guides,
-                         outline, ref_grads),
+                         outline, boundary, ref_grads),
                     )  # fmt: skip
                     for c in ti.static(range(GEOMETRY_SIZE)):
                         entry_grads[entry, c] = d_geometry[c]

@@ -29,7 +29,7 @@ import functools
 import taichi as ti
 
 from taichi_sdf.kernels import paths
-from taichi_sdf.kernels.arrays import Outline, ndarray_types, outline_of
+from taichi_sdf.kernels.arrays import Outline, ndarray_types, view_of
 from taichi_sdf.kernels.rows import load_geometry, store_values, tiles_across, with_kind
 
 
@@ -152,8 +152,8 @@ def count_kernel(kinds_present: tuple, culling: bool, dtype: str):
         width: ti.i32,
         height: ti.i32,
     ) -> ti.i32:
-        outline = ti.static(outline_of(segmented, segments, segment_points, row_segments, row_rules, pieces,
-                                       grid_offsets, grid, row_refs, entry_bases, entry_refs, refs))  # fmt: skip
+        outline = ti.static(view_of(Outline, segmented, segments, segment_points, row_segments, row_rules, pieces,
+                                    grid_offsets, grid, row_refs, entry_bases, entry_refs, refs))  # fmt: skip
         n_prims = kind_codes.shape[0]
         for row in range(table.shape[0]):
             geometry = load_geometry(table, row)
@@ -180,7 +180,8 @@ def count_kernel(kinds_present: tuple, culling: bool, dtype: str):
 def prepare_kernel(kinds_present: tuple, dtype: str):
     """Kernel, where a scene has paths, before the count: each path row's pieces, fill
     frame (its guide), footprint box and grid (see :func:`taichi_sdf.kernels.paths.prepare_row`),
-    the grids' sizes scanned into ``grid_offsets``. Returns the grids' total size."""
+    the grids' sizes scanned into ``grid_offsets``. Returns the grids' total size and a
+    bound on the paths' near pixels (the records their forward keeps)."""
     t, real = ndarray_types(dtype, True), {"f32": ti.f32, "f64": ti.f64}[dtype]
     segmented = tuple(kind for kind in kinds_present if kind.segmented)
 
@@ -204,20 +205,22 @@ def prepare_kernel(kinds_present: tuple, dtype: str):
         tile_size: ti.i32,
         width: ti.i32,
         height: ti.i32,
-    ) -> ti.i32:
+    ) -> ti.types.vector(2, ti.i32):
         outline = ti.static(Outline(segments, segment_points, row_segments, row_rules, pieces, grid_offsets,
                                           grid, row_refs, entry_bases, entry_refs, refs))  # fmt: skip
         n_prims = kind_codes.shape[0]
+        records = 0
         for row in range(grid_offsets.shape[0] - 1):
             grid_offsets[row + 1] = 0
             for kind in ti.static(segmented):
                 if kind_codes[row % n_prims] == kind.code:
-                    paths.prepare_row(row, n_prims, aa_width, tile_size, width, height, outline, guides, footprints)
+                    records += paths.prepare_row(row, n_prims, aa_width, tile_size, width, height, outline, guides,
+                                                 footprints)  # fmt: skip
         grid_offsets[0] = 0
         ti.loop_config(serialize=True)
         for row in range(grid_offsets.shape[0] - 1):
             grid_offsets[row + 1] += grid_offsets[row]
-        return grid_offsets[grid_offsets.shape[0] - 1]
+        return ti.Vector([grid_offsets[grid_offsets.shape[0] - 1], records])
 
     return prepare
 

@@ -11,7 +11,7 @@ import functools
 import taichi as ti
 
 from taichi_sdf.kernels import paths
-from taichi_sdf.kernels.arrays import ndarray_types, outline_of
+from taichi_sdf.kernels.arrays import Boundary, Outline, ndarray_types, view_of
 from taichi_sdf.kernels.binning import bin_entries
 from taichi_sdf.kernels.rows import (
     entry_pixels,
@@ -37,14 +37,15 @@ def forward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, c
     @ti.func
     def composite_entry(kind: ti.template(), entry, row, b, geometry, base, slope, opacity, px0, px1, py0, py1,
                         aa_width, guides: ti.template(), state: ti.template(), events: ti.template(),
-                        image: ti.template(), n_prims, x0, y0, x1, y1, outline: ti.template()):  # fmt: skip
+                        image: ti.template(), n_prims, x0, y0, x1, y1, outline: ti.template(),
+                        boundary: ti.template()):  # fmt: skip
         """Composite tile entry ``entry`` (table row ``row``, a ``kind``, loaded by
         :func:`load_row`) into image b's pixels [px0, px1] x [py0, py1] that it covers (a
         path's entry: of its tile [x0, x1) x [y0, y1))."""
         if ti.static(kind.segmented):
             paths.composite_entry(mode, precision, TOLERANCES[dtype], linear, entry, row, n_prims, b, base, slope,
-                                  opacity, x0, x1, px0, px1, py0, py1, aa_width, guides, outline, state, events,
-                                  image)  # fmt: skip
+                                  opacity, x0, y0, x1, px0, px1, py0, py1, aa_width, guides, outline, boundary, state,
+                                  events, image)  # fmt: skip
         else:
             _composite_pixels(kind, entry, row, b, geometry, base, slope, opacity, px0, px1, py0, py1, aa_width,
                               guides, state, events, image)  # fmt: skip
@@ -96,12 +97,19 @@ def forward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, c
         entry_bases: t.entry_bases,
         entry_refs: t.entry_refs,
         refs: t.refs,
+        row_masks: t.row_masks,
+        records: t.records,
+        record_points: t.record_points,
+        record_count: t.record_count,
         aa_width: real,
         tile_size: ti.i32,
         spread: ti.i32,
     ):
-        outline = ti.static(outline_of(segmented, segments, segment_points, row_segments, row_rules, pieces,
-                                       grid_offsets, grid, row_refs, entry_bases, entry_refs, refs))  # fmt: skip
+        outline = ti.static(view_of(Outline, segmented, segments, segment_points, row_segments, row_rules, pieces,
+                                    grid_offsets, grid, row_refs, entry_bases, entry_refs, refs))  # fmt: skip
+        boundary = ti.static(view_of(Boundary, segmented, row_masks, records, record_points, record_count))
+        if ti.static(segmented):
+            record_count[0] = 0
         _, height, width, _ = image.shape
         n_prims = kind_codes.shape[0]
         bin_entries(
@@ -126,7 +134,7 @@ def forward_kernel(kinds_present: tuple, mode: Mode, dtype: str, linear: bool, c
                     with_kind(
                         kinds_present, kind_codes[row % n_prims], composite_entry,
                         (entry, row, b, geometry, base, slope, opacity, px0, px1, py0, py1, aa_width, guides, state,
-                         events, image, n_prims, x0, y0, x1, y1, outline),
+                         events, image, n_prims, x0, y0, x1, y1, outline, boundary),
                     )  # fmt: skip
                 bg = ti.Vector([background[b, c] for c in ti.static(range(3))])
                 for y in range(y0, y1):

@@ -8,8 +8,15 @@ its segments are ``row_segments[m]:row_segments[m + 1]`` of each image's Q (glob
 fills a grid of the path's box in tiles and emits its entries
 (:mod:`taichi_sdf.kinds.path_binning`); each entry lists its segments
 (``refs[entry_refs[e]:entry_refs[e + 1]]``) and carries a winding base, from which the
-forward and backward passes take each pixel's coverage (:mod:`taichi_sdf.kinds.path_entry`).
-An entry without segments is an interior tile: coverage 1 at every pixel, a flat fill.
+forward pass takes each pixel's coverage (:mod:`taichi_sdf.kinds.path_entry`). An entry
+without segments is an interior tile: coverage 1 at every pixel, a flat fill.
+
+The forward keeps, per row of an entry's pixels, which are filled and which lie within the
+band (near), and per near pixel its nearest boundary point
+(:class:`~taichi_sdf.kernels.arrays.BoundaryArrays`); the backward reads them and sets up
+no row again (the rows' setup is about 40 % of a path's forward pass). The records of a row
+are placed by an atomic count (see :func:`packs_records`), in any order of rows; what they
+hold, and so every sum of the backward, is the same on any number of threads.
 
 The backward pass sums each entry's gradient of its segments' control points over its
 pixels into the entry's own slots (``ref_grads``, one per listed segment), and a last loop
@@ -22,12 +29,29 @@ segment is one thread's, so the sums load and store (see
 
 import taichi as ti
 
-from taichi_sdf.funcs.winding import PIECES_SIZE, SEGMENT_SIZE, segment_pieces
+from taichi_sdf.buffers import on_cpu
+from taichi_sdf.funcs.coverage import coverage
+from taichi_sdf.funcs.winding import PIECES_SIZE, SEGMENT_SIZE, load_piece, segment_piece_count, segment_pieces
 from taichi_sdf.kernels.rows import fill_at, pixel_centre, store_values
 from taichi_sdf.kinds.path import FRAME_FLOOR
 from taichi_sdf.kinds.path_binning import count_path, emit_path, segments_box, tile_box
 from taichi_sdf.kinds.path_entry import MEETING, NONE, coverage_grad, path_row, pixel_coverage, pixel_state
 from taichi_sdf.table import COLOUR
+
+KIND_CODES = 4  # a record packs its piece and what its point is (NONE...) as piece * KIND_CODES + kind
+
+
+def packs_records() -> bool:
+    """Whether the forward packs its records by an atomic count of them (on the CPU and CUDA)
+    or gives each row of an entry's tile a record per pixel (on other GPU archs: in the tile
+    loop, Mesa's Vulkan miscompiled the count, which dropped the whole loop)."""
+    return on_cpu() or ti.lang.impl.current_cfg().arch == ti.cuda
+
+
+def record_room(near_pixels: int, entries: int, tile_size: int) -> int:
+    """The records a frame of ``entries`` entries makes room for, given a bound on its paths'
+    near pixels (see :func:`prepare_row`)."""
+    return max(near_pixels if packs_records() else entries * tile_size * tile_size, 1)
 
 
 @ti.func
@@ -50,7 +74,8 @@ def prepare_row(row, n_prims, aa_width, tile_size, width, height, outline: ti.te
                 footprints: ti.template()):  # fmt: skip
     """A path row's pieces, its linear fill's frame (its guide: anchor x, y and size), its
     footprint box (its pieces grown by the band) and its grid's size into
-    ``grid_offsets[row + 1]``."""
+    ``grid_offsets[row + 1]``; returns a bound on its near pixels (the records its entries
+    keep, see :func:`composite_entry`)."""
     segments, pieces, segment_points = ti.static(outline.segments, outline.pieces, outline.segment_points)
     first, end = segment_range(row, n_prims, outline)
     anchor = ti.Vector([0.0, 0.0]) + 0.0 * aa_width
@@ -68,6 +93,24 @@ def prepare_row(row, n_prims, aa_width, tile_size, width, height, outline: ti.te
     footprints[row, 0], footprints[row, 1], footprints[row, 2], footprints[row, 3] = lo[0], lo[1], hi[0], hi[1]
     box = tile_box(lo, hi, tile_size, width, height)
     outline.grid_offsets[row + 1] = ti.max(0, box[2] - box[0] + 1) * ti.max(0, box[3] - box[1] + 1)
+    return _near_pixels_bound(pieces, first, end, aa_width, lo, hi, width, height)
+
+
+@ti.func
+def _near_pixels_bound(pieces: ti.template(), first, end, cutoff, lo, hi, width, height):
+    """A bound on the pixels within ``cutoff`` of the pieces of segments first .. end - 1
+    (their box grown by the cutoff is [lo, hi]): the unit squares about such pixels'
+    centres do not overlap and lie within r = cutoff + sqrt(1/2) of a piece, so a piece
+    no longer than L (its control polygon's length) has at most 2 r L + pi r^2 of them;
+    and there are no more than the pixels of the image that the box holds."""
+    r = cutoff + 0.7072
+    total = 0.0 * cutoff
+    for s in range(first, end):
+        for j in range(segment_piece_count(pieces, s)):
+            a, b, c = load_piece(pieces, s, j)
+            total += 2.0 * r * ((b - a).norm() + (c - b).norm()) + ti.math.pi * r * r
+    across = ti.math.clamp(hi[0] - lo[0] + 1.0, 0.0, width) * ti.math.clamp(hi[1] - lo[1] + 1.0, 0.0, height)
+    return ti.cast(ti.ceil(ti.min(total, across)), ti.i32) + 1
 
 
 @ti.func
@@ -102,12 +145,15 @@ def emit_row(row, n_prims, aa_width, tile_size, width, height, outline: ti.templ
 
 @ti.func
 def composite_entry(mode: ti.template(), precision: ti.template(), tolerances: ti.template(), linear: ti.template(),
-                    entry, row, n_prims, b, base, slope, opacity, x0, x1, px0, px1, py0, py1, aa_width,
-                    guides: ti.template(), outline: ti.template(), state: ti.template(), events: ti.template(),
-                    image: ti.template()):  # fmt: skip
+                    entry, row, n_prims, b, base, slope, opacity, x0, y0, x1, px0, px1, py0, py1, aa_width,
+                    guides: ti.template(), outline: ti.template(), boundary: ti.template(), state: ti.template(),
+                    events: ti.template(), image: ti.template()):  # fmt: skip
     """Composite path entry ``entry`` (table row ``row``, its fill loaded) into image b's
-    pixels [px0, px1] x [py0, py1] (where its footprint box meets its tile, whose columns
-    are [x0, x1))."""
+    pixels [px0, px1] x [py0, py1] (where its footprint box meets its tile, whose corner is
+    (x0, y0) and columns [x0, x1)), and keep what the backward needs of them in
+    ``boundary`` (see :class:`~taichi_sdf.kernels.arrays.BoundaryArrays`): every near
+    pixel's nearest boundary point, also where the mode no longer takes the entry (the
+    backward carries its adjoint through there)."""
     anchor, scale = ti.Vector([guides[row, 0], guides[row, 1]]), guides[row, 2]
     lines = ti.static((outline.pieces, outline.segment_points, outline.refs))  # as kinds.path_entry reads them
     first, end, winding_base = outline.entry_refs[entry], outline.entry_refs[entry + 1], outline.entry_bases[entry]
@@ -126,35 +172,70 @@ def composite_entry(mode: ti.template(), precision: ti.template(), tolerances: t
                 lines, first, end, winding_base, left, ti.cast(y, precision.real) + 0.5, px0 - x0, x1 - x0, rule,
                 aa_width,
             )  # fmt: skip
-            for x in range(x0 + c_first, ti.min(px1, x0 + c_last) + 1):
-                winding += steps[x - x0]
-                near, inside = pixel_state(found, x - x0, winding, rule)
-                if (near or inside) and mode.accepts(state, b, y, x, precision):
-                    p = pixel_centre(x, y, precision.real)
-                    cov = 1.0 + 0.0 * scale
-                    if near:
-                        cov, _signed, _kind, _piece, _t, _other, _s = pixel_coverage(
-                            lines, first, end, winding_base, left, rule, found, x - x0, winding, p, aa_width,
-                            tolerances,
-                        )  # fmt: skip
-                    if cov > 0.0:
-                        colour, _inside, _offset = fill_at(base, slope, anchor, scale, p, linear)
-                        mode.composite(state, events, image, entry, b, y, x, cov, opacity, colour, precision)
+            last = ti.min(px1 - x0, c_last)
+            record = 0
+            if ti.static(packs_records()):
+                near_count = 0
+                for c in range(c_first, last + 1):
+                    near, _inside = pixel_state(found, c, winding, rule)
+                    near_count += ti.select(near, 1, 0)
+                if near_count > 0:  # (a row with none needs no place)
+                    record = ti.atomic_add(boundary.record_count[0], near_count)
+            else:  # the row's own slots
+                tile_size = boundary.row_masks.shape[1]
+                record = (entry * tile_size + y - y0) * tile_size
+            boundary.row_masks[entry, y - y0, 0] = record
+            filled_mask, near_mask = 0, 0
+            for c in range(c_first, last + 1):
+                x = x0 + c
+                p = pixel_centre(x, y, precision.real)
+                winding += steps[c]
+                near, inside = pixel_state(found, c, winding, rule)
+                cov = 1.0 + 0.0 * scale
+                if near:
+                    cov, signed, kind, piece, t, other, s = pixel_coverage(
+                        lines, first, end, winding_base, left, rule, found, c, winding, p, aa_width, tolerances
+                    )
+                    _store_record(boundary, record, signed, kind, piece, t, other, s)
+                    record += 1
+                    near_mask |= 1 << c
+                if inside:
+                    filled_mask |= 1 << c
+                if (near or inside) and cov > 0.0 and mode.accepts(state, b, y, x, precision):
+                    colour, _inside, _offset = fill_at(base, slope, anchor, scale, p, linear)
+                    mode.composite(state, events, image, entry, b, y, x, cov, opacity, colour, precision)
+            boundary.row_masks[entry, y - y0, 1] = filled_mask
+            boundary.row_masks[entry, y - y0, 2] = near_mask
 
 
 @ti.func
-def entry_gradient(mode: ti.template(), precision: ti.template(), tolerances: ti.template(), linear: ti.template(),
-                   entry, row, n_prims, b, base, slope, opacity, x0, x1, px0, px1, py0, py1, aa_width,
-                   guides: ti.template(), outline: ti.template(), state: ti.template(), events: ti.template(),
+def _store_record(boundary: ti.template(), record, signed, kind, piece, t, other, s):
+    """A near pixel's nearest boundary point (see :func:`pixel_coverage`) as record ``record``."""
+    boundary.records[record, 0], boundary.records[record, 1], boundary.records[record, 2] = signed, t, s
+    boundary.record_points[record, 0], boundary.record_points[record, 1] = KIND_CODES * piece + kind, other
+
+
+@ti.func
+def _load_record(boundary: ti.template(), record):
+    """What :func:`_store_record` stored: signed distance, kind, piece, t, other, s."""
+    signed, t, s = boundary.records[record, 0], boundary.records[record, 1], boundary.records[record, 2]
+    packed = boundary.record_points[record, 0]
+    return signed, packed % KIND_CODES, packed // KIND_CODES, t, boundary.record_points[record, 1], s
+
+
+@ti.func
+def entry_gradient(mode: ti.template(), precision: ti.template(), linear: ti.template(), entry, row, n_prims, b, base,
+                   slope, opacity, x0, y0, px0, px1, py0, py1, aa_width, guides: ti.template(),
+                   outline: ti.template(), boundary: ti.template(), state: ti.template(), events: ti.template(),
                    scratch: ti.template(), image_grad: ti.template(), ref_grads: ti.template()):  # fmt: skip
     """Path entry ``entry``'s gradient over image b's pixels [px0, px1] x [py0, py1] (in its
-    tile, whose columns are [x0, x1)): of its segments' control points into their slots of
-    ``ref_grads``, and of its fill (base, slope, opacity) and its fill frame's anchor and
-    size (d_anchor, d_scale), returned to be written as the other kinds' entries are."""
+    tile, whose corner is (x0, y0)), from what its forward kept in ``boundary``: of its
+    segments' control points into their slots of ``ref_grads``, and of its fill (base,
+    slope, opacity) and its fill frame's anchor and size (d_anchor, d_scale), returned to
+    be written as the other kinds' entries are."""
     anchor, scale = ti.Vector([guides[row, 0], guides[row, 1]]), guides[row, 2]
     lines = ti.static((outline.pieces, outline.segment_points, outline.refs))  # as kinds.path_entry reads them
-    first, end, winding_base = outline.entry_refs[entry], outline.entry_refs[entry + 1], outline.entry_bases[entry]
-    rule = outline.row_rules[row % n_prims]
+    first, end = outline.entry_refs[entry], outline.entry_refs[entry + 1]
     for r in range(first, end):
         for i in ti.static(range(SEGMENT_SIZE)):
             ref_grads[r, i] = 0.0
@@ -162,41 +243,43 @@ def entry_gradient(mode: ti.template(), precision: ti.template(), tolerances: ti
     # The gradient of the segment the last pixels' nearest boundary lay on, summed in
     # registers and added to its slot when another segment's turn comes (and at the end).
     held, d_held = first, ti.Vector([0.0] * SEGMENT_SIZE) + 0.0 * scale
-    left = ti.cast(x0, precision.real)
     for y in range(py0, py1 + 1):
-        winding, steps, found, c_first, c_last = path_row(
-            lines, first, end, winding_base, left, ti.cast(y, precision.real) + 0.5, px0 - x0, x1 - x0, rule, aa_width
-        )
-        for x in range(x0 + c_first, ti.min(px1, x0 + c_last) + 1):
-            p = pixel_centre(x, y, precision.real)
-            winding += steps[x - x0]
-            near, inside = pixel_state(found, x - x0, winding, rule)  # an interior tile: all inside, none near
-            cov, signed, kind, piece, t, other, s = 1.0 + 0.0 * scale, scale * 0.0, NONE, 0, scale * 0.0, 0, scale * 0.0
-            if near:
-                cov, signed, kind, piece, t, other, s = pixel_coverage(
-                    lines, first, end, winding_base, left, rule, found, x - x0, winding, p, aa_width, tolerances
-                )
-            if (near or inside) and cov > 0.0:
-                colour, within, offset = fill_at(base, slope, anchor, scale, p, linear)
-                g = ti.Vector([image_grad[b, y, x, c] for c in ti.static(range(3))])
-                a_cov, a_opacity, a_colour = mode.entry_adjoints(
-                    state, events, scratch, entry, b, y, x, g, cov, opacity, colour, precision
-                )
-                d_opacity += a_opacity
-                d_unclamped = a_colour * within
-                d_base += d_unclamped
-                if ti.static(linear):
-                    d_slope += d_unclamped.outer_product(offset)
-                if kind != NONE:
-                    ref, grad, ref2, grad2 = coverage_grad(lines, first, p, signed, kind, piece, t, other, s, aa_width)
-                    if ref != held:
-                        for i in ti.static(range(SEGMENT_SIZE)):
-                            ref_grads[held, i] = ref_grads[held, i] + d_held[i]
-                        held, d_held = ref, d_held * 0.0
-                    d_held += a_cov * grad
-                    if kind == MEETING:
-                        for i in ti.static(range(SEGMENT_SIZE)):
-                            ref_grads[ref2, i] = ref_grads[ref2, i] + a_cov * grad2[i]
+        record, filled_mask, near_mask = 0, -1, 0  # an interior tile: all filled, none near
+        if first < end:
+            record = boundary.row_masks[entry, y - y0, 0]
+            filled_mask, near_mask = boundary.row_masks[entry, y - y0, 1], boundary.row_masks[entry, y - y0, 2]
+        for x in range(px0, px1 + 1):
+            near, inside = (near_mask >> (x - x0)) & 1 != 0, (filled_mask >> (x - x0)) & 1 != 0
+            if near or inside:
+                cov, signed, kind, piece, other = 1.0 + 0.0 * scale, 0.0 * scale, NONE, 0, 0
+                t, s = signed, signed
+                if near:
+                    signed, kind, piece, t, other, s = _load_record(boundary, record)
+                    record += 1
+                    cov = coverage(signed, aa_width)
+                if cov > 0.0:
+                    p = pixel_centre(x, y, precision.real)
+                    colour, within, offset = fill_at(base, slope, anchor, scale, p, linear)
+                    g = ti.Vector([image_grad[b, y, x, c] for c in ti.static(range(3))])
+                    a_cov, a_opacity, a_colour = mode.entry_adjoints(
+                        state, events, scratch, entry, b, y, x, g, cov, opacity, colour, precision
+                    )
+                    d_opacity += a_opacity
+                    d_unclamped = a_colour * within
+                    d_base += d_unclamped
+                    if ti.static(linear):
+                        d_slope += d_unclamped.outer_product(offset)
+                    if kind != NONE:
+                        ref, grad, ref2, grad2 = coverage_grad(lines, first, p, signed, kind, piece, t, other, s,
+                                                               aa_width)  # fmt: skip
+                        if ref != held:
+                            for i in ti.static(range(SEGMENT_SIZE)):
+                                ref_grads[held, i] = ref_grads[held, i] + d_held[i]
+                            held, d_held = ref, d_held * 0.0
+                        d_held += a_cov * grad
+                        if kind == MEETING:
+                            for i in ti.static(range(SEGMENT_SIZE)):
+                                ref_grads[ref2, i] = ref_grads[ref2, i] + a_cov * grad2[i]
     if first < end:
         for i in ti.static(range(SEGMENT_SIZE)):
             ref_grads[held, i] = ref_grads[held, i] + d_held[i]
