@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "demos"))
 import autoencoder
 
 from taichi_sdf import RenderConfig
-from taichi_sdf.app.training import Processes, optimisation_step, start
+from taichi_sdf.app.training import Processes, leave_process_group, optimisation_step, start
 from taichi_sdf.losses import get_loss
 
 WARM_UP = 3
@@ -73,8 +73,7 @@ def timed(rank: int, size: int, port: int, steps: int, batch: int, result: str) 
     rate = steps / (time.perf_counter() - began)
     if processes.main:
         Path(result).write_text(f"{rate}\n")
-    if size > 1:
-        torch.distributed.destroy_process_group()
+    leave_process_group()
 
 
 def steps_per_second(size: int, steps: int, batch: int) -> float:

@@ -43,7 +43,7 @@ def one_step(rank: int, size: int, port: int, batches: tuple[int, ...], result: 
     fresh tiny model on the first B pictures of a fixed batch through the demos' step; rank 0
     saves each step's parameters, batch loss and own loss."""
     from taichi_sdf import Circles, RenderConfig, Scene
-    from taichi_sdf.app.training import optimisation_step, start
+    from taichi_sdf.app.training import leave_process_group, optimisation_step, start
     from taichi_sdf.torch import render
 
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE=str(size))
@@ -68,8 +68,7 @@ def one_step(rank: int, size: int, port: int, batches: tuple[int, ...], result: 
         results.append({"loss": loss, "own_loss": own, **model.state_dict()})
     if processes.main:
         torch.save(results, result)
-    if size > 1:
-        torch.distributed.destroy_process_group()
+    leave_process_group()
 
 
 def stepped(tmp_path, size: int, batches: tuple[int, ...]) -> list[dict]:
